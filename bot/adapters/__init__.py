@@ -1,0 +1,1 @@
+"""Thin adapters between chat platforms (terminal, Slack, Teams) and the `Guidebot` core."""

@@ -1,0 +1,359 @@
+"""Composes what guidebot says: an answer with its verbatim quote, a question back, or a referral.
+
+`Guidebot` is the whole platform-neutral core behind one call: adapters (terminal, Slack, Teams)
+turn a platform event into `Guidebot.ask(text, asker)` and render the returned `Answer`.
+
+>>> bot = Guidebot.from_folder()                       # doctest: +SKIP
+>>> print(bot.ask("kan jeg legge ut et bilde av kollegaen min?").as_text())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.knowledge import Contacts, Document, Entry, Knowledge, Leader, load_knowledge
+from bot.matcher import Index, Match, Thresholds
+
+MAX_QUESTION_CHARS = 2000
+
+_ENGLISH = frozenset(
+    "the a an is are can could may should i my me you your we our what how who when where why "
+    "do does allowed post picture photo colleague work about on of to in it this that".split()
+)
+_NORWEGIAN = frozenset(
+    "jeg eg du vi er og i på av kan kor hva kva hvem kven hvordan korleis om det en ein et eit "
+    "min mitt mine meg med til for ikke ikkje må skal lov".split()
+)
+_POLITICIAN_HINT = re.compile(r"\b(som\s+(folkevalgt|folkevald|politiker|politikar)|as\s+a\s+politician)", re.I)
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, as far as the contacts know: role, department and nearest leader."""
+
+    role: str = "ukjent"  # ansatt | leder | politiker | ukjent
+    department: str = ""
+    leader: Leader | None = None
+    name: str = ""
+
+    @property
+    def audience(self) -> str:
+        if self.role == "politiker":
+            return "politikere"
+        if self.role in ("ansatt", "leder"):
+            return "ansatte"
+        return "alle"
+
+
+@dataclass(frozen=True)
+class Referral:
+    """Whom to ask when the guideline does not answer: a person (if known) and IT."""
+
+    contact: Leader | None
+    contact_kind: str  # "leder" | "politisk" | "ukjent"
+    it_name: str
+    it_channel: str
+    it_email: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.contact_kind,
+            "name": self.contact.name if self.contact else None,
+            "slack_user": self.contact.slack_user if self.contact else None,
+            "email": self.contact.email if self.contact else None,
+            "it": {"name": self.it_name, "slack_channel": self.it_channel, "email": self.it_email},
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    outcome: str  # "answered" | "clarify" | "referred"
+    language: str  # "nb" | "en"
+    entry: Entry | None = None
+    document: Document | None = None
+    score: float = 0.0
+    candidates: list[tuple[Entry, float]] = field(default_factory=list)
+    see_also: list[Entry] = field(default_factory=list)
+    referral: Referral | None = None
+    doubt_quote: Entry | None = None
+    role_note: str = ""
+    notice: str = ""
+
+    @property
+    def section_title(self) -> str:
+        if self.entry and self.document:
+            section = self.document.section(self.entry.section)
+            return section.title if section else ""
+        return ""
+
+    def citation(self) -> str:
+        """'Retningslinjer for bruk av sosiale medier, punkt 4.4 Retningslinjer ... (revidert ...)'."""
+        if not (self.entry and self.document):
+            return ""
+        return cite(self.document, self.entry, self.language)
+
+    def to_dict(self) -> dict[str, Any]:
+        answered = self.outcome == "answered" and self.entry is not None
+        return {
+            "question": self.question,
+            "outcome": self.outcome,
+            "language": self.language,
+            "document": self.document.id if answered and self.document else None,
+            "document_title": self.document.title if answered and self.document else None,
+            "section": self.entry.section if answered and self.entry else None,
+            "section_title": self.section_title if answered else None,
+            "entry": self.entry.id if answered and self.entry else None,
+            "quote": self.entry.quote if answered and self.entry else None,
+            "answer": self.short_answer() if answered else None,
+            "revised": (
+                self.document.revised.isoformat()
+                if answered and self.document and self.document.revised
+                else None
+            ),
+            "score": round(self.score, 4),
+            "candidates": [
+                {"entry": e.id, "section": e.section, "quote": e.quote, "score": round(s, 4)}
+                for e, s in self.candidates
+            ],
+            "see_also": [{"entry": e.id, "section": e.section} for e in self.see_also],
+            "refer_to": self.referral.to_dict() if self.referral else None,
+            "notice": self.notice or None,
+        }
+
+    def short_answer(self) -> str:
+        if not self.entry:
+            return ""
+        if self.language == "en" and self.entry.answer_en:
+            return self.entry.answer_en
+        return self.entry.answer
+
+    def as_text(self) -> str:
+        """Plain text for a terminal; Slack and Teams build their own formats."""
+        t = FRAME[self.language]
+        lines: list[str] = []
+        if self.notice:
+            lines.append(self.notice)
+        if self.outcome == "answered" and self.entry:
+            if self.role_note:
+                lines.append(self.role_note)
+            lines += [self.short_answer(), "", f"  «{self.entry.quote}»", f"  — {self.citation()}"]
+            for other in self.see_also:
+                lines.append(f"{t['see_also']}{_section_label(other.section)}: «{_shorten(other.quote)}»")
+        elif self.outcome == "clarify":
+            lines.append(t["clarify"])
+            for number, (entry, _score) in enumerate(self.candidates, 1):
+                lines.append(f"  {number}. {_section_label(entry.section)}: {entry.quote}")
+        else:
+            lines.append(t["referred"])
+        if self.outcome != "answered" and self.referral:
+            lines.append(referral_text(self.referral, self.language))
+            if self.doubt_quote:
+                lines.append(f"  «{self.doubt_quote.quote}» — {_section_label(self.doubt_quote.section)}")
+        return "\n".join(lines)
+
+
+FRAME = {
+    "nb": {
+        "clarify": "Jeg er ikke sikker på hva du mener. Mente du ett av disse?",
+        "referred": "Det finner jeg ikke noe sikkert svar på i retningslinjene, så jeg vil ikke gjette.",
+        "see_also": "Se også: ",
+        "leader": "Spør din nærmeste leder{name}",
+        "politisk": "Spør {name}",
+        "unknown_leader": "Spør din nærmeste leder",
+        "or_it": " eller {it}{where}.",
+        "section": "punkt",
+        "empty": "Skriv et spørsmål om retningslinjene, for eksempel «Kan jeg legge ut et bilde av en kollega?»",
+        "too_long": "Spørsmålet var svært langt; jeg har lest de første {n} tegnene.",
+        "politician": "Som folkevalgt:",
+        "employee": "Som ansatt:",
+    },
+    "en": {
+        "clarify": "I'm not sure what you mean. Did you mean one of these?",
+        "referred": "I can't find a reliable answer to that in the guidelines, so I won't guess.",
+        "see_also": "See also: ",
+        "leader": "Ask your nearest leader{name}",
+        "politisk": "Ask {name}",
+        "unknown_leader": "Ask your nearest leader",
+        "or_it": " or {it}{where}.",
+        "section": "section",
+        "empty": "Ask a question about the guidelines, e.g. “Can I post a photo of a colleague?”",
+        "too_long": "Your question was very long; I read the first {n} characters.",
+        "politician": "As an elected representative:",
+        "employee": "As an employee:",
+    },
+}
+
+
+def _shorten(text: str, limit: int = 110) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
+def _section_label(number: str) -> str:
+    return f"punkt {number}" if number[:1].isdigit() else number
+
+
+def cite(document: Document, entry: Entry, language: str = "nb") -> str:
+    section = document.section(entry.section)
+    title = section.title if section else ""
+    label = _section_label(entry.section)
+    if language == "en" and entry.section[:1].isdigit():
+        label = f"section {entry.section}"
+    version = document.version_label
+    if language == "en" and document.revised:
+        version = f"revised {document.revised.isoformat()}"
+    tail = f" ({version})" if version else ""
+    return f"{document.title}, {label} {title}{tail}".strip()
+
+
+def referral_text(referral: Referral, language: str) -> str:
+    t = FRAME[language]
+    contact = referral.contact
+    if referral.contact_kind == "politisk" and contact:
+        text = t["politisk"].format(name=contact.name)
+    elif contact:
+        text = t["leader"].format(name=f" ({contact.name})")
+    else:
+        text = t["unknown_leader"]
+    where = ", ".join(x for x in (referral.it_channel, referral.it_email) if x)
+    return text + t["or_it"].format(it=referral.it_name, where=f" ({where})" if where else "")
+
+
+def detect_language(text: str) -> str:
+    words = re.findall(r"[a-zæøå']+", text.lower())
+    english = sum(w in _ENGLISH for w in words)
+    norwegian = sum(w in _NORWEGIAN for w in words)
+    if re.search(r"[æøå]", text.lower()):
+        norwegian += 2
+    return "en" if english > norwegian else "nb"
+
+
+def clean_question(text: str | bytes | None) -> tuple[str, bool]:
+    """Make any input a safe question: decoded, control characters out, length capped."""
+    if text is None:
+        return "", False
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    text = "".join(c if c.isprintable() or c in "\n\t" else " " for c in text).replace("\ufffd", " ")
+    truncated = len(text) > MAX_QUESTION_CHARS
+    return " ".join(text[:MAX_QUESTION_CHARS].split()), truncated
+
+
+class Guidebot:
+    """The chat-platform-neutral core: knowledge, matching, answers and referrals."""
+
+    def __init__(self, knowledge: Knowledge, thresholds: Thresholds | None = None):
+        self.knowledge = knowledge
+        self.index = Index.from_knowledge(knowledge, thresholds)
+        self._entries = {entry.id: entry for entry in knowledge.entries}
+
+    @classmethod
+    def from_folder(cls, folder: Path | str | None = None, thresholds: Thresholds | None = None) -> Guidebot:
+        return cls(load_knowledge(folder), thresholds)
+
+    @property
+    def contacts(self) -> Contacts:
+        return self.knowledge.contacts
+
+    def identify(self, slack_user: str = "", email: str = "", role: str = "") -> Asker:
+        """Find the asker in contacts by Slack id or e-mail; `role` overrides (CLI --role)."""
+        contacts = self.contacts
+        person = next(
+            (
+                p
+                for p in contacts.people
+                if (slack_user and p.slack_user == slack_user)
+                or (email and p.email and p.email == email.lower())
+            ),
+            None,
+        )
+        if person is None:
+            return Asker(role=role or "ukjent")
+        leader = None
+        department = contacts.departments.get(person.department)
+        while department is not None:
+            same_person = (person.slack_user and department.leader.slack_user == person.slack_user) or (
+                person.email and department.leader.email.lower() == person.email
+            )
+            if not same_person:
+                leader = department.leader
+                break
+            department = contacts.departments.get(department.parent)
+        return Asker(role=role or person.role, department=person.department, leader=leader, name=person.name)
+
+    def referral_for(self, asker: Asker) -> Referral:
+        contacts = self.contacts
+        if asker.role == "politiker" and contacts.politicians_contact:
+            contact, kind = contacts.politicians_contact, "politisk"
+        elif asker.leader:
+            contact, kind = asker.leader, "leder"
+        else:
+            contact, kind = None, "ukjent"
+        return Referral(contact, kind, contacts.it_name, contacts.it_slack_channel, contacts.it_email)
+
+    def ask(self, text: str | bytes | None, asker: Asker | None = None) -> Answer:
+        """Answer one question. Never raises on odd input: empty, huge or binary text included."""
+        asker = asker or Asker()
+        question, truncated = clean_question(text)
+        language = detect_language(question)
+        if asker.role == "ukjent" and _POLITICIAN_HINT.search(question):
+            asker = Asker(role="politiker", department=asker.department, leader=asker.leader, name=asker.name)
+        if not question:
+            answer = Answer(question, "referred", language, notice=FRAME[language]["empty"])
+            answer.referral = self.referral_for(asker)
+            return answer
+        match = self.index.match(question, asker.audience)
+        answer = self._compose(question, language, match, asker)
+        if truncated:
+            answer.notice = FRAME[language]["too_long"].format(n=MAX_QUESTION_CHARS)
+        return answer
+
+    def pick(self, entry_id: str, question: str = "", asker: Asker | None = None) -> Answer | None:
+        """The answer for a candidate the person picked after a clarify question."""
+        entry = self._entries.get(entry_id)
+        if entry is None:
+            return None
+        language = detect_language(question)
+        answer = Answer(question, "answered", language, entry, self.knowledge.document(entry.document_id), 1.0)
+        answer.role_note = self._role_note(entry, asker or Asker(), language)
+        return answer
+
+    def _compose(self, question: str, language: str, match: Match, asker: Asker) -> Answer:
+        answer = Answer(question, match.outcome, language)
+        if match.best:
+            answer.score = match.best.score
+        if match.outcome == "answered" and match.best:
+            entry = match.best.entry
+            answer.entry = entry
+            answer.document = self.knowledge.document(entry.document_id)
+            answer.see_also = [
+                c.entry for c in match.candidates[1:] if c.entry.id in entry.related
+            ][:2]
+            answer.role_note = self._role_note(entry, asker, language)
+            answer.candidates = [(c.entry, c.score) for c in match.candidates[:3]]
+            return answer
+        if match.outcome == "clarify":
+            seen: set[str] = set()
+            for candidate in match.candidates:
+                if candidate.entry.id not in seen and len(answer.candidates) < 3:
+                    answer.candidates.append((candidate.entry, candidate.score))
+                    seen.add(candidate.entry.id)
+        answer.referral = self.referral_for(asker)
+        if match.outcome == "referred":
+            documents = self.knowledge.documents
+            doubt = documents[0].doubt_entry if documents else ""
+            answer.doubt_quote = self._entries.get(doubt)
+            answer.candidates = [(c.entry, c.score) for c in match.candidates[:3]]
+            if answer.doubt_quote:
+                answer.document = self.knowledge.document(answer.doubt_quote.document_id)
+        return answer
+
+    def _role_note(self, entry: Entry, asker: Asker, language: str) -> str:
+        if asker.audience == "politikere" and entry.audience in ("politikere", "alle"):
+            return FRAME[language]["politician"]
+        if asker.audience == "ansatte" and entry.audience == "ansatte":
+            return FRAME[language]["employee"]
+        return ""

@@ -1,0 +1,96 @@
+"""`guidebot check`: validates the knowledge files the way an editor needs it.
+
+Every problem is one line naming file, line and entry: schema errors, a quote that is not found
+verbatim (whitespace-insensitive) in the document's source, unknown sections or related ids,
+duplicate ids, the same phrasing on two entries, and sections or sentences of the source that
+no entry quotes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.knowledge import Knowledge, KnowledgeError, load_knowledge
+from bot.sourcetext import CLOSING_SECTION, normalise_for_compare, parse_guideline
+
+
+def check_folder(folder: Path | str | None = None) -> tuple[Knowledge | None, list[str]]:
+    """Load and check; returns the knowledge (if it loaded) and every problem found."""
+    try:
+        knowledge = load_knowledge(folder)
+    except KnowledgeError as error:
+        return None, error.problems
+    return knowledge, check_knowledge(knowledge)
+
+
+def check_knowledge(knowledge: Knowledge) -> list[str]:
+    problems: list[str] = []
+    seen_ids: dict[str, str] = {}
+    seen_phrasings: dict[str, str] = {}
+    all_ids = {entry.id for entry in knowledge.entries}
+    for document in knowledge.documents:
+        numbers = [s.number for s in document.sections]
+        for number in {n for n in numbers if numbers.count(n) > 1}:
+            problems.append(f"{document.file}: section {number} is listed twice")
+        if document.doubt_entry and document.doubt_entry not in all_ids:
+            problems.append(f"{document.file}: doubt_entry '{document.doubt_entry}' is no entry id")
+        source_text = _read_source(knowledge.folder, document.source, document.file, problems)
+        compact = normalise_for_compare(source_text) if source_text else ""
+        dehyphenated = normalise_for_compare(source_text.replace("-\n", "")) if source_text else ""
+        quotes: list[str] = []
+        for entry in document.entries:
+            where = f"{entry.file}:{entry.line}: entry '{entry.id}'"
+            if entry.id in seen_ids:
+                problems.append(f"{where}: id already used at {seen_ids[entry.id]}")
+            seen_ids[entry.id] = f"{entry.file}:{entry.line}"
+            if document.section(entry.section) is None:
+                problems.append(f"{where}: section '{entry.section}' is not in this document's sections")
+            quote = normalise_for_compare(entry.quote)
+            if source_text and quote and quote not in compact and quote not in dehyphenated:
+                problems.append(f"{where}: quote is not verbatim in {document.source}")
+            quotes.append(quote)
+            if not entry.questions:
+                problems.append(f"{where}: no questions: people will not find it")
+            for related in entry.related:
+                if related not in all_ids:
+                    problems.append(f"{where}: related '{related}' is no entry id")
+            for question in entry.questions:
+                key = " ".join(question.lower().split())
+                if key in seen_phrasings and seen_phrasings[key] != entry.id:
+                    problems.append(
+                        f"{where}: question «{question}» is also on entry '{seen_phrasings[key]}'"
+                    )
+                seen_phrasings.setdefault(key, entry.id)
+        if source_text:
+            problems.extend(_coverage(document, source_text, quotes))
+    return problems
+
+
+def _read_source(folder: Path, source: str, file: str, problems: list[str]) -> str:
+    if not source:
+        problems.append(f"{file}: no 'source' text to check quotes against")
+        return ""
+    path = folder / source
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(f"{file}: source '{source}' cannot be read: {error}")
+        return ""
+
+
+def _coverage(document, source_text: str, quotes: list[str]) -> list[str]:
+    problems: list[str] = []
+    numbers = {s.number for s in document.sections}
+    for section in parse_guideline(source_text):
+        if section.number != CLOSING_SECTION and section.number not in numbers:
+            problems.append(
+                f"{document.file}: section {section.number} ({section.title}) of "
+                f"{document.source}:{section.line} is missing from 'sections'"
+            )
+        for unit in section.units:
+            compact = normalise_for_compare(unit)
+            if not any(compact in quote for quote in quotes):
+                problems.append(
+                    f"{document.file}: no entry quotes this sentence of section {section.number}: «{unit}»"
+                )
+    return problems

@@ -1,0 +1,183 @@
+"""The `guidebot` command line: ask, chat, check, import and eval.
+
+    guidebot ask "kan jeg legge ut et bilde av kollegaen min?"
+    echo "hvor fort må vi svare?" | guidebot ask --json
+    guidebot chat
+    guidebot check
+    guidebot import guideline.txt --document ikt-reglement > knowledge/documents/ikt.yaml
+    guidebot eval
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot import __version__
+from bot.answers import Asker, Guidebot
+from bot.knowledge import KnowledgeError, default_folder
+
+ROLES = {"ansatt": "ansatt", "leder": "leder", "politiker": "politiker", "folkevalgt": "politiker"}
+
+
+def _bot(args: argparse.Namespace) -> Guidebot:
+    return Guidebot.from_folder(args.knowledge)
+
+
+def _asker(bot: Guidebot, args: argparse.Namespace) -> Asker:
+    role = ROLES.get(args.role or "", "")
+    if args.email:
+        return bot.identify(email=args.email, role=role)
+    return Asker(role=role or "ukjent")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    bot = _bot(args)
+    asker = _asker(bot, args)
+    if args.question:
+        questions = [" ".join(args.question)]
+    else:
+        questions = (line.rstrip("\n") for line in sys.stdin)
+    for question in questions:
+        answer = bot.ask(question, asker)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(answer.as_text(), end="\n\n" if not args.question else "\n", flush=True)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.adapters.terminal import run_chat
+
+    bot = _bot(args)
+
+    def prompt_lines():
+        while True:
+            try:
+                yield input("> " if sys.stdin.isatty() else "")
+            except EOFError:
+                return
+
+    run_chat(bot, prompt_lines(), sys.stdout, _asker(bot, args))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from bot.check import check_folder
+
+    knowledge, problems = check_folder(args.knowledge)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    assert knowledge is not None
+    entries = len(knowledge.entries)
+    print(f"OK: {len(knowledge.documents)} document(s), {entries} entries in {knowledge.folder}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.importer import skeleton
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"guidebot import: cannot read {path}: {error}", file=sys.stderr)
+        return 2
+    output = skeleton(text, args.document, args.source or f"sources/{path.name}")
+    if args.output:
+        Path(args.output).write_text(output, encoding="utf-8")
+    else:
+        sys.stdout.write(output)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.evaluation import evaluate, load_questions
+
+    bot = _bot(args)
+    code = 0
+    for name in args.questions:
+        report = evaluate(bot.index, load_questions(Path(name)))
+        print(f"# {name}")
+        print(report.as_text())
+        if args.verbose:
+            for failure in report.failures:
+                print(f"  {failure}")
+        print()
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="guidebot",
+        description="Answers questions about an organisation's guidelines with a verbatim quote "
+        "and the section number, or refers to the nearest leader or IT.",
+    )
+    parser.add_argument("--version", action="version", version=f"guidebot {__version__}")
+    parser.add_argument(
+        "--knowledge",
+        metavar="DIR",
+        help=f"knowledge folder (default: $GUIDEBOT_KNOWLEDGE or {default_folder()})",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ask = commands.add_parser("ask", help="answer a question (or one per line from stdin)")
+    ask.add_argument("question", nargs="*", help="the question; omit to read stdin, one per line")
+    ask.add_argument("--role", choices=sorted(ROLES), help="answer as for this role")
+    ask.add_argument("--email", help="the asker's e-mail, to find role and leader in contacts")
+    ask.add_argument("--json", action="store_true", help="JSON (one object per line with stdin)")
+    ask.set_defaults(run=cmd_ask)
+
+    chat = commands.add_parser("chat", help="talk to guidebot in the terminal")
+    chat.add_argument("--role", choices=sorted(ROLES), help="chat as this role")
+    chat.add_argument("--email", help="the asker's e-mail, to find role and leader in contacts")
+    chat.set_defaults(run=cmd_chat)
+
+    check = commands.add_parser("check", help="validate the knowledge files")
+    check.set_defaults(run=cmd_check)
+
+    imp = commands.add_parser("import", help="make a knowledge skeleton from a guideline .txt")
+    imp.add_argument("file", help="the guideline as plain text (UTF-8)")
+    imp.add_argument("--document", required=True, help="id for the new document, e.g. ikt-reglement")
+    imp.add_argument("--source", help="path of the text under the knowledge folder (default: sources/FILE)")
+    imp.add_argument("--output", "-o", help="write here instead of stdout")
+    imp.set_defaults(run=cmd_import)
+
+    ev = commands.add_parser("eval", help="score the matcher on labelled questions")
+    ev.add_argument(
+        "questions",
+        nargs="*",
+        default=["tests/eval/questions.yaml"],
+        help="labelled question files (default: tests/eval/questions.yaml)",
+    )
+    ev.add_argument("--verbose", "-v", action="store_true", help="list every miss")
+    ev.set_defaults(run=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except KnowledgeError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
