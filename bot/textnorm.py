@@ -68,7 +68,7 @@ def fold(word: str) -> str:
     """Fold Norwegian letters the way people type without them: æ→ae, ø→o, å→a, aa→a."""
     word = word.replace("æ", "ae").replace("ø", "o").replace("å", "a").replace("ä", "a")
     word = word.replace("ö", "o").replace("aa", "a").replace("oe", "o")
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).lower()
 
 
 @lru_cache(maxsize=65536)
@@ -87,7 +87,7 @@ def stem(word: str) -> str:
 
 def clean(text: str) -> str:
     """Remove Slack markup, emoji, control characters and URLs; keep a link's label."""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFKC", text)
     text = _SLACK_LINK.sub(lambda m: f" {m.group(2) or ''} ", text)
     text = _SLACK_TOKEN.sub(" ", text)
     text = _EMOJI_CODE.sub(" ", text)

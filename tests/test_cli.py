@@ -1,0 +1,76 @@
+"""The `guidebot` command line, run as a real subprocess."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot.cli import build_parser
+from tests.conftest import KNOWLEDGE, ROOT
+
+
+def run(*args, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+
+
+def test_ask_prints_quote_and_section():
+    result = run("ask", "kan jeg legge ut et bilde av kollegaen min?")
+    assert result.returncode == 0, result.stderr
+    assert "«Publiser aldri bilder av kollegaer uten samtykke.»" in result.stdout
+    assert "punkt 4.4" in result.stdout
+
+
+def test_ask_reads_stdin_as_json_lines_in_order():
+    questions = ["kan jeg bruke jobbmailen på facebook?", "", "printeren virker ikke", "hvor fort må vi svare?"]
+    result = run("ask", "--json", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in rows] == [q.strip() for q in questions]
+    for row in rows:
+        assert {"question", "outcome", "document", "section", "section_title", "quote", "answer", "score",
+                "candidates", "refer_to"} <= set(row)
+    assert rows[0]["outcome"] == "answered" and rows[0]["section"] == "5.2"
+    assert rows[2]["outcome"] == "referred" and rows[2]["section"] is None and rows[2]["refer_to"]
+    assert rows[3]["section"] == "4.4"
+
+
+def test_check_passes_and_fails_with_exit_codes(tmp_path, knowledge_copy):
+    assert run("check").returncode == 0
+    (knowledge_copy / "contacts.yaml").write_text("it: [broken\n", encoding="utf-8")
+    result = run("--knowledge", str(knowledge_copy), "check")
+    assert result.returncode != 0
+    assert f"{knowledge_copy / 'contacts.yaml'}:2" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_import_writes_a_skeleton(tmp_path):
+    out = tmp_path / "skeleton.yaml"
+    source = KNOWLEDGE / "sources" / "batsfjord-sosiale-medier.txt"
+    result = run("import", str(source), "--document", "sosiale-medier", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Publiser aldri bilder av kollegaer uten samtykke." in out.read_text(encoding="utf-8")
+
+
+def test_chat_answers_and_lets_the_person_pick():
+    result = run("chat", stdin="bilder?\n1\navslutt\n")
+    assert result.returncode == 0, result.stderr
+    assert "Mente du" in result.stdout and "«" in result.stdout
+
+
+def test_knowledge_env_variable_is_used(knowledge_copy):
+    (knowledge_copy / "documents" / "batsfjord-sosiale-medier.yaml").write_text("document: [", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "hei"], capture_output=True, text=True, cwd=ROOT,
+        env={"GUIDEBOT_KNOWLEDGE": str(knowledge_copy), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2 and "invalid YAML" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["ask", "chat", "check", "import", "eval"])
+def test_every_command_has_help(command):
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    assert subparsers.choices[command].format_help().strip()
+    assert run(command, "--help").returncode == 0
