@@ -100,9 +100,14 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(clean(text).lower())
 
 
+@lru_cache(maxsize=262144)
+def _base_term(token: str) -> str:
+    return fold(stem(token))
+
+
 def base_terms(text: str) -> list[str]:
     """Tokens stemmed and folded, before synonyms and stop words."""
-    return [fold(stem(token)) for token in tokens(text)]
+    return [_base_term(token) for token in tokens(text)]
 
 
 @dataclass
