@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge import Contacts, Document, Entry, Knowledge, Leader, load_knowledge
+from bot.knowledge import Contacts, Document, Entry, Knowledge, Leader, is_numbered, load_knowledge
 from bot.matcher import Index, Match, Thresholds
 
 MAX_QUESTION_CHARS = 2000
@@ -142,17 +142,19 @@ class Answer:
                 lines.append(self.role_note)
             lines += [self.short_answer(), "", f"  «{self.entry.quote}»", f"  — {self.citation()}"]
             for other in self.see_also:
-                lines.append(f"{t['see_also']}{_section_label(other.section)}: «{_shorten(other.quote)}»")
+                label = _section_label(other.section, self.language)
+                lines.append(f"{t['see_also']}{label}: «{_shorten(other.quote)}»")
         elif self.outcome == "clarify":
             lines.append(t["clarify"])
             for number, (entry, _score) in enumerate(self.candidates, 1):
-                lines.append(f"  {number}. {_section_label(entry.section)}: {entry.quote}")
+                lines.append(f"  {number}. {_section_label(entry.section, self.language)}: {entry.quote}")
         else:
             lines.append(t["referred"])
         if self.outcome != "answered" and self.referral:
             lines.append(referral_text(self.referral, self.language))
             if self.doubt_quote:
-                lines.append(f"  «{self.doubt_quote.quote}» — {_section_label(self.doubt_quote.section)}")
+                label = _section_label(self.doubt_quote.section, self.language)
+                lines.append(f"  «{self.doubt_quote.quote}» — {label}")
         return "\n".join(lines)
 
 
@@ -192,16 +194,14 @@ def _shorten(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
-def _section_label(number: str) -> str:
-    return f"punkt {number}" if number[:1].isdigit() else number
+def _section_label(number: str, language: str = "nb") -> str:
+    return f"{FRAME[language]['section']} {number}" if is_numbered(number) else number
 
 
 def cite(document: Document, entry: Entry, language: str = "nb") -> str:
     section = document.section(entry.section)
     title = section.title if section else ""
-    label = _section_label(entry.section)
-    if language == "en" and entry.section[:1].isdigit():
-        label = f"section {entry.section}"
+    label = _section_label(entry.section, language)
     version = document.version_label
     if language == "en" and document.revised:
         version = f"revised {document.revised.isoformat()}"

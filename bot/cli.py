@@ -101,7 +101,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.evaluation import evaluate, load_questions
 
     bot = _bot(args)
-    code = 0
     for name in args.questions:
         report = evaluate(bot.index, load_questions(Path(name)))
         print(f"# {name}")
@@ -110,7 +109,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             for failure in report.failures:
                 print(f"  {failure}")
         print()
-    return code
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

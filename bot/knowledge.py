@@ -45,7 +45,12 @@ class Section:
 
     @property
     def is_numbered(self) -> bool:
-        return self.number[:1].isdigit()
+        return is_numbered(self.number)
+
+
+def is_numbered(section_number: str) -> bool:
+    """"4.4" is a numbered section; "Avslutning" (text after the last one) is not."""
+    return section_number[:1].isdigit()
 
 
 @dataclass(frozen=True)
@@ -143,8 +148,6 @@ class Knowledge:
     def document(self, document_id: str) -> Document | None:
         return next((d for d in self.documents if d.id == document_id), None)
 
-    def entry(self, entry_id: str) -> Entry | None:
-        return next((e for e in self.entries if e.id == entry_id), None)
 
 
 def default_folder() -> Path:

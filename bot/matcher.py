@@ -150,7 +150,7 @@ class Index:
         for position in shortlist:
             document = self.documents[position]
             covered = coverage[position] / total
-            phrasing = self._phrasing_similarity(text, term_set, weights, document)
+            phrasing = self._phrasing_similarity(text, term_set, weights, total, document)
             score = 0.55 * covered + 0.45 * phrasing
             score *= _audience_factor(document.entry.audience, audience)
             candidates.append(
@@ -160,13 +160,13 @@ class Index:
         return Match(question, self._decide(candidates), candidates[:5], terms)
 
     def _phrasing_similarity(
-        self, text: str, terms: frozenset[str], weights: dict[str, float], document: _Document
+        self, text: str, terms: frozenset[str], weights: dict[str, float], total: float, document: _Document
     ) -> float:
         best = 0.0
         for phrasing_text, phrasing_terms in document.phrasings:
             shared = sum(weights[t] for t in terms & phrasing_terms)
             extra = sum(self.idf.get(t, self.unknown_idf) for t in phrasing_terms - terms)
-            overlap = shared / (sum(weights.values()) + 0.5 * extra) if shared else 0.0
+            overlap = shared / (total + 0.5 * extra) if shared else 0.0
             fuzzy = fuzz.token_sort_ratio(text, phrasing_text) / 100
             best = max(best, 0.7 * overlap + 0.3 * fuzzy)
         return best
