@@ -9,6 +9,7 @@ people who edit the files (IT and communication staff) can find and fix it:
       sources/*.txt        the guideline's text as published (quotes are checked against it)
       synonyms.yaml        groups of words that mean the same
       contacts.yaml        IT, departments and leaders, politicians' contact, people
+      settings.yaml        optional: matching thresholds (when to answer, ask back, refer)
 
 `load_knowledge(folder)` returns a `Knowledge`; it raises `KnowledgeError` with every problem
 found, each as ``file:line: message``. Deeper checks (verbatim quotes, coverage) are in
@@ -140,6 +141,7 @@ class Knowledge:
     synonym_groups: list[list[str]]
     contacts: Contacts
     ignored_words: list[str] = field(default_factory=list)
+    matching: dict[str, float] = field(default_factory=dict)  # threshold overrides
 
     @property
     def entries(self) -> list[Entry]:
@@ -399,6 +401,31 @@ def _read_synonyms(path: Path, display: str) -> tuple[list[list[str]], list[str]
     return groups, ignored, reader.problems
 
 
+def _read_settings(path: Path, display: str) -> tuple[dict[str, float], list[str]]:
+    from bot.matcher import Thresholds  # the matcher owns the names and defaults
+
+    if not path.exists():
+        return {}, []
+    reader = _Reader(display)
+    data = reader.mapping(read_yaml(path, display), "the file", 1)
+    if data is None:
+        return {}, reader.problems
+    matching = reader.mapping(data.get("matching", {}), "'matching'", data["__line__"]) or {}
+    line = matching.get("__line__", data["__line__"])
+    known = Thresholds.names()
+    values: dict[str, float] = {}
+    for name, value in matching.items():
+        if name == "__line__":
+            continue
+        if name not in known:
+            reader.problem(line, f"unknown matching setting '{name}' (known: {', '.join(known)})")
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            reader.problem(line, f"matching setting '{name}' must be a number from 0 to 1")
+        else:
+            values[name] = float(value)
+    return values, reader.problems
+
+
 def load_knowledge(folder: Path | str | None = None) -> Knowledge:
     """Load every knowledge file under `folder`; raise `KnowledgeError` listing all problems."""
     root = Path(folder) if folder is not None else default_folder()
@@ -432,6 +459,12 @@ def load_knowledge(folder: Path | str | None = None) -> Knowledge:
     except KnowledgeError as error:
         contacts = Contacts()
         problems.extend(error.problems)
+    matching: dict[str, float] = {}
+    try:
+        matching, found = _read_settings(root / "settings.yaml", str(root / "settings.yaml"))
+        problems.extend(found)
+    except KnowledgeError as error:
+        problems.extend(error.problems)
     if problems:
         raise KnowledgeError(problems)
-    return Knowledge(root, documents, groups, contacts, ignored)
+    return Knowledge(root, documents, groups, contacts, ignored, matching)

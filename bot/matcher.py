@@ -16,9 +16,10 @@ overlap with the best phrasing). Thresholds come from `Thresholds` (configurable
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -35,12 +36,25 @@ _SHORTLIST = 12
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When to answer, ask back or refer. Tuned on tests/eval/questions.yaml."""
+    """When to answer, ask back or refer. Tuned on tests/eval/questions.yaml; a knowledge
+    folder's ``settings.yaml`` (``matching:``) overrides any of them."""
 
     answer: float = 0.44
     clarify: float = 0.38
     margin: float = 0.03
     min_coverage: float = 0.4
+    # A clear winner: a lower score is enough when no unrelated entry comes within `lead`.
+    lead: float = 0.10
+    lead_floor: float = 0.33
+    lead_min_coverage: float = 0.3
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, float]) -> Thresholds:
+        return cls(**{name: settings[name] for name in cls.names() if name in settings})
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,7 @@ class Index:
     @classmethod
     def from_knowledge(cls, knowledge: Knowledge, thresholds: Thresholds | None = None) -> Index:
         titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+        thresholds = thresholds or Thresholds.from_settings(knowledge.matching)
         return cls(
             knowledge.entries, knowledge.synonym_groups, thresholds, titles, knowledge.ignored_words
         )
@@ -176,18 +191,26 @@ class Index:
         if not candidates:
             return "referred"
         best = candidates[0]
-        if best.coverage < limits.min_coverage or best.score < limits.clarify:
-            return "referred"
-        # One shared word is too thin to answer on: "julebord?" may be about anything.
-        if best.matched < 2:
-            return "clarify" if best.score >= limits.answer else "referred"
         rivals = [
             c
             for c in candidates[1:]
             if c.entry.id not in best.entry.related and best.entry.id not in c.entry.related
         ]
-        close = rivals and best.score - rivals[0].score < limits.margin
-        if best.score >= limits.answer and not close:
+        gap = best.score - (rivals[0].score if rivals else 0.0)
+        clear_winner = (
+            best.matched >= 2
+            and gap >= limits.lead
+            and best.score >= limits.lead_floor
+            and best.coverage >= limits.lead_min_coverage
+        )
+        if clear_winner:
+            return "answered"
+        if best.coverage < limits.min_coverage or best.score < limits.clarify:
+            return "referred"
+        # One shared word is too thin to answer on: "julebord?" may be about anything.
+        if best.matched < 2:
+            return "clarify" if best.score >= limits.answer else "referred"
+        if best.score >= limits.answer and gap >= limits.margin:
             return "answered"
         return "clarify"
 

@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-import pytest
-
 from bot.evaluation import evaluate, load_questions
 
 EVAL = Path(__file__).resolve().parent / "eval"
@@ -22,17 +20,18 @@ def test_every_expected_entry_exists(bot):
             assert set(question.expect) <= ids, question
 
 
-def test_no_regression_below_measured_figures(bot):
-    # Measured 2026-11-23: answered-correct 0.933, answered-wrong 0.000, out-of-scope answered 0.
-    figures = evaluate(bot.index, load_questions(EVAL / "questions.yaml")).figures()
-    assert figures["answered_correct"] >= 0.93, figures
-    assert figures["answered_wrong"] <= 0.01, figures
-    assert figures["out_of_scope_answered"] <= 0.03, figures
-
-
-@pytest.mark.xfail(strict=True, reason="issue #2 bar not reached yet: answered-correct is 0.933, not 0.95")
 def test_quality_bar_on_the_eval_set(bot):
+    # Issue #2's bar. Measured 2026-11-23: correct 0.960, wrong 0.000, out-of-scope answered 0.
     figures = evaluate(bot.index, load_questions(EVAL / "questions.yaml")).figures()
     assert figures["answered_correct"] >= 0.95, figures
     assert figures["answered_wrong"] <= 0.02, figures
+    assert figures["out_of_scope_answered"] <= 0.03, figures
+
+
+def test_no_regression_on_the_holdout_set(bot):
+    # Questions written after tuning, never tuned on. Measured 2026-11-23: correct 0.776,
+    # wrong 0.034 (2 of 58), out-of-scope answered 0. A floor against regressions, not a goal.
+    figures = evaluate(bot.index, load_questions(EVAL / "holdout.yaml")).figures()
+    assert figures["answered_correct"] >= 0.75, figures
+    assert figures["answered_wrong"] <= 0.05, figures
     assert figures["out_of_scope_answered"] <= 0.03, figures

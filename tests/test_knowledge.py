@@ -3,6 +3,7 @@
 import pytest
 
 from bot.knowledge import KnowledgeError, load_knowledge
+from bot.matcher import Index, Thresholds
 
 REQUIRED_SECTIONS = ["1", "2", "3", "4", "4.1", "4.2", "4.3", "4.4", "5", "5.1", "5.2"]
 
@@ -52,3 +53,22 @@ def test_missing_field_names_line(knowledge_copy):
 def test_missing_folder_is_an_error(tmp_path):
     with pytest.raises(KnowledgeError):
         load_knowledge(tmp_path / "nowhere")
+
+
+def test_settings_override_thresholds(knowledge_copy):
+    (knowledge_copy / "settings.yaml").write_text("matching:\n  answer: 0.9\n", encoding="utf-8")
+    knowledge = load_knowledge(knowledge_copy)
+    index = Index.from_knowledge(knowledge)
+    assert index.thresholds.answer == 0.9
+    assert index.thresholds.margin == Thresholds().margin
+
+
+def test_bad_settings_name_file_and_line(knowledge_copy):
+    path = knowledge_copy / "settings.yaml"
+    path.write_text("# tuned\nmatching:\n  answr: 0.5\n  clarify: high\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError) as error:
+        load_knowledge(knowledge_copy)
+    assert error.value.problems == [
+        f"{path}:3: unknown matching setting 'answr' (known: {', '.join(Thresholds.names())})",
+        f"{path}:3: matching setting 'clarify' must be a number from 0 to 1",
+    ]
