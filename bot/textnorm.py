@@ -92,6 +92,8 @@ def clean(text: str) -> str:
     text = _SLACK_TOKEN.sub(" ", text)
     text = _EMOJI_CODE.sub(" ", text)
     text = _BARE_URL.sub(" ", text)
+    if text.isprintable():
+        return text
     return "".join(c if c.isprintable() else " " for c in text)
 
 
@@ -116,6 +118,7 @@ class Synonyms:
 
     phrases: dict[tuple[str, ...], str] = field(default_factory=dict)
     longest: int = 1
+    starts: set[str] = field(default_factory=set)  # first words of multi-word phrases
 
     @classmethod
     def from_groups(cls, groups: Iterable[Sequence[str]]) -> Synonyms:
@@ -129,6 +132,8 @@ class Synonyms:
             for member in members:
                 synonyms.phrases.setdefault(member, canonical)
                 synonyms.longest = max(synonyms.longest, len(member))
+                if len(member) > 1:
+                    synonyms.starts.add(member[0])
         return synonyms
 
     def apply(self, terms: list[str]) -> list[str]:
@@ -136,14 +141,19 @@ class Synonyms:
         out: list[str] = []
         i = 0
         while i < len(terms):
-            for n in range(min(self.longest, len(terms) - i), 0, -1):
-                canonical = self.phrases.get(tuple(terms[i : i + n]))
-                if canonical is not None:
-                    out.append(canonical)
-                    i += n
-                    break
+            term = terms[i]
+            if term in self.starts:
+                for n in range(min(self.longest, len(terms) - i), 1, -1):
+                    canonical = self.phrases.get(tuple(terms[i : i + n]))
+                    if canonical is not None:
+                        out.append(canonical)
+                        i += n
+                        break
+                else:
+                    out.append(self.phrases.get((term,), term))
+                    i += 1
             else:
-                out.append(terms[i])
+                out.append(self.phrases.get((term,), term))
                 i += 1
         return out
 
