@@ -311,15 +311,20 @@ class Guidebot:
             answer.notice = FRAME[language]["too_long"].format(n=MAX_QUESTION_CHARS)
         return answer
 
-    def pick(self, entry_id: str, question: str = "", asker: Asker | None = None) -> Answer | None:
+    def pick(self, entry_id: str, question: str = "", asker: Asker | None = None, language: str = "") -> Answer | None:
         """The answer for a candidate the person picked after a clarify question."""
         entry = self._entries.get(entry_id)
         if entry is None:
             return None
-        language = detect_language(question)
+        language = language if language in FRAME else detect_language(question)
         answer = Answer(question, "answered", language, entry, self.knowledge.document(entry.document_id), 1.0)
         answer.role_note = self._role_note(entry, asker or Asker(), language)
         return answer
+
+    def refer(self, question: str, asker: Asker | None = None, language: str = "") -> Answer:
+        """A referral for a question the person says none of the offered entries answers."""
+        language = language if language in FRAME else detect_language(question)
+        return self._compose(question, language, Match(question, "referred"), asker or Asker())
 
     def _compose(self, question: str, language: str, match: Match, asker: Asker) -> Answer:
         answer = Answer(question, match.outcome, language)

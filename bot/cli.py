@@ -6,6 +6,7 @@
     guidebot check
     guidebot import guideline.txt --document ikt-reglement > knowledge/documents/ikt.yaml
     guidebot eval
+    guidebot slack [--http --port 3000]
 """
 
 from __future__ import annotations
@@ -112,6 +113,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slack(args: argparse.Namespace) -> int:
+    import logging
+
+    from bot.adapters.slack.app import build_app
+    from bot.adapters.slack.server import HttpServer, socket_mode_handler, start_purging
+    from bot.adapters.slack.settings import SettingsError, SlackSettings
+    from bot.service import Service
+    from bot.store import Store, default_path, retention_days_from_env
+
+    try:
+        settings = SlackSettings.from_env(http=args.http)
+        retention = retention_days_from_env()
+    except (SettingsError, ValueError) as error:
+        print(f"guidebot slack: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    bot = _bot(args)
+    store = Store(default_path(), Service.masker_for(bot), retention)
+    start_purging(store)
+    app = build_app(Service(bot, store), settings, retention)
+    if args.http:
+        server = HttpServer(app, args.host, args.port, threads=args.threads)
+        print(f"guidebot: serving Slack on http://{args.host}:{server.port}/slack/events", flush=True)
+        server.serve_forever()
+    else:
+        print("guidebot: connecting to Slack in Socket Mode", flush=True)
+        socket_mode_handler(app, settings.app_token).start()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="guidebot",
@@ -157,6 +188,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--verbose", "-v", action="store_true", help="list every miss")
     ev.set_defaults(run=cmd_eval)
+
+    slack = commands.add_parser(
+        "slack",
+        help="run the Slack app (Socket Mode; --http for the Events API)",
+        description="Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN. --http serves "
+        "/slack/events and needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET. GUIDEBOT_DB is the "
+        "database (question log, event ids); see .env.example.",
+    )
+    slack.add_argument("--http", action="store_true", help="serve the Events API over HTTP instead of Socket Mode")
+    slack.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default 0.0.0.0)")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
+    slack.add_argument("--threads", type=int, default=8, help="HTTP mode: worker threads (default 8)")
+    slack.set_defaults(run=cmd_slack)
     return parser
 
 

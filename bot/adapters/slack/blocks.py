@@ -1,0 +1,393 @@
+"""Block Kit messages and views for Slack, built by pure functions from the core's `Answer`.
+
+Every piece of text a user wrote is passed through `escape` before it reaches mrkdwn, so a
+question containing ``<!channel>`` or ``<https://evil|kommune.no>`` cannot ping or forge a link.
+`fit` keeps any message inside Slack's limits (3000 characters per section text, 50 blocks per
+message, 100 per view, 40 000 characters of fallback text).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.answers import Answer, Guidebot, Referral, cite
+from bot.knowledge import Document, Entry, Leader, is_numbered
+
+SECTION_TEXT_LIMIT = 3000
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+TEXT_LIMIT = 40_000
+BUTTON_VALUE_LIMIT = 2000
+
+# action_id of every button, matched by the listeners.
+USEFUL, NOT_USEFUL, ASK_LEADER = "feedback_useful", "feedback_not_useful", "ask_leader"
+SEND_TO_LEADER, CANCEL_LEADER = "ask_leader_send", "ask_leader_cancel"
+PICK, NONE_OF_THESE = "clarify_pick", "clarify_none"
+
+TEXTS = {
+    "nb": {
+        "useful": "Nyttig",
+        "not_useful": "Ikke nyttig",
+        "ask_leader": "Spør lederen min",
+        "pick": "Velg",
+        "none": "Ingen av disse",
+        "clarify": "Jeg er ikke helt sikker på hva du mener. Mente du ett av disse?",
+        "referred": "Retningslinjene svarer ikke sikkert på dette, så jeg vil ikke gjette.",
+        "ask": "Spør din nærmeste leder, {leader}, eller {it}.",
+        "ask_unknown": "Spør din nærmeste leder, eller {it}.",
+        "ask_political": "Spør {contact}, eller {it}.",
+        "doubt": "Retningslinjene sier selv:",
+        "thanks": "Takk for tilbakemeldingen!",
+        "confirm": "Din nærmeste leder er {leader}. Vil du at jeg sender spørsmålet ditt dit?",
+        "confirm_political": "Politikernes kontakt er {leader}. Vil du at jeg sender spørsmålet ditt dit?",
+        "send": "Ja, send",
+        "cancel": "Avbryt",
+        "sent": "Sendt til {leader}. Du får svar derfra.",
+        "cancelled": "Greit, jeg sendte ingenting.",
+        "no_leader": "Jeg vet ikke hvem din nærmeste leder er. Spør {it}.",
+        "leader_dm": (
+            "Hei! {asker} har et spørsmål om retningslinjene som guidebot ikke kunne svare sikkert på, "
+            "og ba meg sende det til deg:"
+        ),
+        "leader_dm_section": "Nærmeste punkt i retningslinjene: {section}",
+        "chosen": "Du valgte {section}.",
+        "see_also": "Se også",
+        "sorry": "Beklager, noe gikk galt hos meg. Prøv igjen om litt, eller kontakt {it}.",
+        "only_text": "Jeg kan bare lese tekst. Skriv spørsmålet ditt som en vanlig melding.",
+    },
+    "en": {
+        "useful": "Useful",
+        "not_useful": "Not useful",
+        "ask_leader": "Ask my leader",
+        "pick": "Choose",
+        "none": "None of these",
+        "clarify": "I'm not quite sure what you mean. Did you mean one of these?",
+        "referred": "The guidelines don't answer this reliably, so I won't guess.",
+        "ask": "Ask your nearest leader, {leader}, or {it}.",
+        "ask_unknown": "Ask your nearest leader, or {it}.",
+        "ask_political": "Ask {contact}, or {it}.",
+        "doubt": "The guidelines themselves say:",
+        "thanks": "Thank you for the feedback!",
+        "confirm": "Your nearest leader is {leader}. Shall I send your question to them?",
+        "confirm_political": "The politicians' contact is {leader}. Shall I send your question there?",
+        "send": "Yes, send",
+        "cancel": "Cancel",
+        "sent": "Sent to {leader}. They will get back to you.",
+        "cancelled": "OK, I sent nothing.",
+        "no_leader": "I don't know who your nearest leader is. Ask {it}.",
+        "leader_dm": (
+            "Hi! {asker} has a question about the guidelines that guidebot could not answer reliably, "
+            "and asked me to send it to you:"
+        ),
+        "leader_dm_section": "Closest section of the guidelines: {section}",
+        "chosen": "You chose {section}.",
+        "see_also": "See also",
+        "sorry": "Sorry, something went wrong on my side. Try again in a moment, or contact {it}.",
+        "only_text": "I can only read text. Please write your question as a normal message.",
+    },
+}
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, so user text is shown, never interpreted."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(leader: Leader, with_ping: bool) -> str:
+    """`<@U…> (Name)` where a ping is wanted and possible, else the name alone."""
+    name = escape(leader.name)
+    if with_ping and leader.slack_user:
+        return f"<@{leader.slack_user}> ({name})"
+    return name
+
+
+def it_contact(referral: Referral) -> str:
+    where = ", ".join(x for x in (referral.it_channel, referral.it_email) if x)
+    return escape(f"{referral.it_name} ({where})" if where else referral.it_name)
+
+
+def value(**fields: Any) -> str:
+    """A button value: compact JSON, the question text shortened to stay under Slack's limit."""
+    encoded = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    while len(encoded) > BUTTON_VALUE_LIMIT and fields.get("t"):
+        fields["t"] = fields["t"][: len(fields["t"]) - (len(encoded) - BUTTON_VALUE_LIMIT) - 1]
+        encoded = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return encoded
+
+
+def read_value(raw: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _quote(text: str) -> dict:
+    # rich_text is never parsed as mrkdwn, so the quote is shown exactly as written.
+    return {
+        "type": "rich_text",
+        "elements": [{"type": "rich_text_quote", "elements": [{"type": "text", "text": text}]}],
+    }
+
+
+def _button(text: str, action_id: str, button_value: str, style: str | None = None) -> dict:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text[:75]},
+        "action_id": action_id,
+        "value": button_value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def section_label(entry: Entry, language: str) -> str:
+    word = "punkt" if language == "nb" else "section"
+    return f"{word} {entry.section}" if is_numbered(entry.section) else entry.section
+
+
+def answer_message(answer: Answer, question_id: int | None, can_ask_leader: bool) -> dict:
+    """The answer: short answer, the quote, its source, and feedback / ask-my-leader buttons."""
+    t = TEXTS[answer.language]
+    entry, document = answer.entry, answer.document
+    assert entry is not None and document is not None
+    blocks: list[dict] = []
+    if answer.notice:
+        blocks.append(_context(escape(answer.notice)))
+    lead = f"*{escape(answer.role_note)}* " if answer.role_note else ""
+    blocks.append(_section(lead + escape(answer.short_answer())))
+    blocks.append(_quote(entry.quote))
+    blocks.append(_context(":page_facing_up: " + escape(cite(document, entry, answer.language))))
+    if answer.see_also:
+        also = "; ".join(f"{section_label(e, answer.language)}: «{escape(_shorten(e.quote))}»" for e in answer.see_also)
+        blocks.append(_context(f"{t['see_also']}: {also}"))
+    buttons = [
+        _button(t["useful"], USEFUL, value(q=question_id, e=entry.id)),
+        _button(t["not_useful"], NOT_USEFUL, value(q=question_id, e=entry.id)),
+    ]
+    if can_ask_leader:
+        buttons.append(
+            _button(t["ask_leader"], ASK_LEADER, value(q=question_id, e=entry.id, l=answer.language, t=answer.question))
+        )
+    blocks.append({"type": "actions", "block_id": "answer_actions", "elements": buttons})
+    fallback = f"{answer.short_answer()}\n«{entry.quote}»\n{cite(document, entry, answer.language)}"
+    return fit({"text": escape(fallback), "blocks": blocks})
+
+
+def clarify_message(answer: Answer, question_id: int | None) -> dict:
+    """ "Mente du ...?" with one button per candidate, and "none of these"."""
+    t = TEXTS[answer.language]
+    blocks: list[dict] = [_section(t["clarify"])]
+    for entry, _score in answer.candidates:
+        label = f"*{section_label(entry, answer.language).capitalize()}*: {escape(_shorten(entry.quote, 280))}"
+        block = _section(label)
+        block["accessory"] = _button(t["pick"], PICK, value(q=question_id, e=entry.id, l=answer.language))
+        blocks.append(block)
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": "clarify_actions",
+            "elements": [
+                _button(t["none"], NONE_OF_THESE, value(q=question_id, l=answer.language, t=answer.question)),
+            ],
+        }
+    )
+    return fit({"text": t["clarify"], "blocks": blocks})
+
+
+def referral_message(answer: Answer, question_id: int | None, ping: bool, can_ask_leader: bool) -> dict:
+    """Says plainly that the guideline does not answer, and whom to ask (never an employee's
+    leader for a politician); quotes the guideline's own advice for doubt cases."""
+    t = TEXTS[answer.language]
+    blocks: list[dict] = []
+    if answer.notice:
+        blocks.append(_section(escape(answer.notice)))
+    else:
+        blocks.append(_section(t["referred"]))
+    if answer.referral:
+        blocks.append(_section(referral_line(answer.referral, answer.language, ping)))
+    if answer.doubt_quote and answer.document:
+        blocks.append(_context(t["doubt"]))
+        blocks.append(_quote(answer.doubt_quote.quote))
+        blocks.append(_context(escape(cite(answer.document, answer.doubt_quote, answer.language))))
+    if can_ask_leader and answer.question:
+        best = answer.candidates[0][0].id if answer.candidates else ""
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "referral_actions",
+                "elements": [
+                    _button(
+                        t["ask_leader"], ASK_LEADER, value(q=question_id, e=best, l=answer.language, t=answer.question)
+                    ),
+                ],
+            }
+        )
+    return fit({"text": "\n".join(_texts(blocks)), "blocks": blocks})
+
+
+def referral_line(referral: Referral, language: str, ping: bool) -> str:
+    t = TEXTS[language]
+    it = it_contact(referral)
+    if referral.contact_kind == "politisk" and referral.contact:
+        return t["ask_political"].format(contact=mention(referral.contact, ping), it=it)
+    if referral.contact:
+        return t["ask"].format(leader=mention(referral.contact, ping), it=it)
+    return t["ask_unknown"].format(it=it)
+
+
+def message_for(answer: Answer, question_id: int | None, ping: bool, can_ask_leader: bool) -> dict:
+    if answer.outcome == "answered" and answer.entry is not None:
+        return answer_message(answer, question_id, can_ask_leader)
+    if answer.outcome == "clarify" and answer.candidates:
+        return clarify_message(answer, question_id)
+    return referral_message(answer, question_id, ping, can_ask_leader)
+
+
+def leader_confirmation(contact: Leader, political: bool, language: str, button_value: str) -> dict:
+    t = TEXTS[language]
+    text = t["confirm_political" if political else "confirm"].format(leader=mention(contact, with_ping=False))
+    return fit(
+        {
+            "text": text,
+            "blocks": [
+                _section(text),
+                {
+                    "type": "actions",
+                    "block_id": "leader_confirm",
+                    "elements": [
+                        _button(t["send"], SEND_TO_LEADER, button_value, style="primary"),
+                        _button(t["cancel"], CANCEL_LEADER, button_value),
+                    ],
+                },
+            ],
+        }
+    )
+
+
+def leader_dm(asker_user: str, question: str, entry: Entry | None, document: Document | None, language: str) -> dict:
+    """The DM a leader gets after the asker confirmed: who asks (with their consent), the
+    question (escaped) and the closest section, so the leader can answer."""
+    t = TEXTS[language]
+    blocks = [_section(t["leader_dm"].format(asker=f"<@{asker_user}>")), _quote(question)]
+    if entry is not None and document is not None:
+        blocks.append(_context(escape(t["leader_dm_section"].format(section=cite(document, entry, language)))))
+    return fit({"text": t["leader_dm"].format(asker=f"<@{asker_user}>") + "\n" + escape(question), "blocks": blocks})
+
+
+def simple_message(text: str) -> dict:
+    return fit({"text": text, "blocks": [_section(text)]})
+
+
+def help_message(bot: Guidebot, notice: str, command: str) -> dict:
+    """`/retningslinjer hjelp`: what guidebot does, which documents, and what it logs."""
+    documents = "\n".join(
+        f"• {escape(d.title)} ({escape(d.owner)}, {escape(d.version_label)})" for d in bot.knowledge.documents
+    )
+    blocks = [
+        _section(
+            "*guidebot* svarer på spørsmål om retningslinjene med et ordrett sitat og punktnummer. "
+            "Er jeg ikke sikker, sier jeg det og viser deg til nærmeste leder eller IT.\n"
+            f"Spør i en direktemelding til meg, nevn meg i en kanal, eller skriv `{escape(command)} <spørsmål>`."
+        ),
+        _section(f"*Dokumenter jeg kjenner:*\n{documents}"),
+        _section(notice),
+    ]
+    return fit({"text": "guidebot: hjelp", "blocks": blocks})
+
+
+EXAMPLES = (
+    "Kan jeg legge ut et bilde av en kollega?",
+    "Som folkevalgt, kan jeg svare på spørsmål om en byggesak på Facebook?",
+    "Kan eg bruke jobbmailen på Facebook?",
+    "Can I post on Facebook during working hours?",
+)
+
+
+def home_view(bot: Guidebot, notice: str) -> dict:
+    """The App Home tab: what guidebot is, examples, each document's contents, the log notice."""
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "guidebot"}},
+        _section(
+            "Jeg svarer på spørsmål om kommunens retningslinjer med et *ordrett sitat* og *punktnummer*. "
+            "Er jeg ikke sikker, viser jeg deg til nærmeste leder eller IT i stedet for å gjette."
+        ),
+        _section("*Prøv for eksempel:*\n" + "\n".join(f"• {escape(q)}" for q in EXAMPLES)),
+        {"type": "divider"},
+    ]
+    for document in bot.knowledge.documents:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": document.title[:150]}})
+        lines = [
+            f"{escape(s.number)}{'  ' if is_numbered(s.number) else ': '}{escape(s.title)}" for s in document.sections
+        ]
+        blocks.append(_section("\n".join(lines)))
+        blocks.append(_context(escape(f"{document.owner}, {document.version_label}")))
+    blocks += [{"type": "divider"}, _section(notice)]
+    return {"type": "home", "blocks": fit({"text": "", "blocks": blocks}, VIEW_BLOCK_LIMIT)["blocks"]}
+
+
+def fit(message: dict, max_blocks: int = MESSAGE_BLOCK_LIMIT) -> dict:
+    """Split section texts over 3000 characters, trim to `max_blocks` with a note, cap `text`."""
+    blocks: list[dict] = []
+    for block in message.get("blocks", []):
+        text = block.get("text", {}).get("text", "") if block.get("type") == "section" else ""
+        if len(text) <= SECTION_TEXT_LIMIT:
+            blocks.append(block)
+            continue
+        chunks = _chunks(text, SECTION_TEXT_LIMIT)
+        for number, chunk in enumerate(chunks):
+            part = {**block, "text": {**block["text"], "text": chunk}}
+            if number < len(chunks) - 1:
+                part.pop("accessory", None)
+            blocks.append(part)
+    if len(blocks) > max_blocks:
+        blocks = blocks[: max_blocks - 1] + [_context("… (forkortet: for langt for én Slack-melding)")]
+    text = message.get("text", "")
+    if len(text) > TEXT_LIMIT:
+        text = text[: TEXT_LIMIT - 1] + "…"
+    return {**message, "text": text, "blocks": blocks}
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    chunks: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        # Never cut inside an escape such as "&amp;".
+        amp = text.rfind("&", cut - 5, cut)
+        if amp != -1 and ";" not in text[amp:cut]:
+            cut = amp
+        chunks.append(text[:cut])
+        text = text[cut:].lstrip(" ")
+    chunks.append(text)
+    return chunks
+
+
+def _texts(blocks: list[dict]) -> list[str]:
+    out = []
+    for block in blocks:
+        if block.get("type") == "section":
+            out.append(block["text"]["text"])
+        elif block.get("type") == "context":
+            out.extend(e.get("text", "") for e in block["elements"])
+        elif block.get("type") == "rich_text":
+            out.append("«" + escape(block["elements"][0]["elements"][0]["text"]) + "»")
+    return out
+
+
+def _shorten(text: str, limit: int = 110) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"

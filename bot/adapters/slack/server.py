@@ -1,0 +1,158 @@
+"""Running the Slack app: Socket Mode (default) or HTTP behind a load balancer.
+
+HTTP mode serves `/slack/events` (events, interactivity and the slash command) and `/healthz`
+with Waitress, a production WSGI server that runs on Linux and Windows alike. The WSGI layer in
+front of Bolt turns anything Bolt cannot read (too large, not UTF-8, not an object) into a 4xx
+instead of a 500, before any listener runs; Bolt checks every signature and timestamp.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl
+
+from slack_bolt import App, BoltRequest
+
+from bot.store import Store
+
+log = logging.getLogger("guidebot.slack")
+
+EVENTS_PATH = "/slack/events"
+MAX_BODY_BYTES = 1_000_000  # Slack's own payloads are far smaller: larger gets 413
+# Waitress buffers up to this before calling the app (so a 1 MB body gets a clean 413 from us);
+# beyond it Waitress drops the connection.
+SERVER_BODY_LIMIT = 8_000_000
+PURGE_INTERVAL_SECONDS = 24 * 3600
+
+
+class SlackWsgiApp:
+    """WSGI entry point: `/slack/events` to Bolt, `/healthz` for load balancers."""
+
+    def __init__(self, app: App, path: str = EVENTS_PATH, max_body: int = MAX_BODY_BYTES):
+        self.app = app
+        self.path = path
+        self.max_body = max_body
+
+    def __call__(self, environ: dict, start_response: Any) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            return _reply(start_response, 200, "ok")
+        if path != self.path:
+            return _reply(start_response, 404, "not found")
+        if method != "POST":
+            return _reply(start_response, 405, "method not allowed")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _reply(start_response, 400, "bad content length")
+        if length > self.max_body:
+            return _reply(start_response, 413, "body too large")
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+        try:
+            body = raw.decode("utf-8")
+            headers = {
+                key[5:].lower().replace("_", "-"): value for key, value in environ.items() if key.startswith("HTTP_")
+            }
+            if environ.get("CONTENT_TYPE"):
+                headers["content-type"] = environ["CONTENT_TYPE"]
+            _check_shape(body, headers.get("content-type", ""))
+            request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
+            log.info("unreadable request rejected: %s", error)
+            return _reply(start_response, 400, "bad request")
+        response = self.app.dispatch(request)
+        body_out = response.body if isinstance(response.body, str) else json.dumps(response.body)
+        status = f"{response.status} {HTTPStatus(response.status).phrase}"
+        out_headers = [(k, v) for k, values in response.headers.items() for v in values]
+        start_response(status, out_headers)
+        return [body_out.encode("utf-8")]
+
+
+def _check_shape(body: str, content_type: str) -> None:
+    """Raise ValueError unless the body is what Bolt can read: a JSON object, or a form whose
+    `payload` (if any) is a JSON object."""
+    if not body:
+        return
+    if content_type.startswith("application/json") or body.startswith("{"):
+        if not isinstance(json.loads(body), dict):
+            raise ValueError("JSON body is not an object")
+        return
+    payload = dict(parse_qsl(body, keep_blank_values=True)).get("payload")
+    if payload is not None and not isinstance(json.loads(payload), dict):
+        raise ValueError("payload is not a JSON object")
+
+
+def _reply(start_response: Any, status: int, text: str) -> list[bytes]:
+    start_response(f"{status} {HTTPStatus(status).phrase}", [("Content-Type", "text/plain; charset=utf-8")])
+    return [text.encode("utf-8")]
+
+
+class HttpServer:
+    """The app behind Waitress. `serve_forever()` blocks; `start()` serves from a thread and
+    `stop()` ends it cleanly (tests and the load benchmark)."""
+
+    def __init__(self, app: App, host: str, port: int, threads: int = 8):
+        from waitress.server import create_server
+
+        self.server = create_server(
+            SlackWsgiApp(app),
+            host=host,
+            port=port,
+            threads=threads,
+            max_request_body_size=SERVER_BODY_LIMIT,
+            ident="guidebot",
+            clear_untrusted_proxy_headers=True,
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server.effective_port)
+
+    def serve_forever(self) -> None:
+        self.server.run()
+
+    def start(self) -> HttpServer:
+        self._thread = threading.Thread(target=self.server.run, name="guidebot-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        def close_everything() -> None:  # runs inside Waitress's loop, so nothing races it
+            for channel in list(self.server._map.values()):
+                channel.close()
+
+        self.server.trigger.pull_trigger(close_everything)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.server.task_dispatcher.shutdown()
+
+
+def socket_mode_handler(app: App, app_token: str) -> Any:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(app, app_token)
+
+
+def start_purging(store: Store, interval: float = PURGE_INTERVAL_SECONDS) -> threading.Event:
+    """Purge old question text now and then every `interval` seconds; set the event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while True:
+            try:
+                removed = store.purge()
+                log.info("retention purge: %s", removed)
+            except Exception as error:  # a failed purge is retried next round, never fatal
+                log.error("retention purge failed: %r", error)
+            if stop.wait(interval):
+                return
+
+    threading.Thread(target=loop, name="guidebot-purge", daemon=True).start()
+    return stop

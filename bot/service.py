@@ -1,0 +1,63 @@
+"""The core as a chat adapter sees it: answer a question and log it, privacy-safely.
+
+Adapters (Slack, Teams) call `Service.ask` with the text and *who* asks; the service finds the
+asker in contacts, asks the `Guidebot`, and writes the question to the `Store` without any
+identity (only role and department). It returns the answer and the log row's id, which the
+adapter carries in its buttons so feedback and choices link to the question, not the person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.answers import Answer, Asker, Guidebot
+from bot.privacy import Masker
+from bot.store import LoggedQuestion, Store
+
+
+@dataclass(frozen=True)
+class Asked:
+    answer: Answer
+    asker: Asker
+    question_id: int | None  # None when nothing was logged (no store, or empty input)
+
+
+class Service:
+    def __init__(self, bot: Guidebot, store: Store | None = None):
+        self.bot = bot
+        self.store = store
+
+    @staticmethod
+    def masker_for(bot: Guidebot) -> Masker:
+        """A masker that also hides the names of everyone in the contacts list."""
+        contacts = bot.contacts
+        names = [p.name for p in contacts.people]
+        names += [d.leader.name for d in contacts.departments.values()]
+        return Masker(names)
+
+    def ask(self, text: str | None, platform: str, surface: str, asker: Asker, asker_id: str = "") -> Asked:
+        answer = self.bot.ask(text, asker)
+        question_id = None
+        if self.store is not None and answer.question:
+            question_id = self.store.log_question(logged(answer, platform, surface, asker), asker_id)
+        return Asked(answer, asker, question_id)
+
+
+def logged(answer: Answer, platform: str, surface: str, asker: Asker) -> LoggedQuestion:
+    """What the log keeps of an answer: never who asked, only role and department."""
+    answered = answer.outcome == "answered" and answer.entry is not None
+    entry = answer.entry if answered else None
+    return LoggedQuestion(
+        platform=platform,
+        surface=surface,
+        outcome=answer.outcome,
+        text=answer.question,
+        document=entry.document_id if entry else None,
+        section=entry.section if entry else None,
+        entry=entry.id if entry else None,
+        score=answer.score,
+        candidates=[e.id for e, _ in answer.candidates],  # offered, or closest when referred
+        role=asker.role,
+        department=asker.department,
+        language=answer.language,
+    )

@@ -1,0 +1,504 @@
+"""The Slack app end to end over its real HTTP path: a Waitress server on loopback receives
+Slack-signed events, button clicks and slash commands; the bot's WebClient talks to a local
+fake of the Slack Web API that records every call. Nothing here mocks guidebot's own code."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import replace
+from itertools import count
+
+import pytest
+from slack_fake import BOT_USER, TEAM, FakeSlack, event_body, post, sign
+
+from bot.adapters.slack import blocks
+from bot.adapters.slack.app import build_app, make_client
+from bot.adapters.slack.server import HttpServer
+from bot.adapters.slack.settings import SlackSettings
+from bot.service import Service
+from bot.store import Store
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+SIGRID, KARI, POLITICIAN, ELIN_SLACK = "U0SIGRID01", "U0HELSE001", "U0POLIT001", "U0ELIN0001"
+DM, CHANNEL = "D0SIGRID01", "C0GENERAL1"
+_ids = count(1)
+
+
+class SlackHarness:
+    """One running guidebot Slack app (HTTP mode) against a fake Web API."""
+
+    def __init__(self, bot, db_path, fake: FakeSlack):
+        self.fake = fake
+        self.store = Store(db_path, Service.masker_for(bot))
+        settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.api_url)
+        self.app = build_app(Service(bot, self.store), settings, retention_days=90, client=make_client(settings))
+        self.server = HttpServer(self.app, "127.0.0.1", 0, threads=4).start()
+        self.url = f"http://127.0.0.1:{self.server.port}/slack/events"
+
+    def close(self) -> None:
+        self.server.stop()
+        self.store.close()
+
+    def send_event(
+        self,
+        event: dict,
+        event_id: str | None = None,
+        retry: int | None = None,
+        timestamp: int | None = None,
+        secret: str = SECRET,
+    ) -> tuple[int, str]:
+        body = event_body(event, event_id or f"Ev{next(_ids):08d}")
+        headers = sign(secret, body, timestamp)
+        if retry is not None:
+            headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        return post(self.url, body, headers)
+
+    def send_form(self, fields: dict) -> tuple[int, str]:
+        body = urllib.parse.urlencode(fields)
+        return post(self.url, body, sign(SECRET, body), "application/x-www-form-urlencoded")
+
+    def click(
+        self, user: str, button: dict, message: dict | None, channel: str, response: str = "r1"
+    ) -> tuple[int, str]:
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user},
+            "team": {"id": TEAM},
+            "api_app_id": "A0GUIDEBOT",
+            "trigger_id": "1.2.3",
+            "response_url": self.fake.response_url(response),
+            "container": {
+                "type": "message",
+                "channel_id": channel,
+                "is_ephemeral": message is None,
+                "message_ts": (message or {}).get("ts", ""),
+            },
+            "channel": {"id": channel},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button["action_id"],
+                    "block_id": "b",
+                    "value": button["value"],
+                    "action_ts": str(time.time()),
+                }
+            ],
+        }
+        if message is not None:
+            payload["message"] = message
+        return self.send_form({"payload": json.dumps(payload)})
+
+    def command(self, user: str, text: str, channel: str = CHANNEL) -> tuple[int, str]:
+        return self.send_form(
+            {
+                "token": "unused",
+                "team_id": TEAM,
+                "channel_id": channel,
+                "user_id": user,
+                "command": "/retningslinjer",
+                "text": text,
+                "response_url": self.fake.response_url("cmd"),
+                "trigger_id": "1.2.3",
+                "api_app_id": "A0GUIDEBOT",
+            }
+        )
+
+
+@pytest.fixture()
+def fake():
+    server = FakeSlack(emails={ELIN_SLACK: "Elin.Mikkelsen@batsfjord.kommune.no"}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def slack(bot, tmp_path, fake):
+    harness = SlackHarness(bot, tmp_path / "guidebot.sqlite3", fake)
+    yield harness
+    harness.close()
+
+
+def dm(text, user=SIGRID, ts="1700000100.000100", **extra):
+    return {"type": "message", "channel_type": "im", "channel": DM, "user": user, "text": text, "ts": ts, **extra}
+
+
+def mention(text, user=SIGRID, ts="1700000200.000200", **extra):
+    return {"type": "app_mention", "channel": CHANNEL, "user": user, "text": f"<@{BOT_USER}> {text}", "ts": ts, **extra}
+
+
+def buttons(message: dict) -> dict[str, dict]:
+    found = {}
+    for block in message["blocks"]:
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            found[element["action_id"]] = element
+        if "accessory" in block:
+            found.setdefault(block["accessory"]["action_id"], block["accessory"])
+    return found
+
+
+def all_text(message: dict) -> str:
+    return json.dumps(message, ensure_ascii=False)
+
+
+def settle(fake: FakeSlack, seconds: float = 0.4) -> None:
+    """Give any (wrongly) running listener time to post before asserting that nothing was."""
+    time.sleep(seconds)
+
+
+# -- answers
+
+
+def test_dm_gets_answer_with_quote_section_and_buttons(slack, fake, bot):
+    status, _ = slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
+    assert status == 200
+    (posted,) = fake.wait_for("chat.postMessage")
+    assert posted["channel"] == DM and "thread_ts" not in posted
+    entry = next(e for e in bot.knowledge.entries if e.id == "bilder-av-kollegaer")
+    quote = next(b for b in posted["blocks"] if b["type"] == "rich_text")
+    assert quote["elements"][0]["type"] == "rich_text_quote"
+    assert quote["elements"][0]["elements"][0]["text"] == entry.quote
+    context = " ".join(e["text"] for b in posted["blocks"] if b["type"] == "context" for e in b["elements"])
+    assert "punkt 4.4" in context and "Retningslinjer for bruk av sosiale medier" in context
+    assert "revidert 20.04.2023" in context
+    labels = [b["text"]["text"] for b in buttons(posted).values()]
+    assert labels == ["Nyttig", "Ikke nyttig", "Spør lederen min"]
+
+
+def test_mention_is_answered_in_a_thread(slack, fake):
+    slack.send_event(mention("hvor fort må vi svare på facebook?", ts="1700000300.000300"))
+    (posted,) = fake.wait_for("chat.postMessage")
+    assert posted["channel"] == CHANNEL and posted["thread_ts"] == "1700000300.000300"
+    assert "4.4" in all_text(posted)
+
+
+def test_english_question_gets_english_frame(slack, fake):
+    slack.send_event(dm("can I use facebook at work?"))
+    (posted,) = fake.wait_for("chat.postMessage")
+    labels = [b["text"]["text"] for b in buttons(posted).values()]
+    assert labels[:2] == ["Useful", "Not useful"]
+    assert "section 4.1" in all_text(posted)
+
+
+def test_referral_names_the_askers_leader_and_it(slack, fake):
+    slack.send_event(dm("hvordan bytter jeg passord?"))
+    (posted,) = fake.wait_for("chat.postMessage")
+    text = all_text(posted)
+    assert "<@U0HELSE001> (Kari Nordvik)" in text and "#it-hjelp" in text
+    assert "Tvilstilfeller i forhold til retningslinjene tas opp med nærmeste leder." in text
+
+
+def test_politician_is_sent_to_the_political_contact(slack, fake):
+    slack.send_event(dm("hvordan bytter jeg passord?", user=POLITICIAN))
+    (posted,) = fake.wait_for("chat.postMessage")
+    text = all_text(posted)
+    assert "Politisk sekretariat" in text and "Kari Nordvik" not in text
+
+
+def test_asker_found_by_email_through_users_info(slack, fake):
+    slack.send_event(dm("hvordan bytter jeg passord?", user=ELIN_SLACK))
+    (posted,) = fake.wait_for("chat.postMessage")
+    assert fake.calls_to("users.info")[0]["user"] == ELIN_SLACK
+    assert "Aslak Persen" in all_text(posted)
+
+
+def test_channel_referral_names_the_leader_without_pinging(slack, fake):
+    slack.send_event(mention("hvordan bytter jeg passord?"))
+    (posted,) = fake.wait_for("chat.postMessage")
+    assert "Kari Nordvik" in all_text(posted) and "<@U0HELSE001>" not in all_text(posted)
+
+
+# -- buttons
+
+
+def test_feedback_is_recorded_and_buttons_replaced(slack, fake):
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
+    (posted,) = fake.wait_for("chat.postMessage")
+    message = {"ts": "1700000000.000001", "text": posted["text"], "blocks": posted["blocks"]}
+    status, _ = slack.click(SIGRID, buttons(posted)[blocks.NOT_USEFUL], message, DM)
+    assert status == 200
+    (replaced,) = fake.wait_for("response/r1")
+    assert replaced["replace_original"] is True
+    assert blocks.USEFUL not in buttons(replaced) and blocks.ASK_LEADER in buttons(replaced)
+    assert "Takk for tilbakemeldingen" in all_text(replaced)
+    rows = slack.store.read(
+        "SELECT q.entry, f.entry AS fentry, f.useful FROM feedback f JOIN questions q ON q.id = f.question_id"
+    )
+    assert [tuple(r) for r in rows] == [("bilder-av-kollegaer", "bilder-av-kollegaer", 0)]
+
+
+def test_clarify_offers_buttons_and_a_pick_answers_in_the_thread(slack, fake):
+    slack.send_event(mention("hva med kommunens rykte", ts="1700000400.000400"))
+    (posted,) = fake.wait_for("chat.postMessage")
+    assert posted["text"].startswith("Jeg er ikke helt sikker")
+    picks = [b["accessory"] for b in posted["blocks"] if "accessory" in b]
+    assert len(picks) >= 2 and all(p["action_id"] == blocks.PICK for p in picks)
+    message = {
+        "ts": "1700000500.000500",
+        "thread_ts": "1700000400.000400",
+        "blocks": posted["blocks"],
+        "text": posted["text"],
+    }
+    slack.click(SIGRID, picks[0], message, CHANNEL)
+    answers = fake.wait_for("chat.postMessage", 2)
+    assert answers[1]["thread_ts"] == "1700000400.000400"
+    assert any(b["type"] == "rich_text" for b in answers[1]["blocks"])
+    (chosen,) = slack.store.read("SELECT entry FROM choices")
+    assert chosen["entry"] == blocks.read_value(picks[0]["value"])["e"]
+    assert fake.wait_for("response/r1")[0]["text"].startswith("Du valgte")
+
+
+def test_ask_my_leader_confirms_before_sending(slack, fake):
+    slack.send_event(dm("hvordan bytter jeg passord? ring meg på 91234567 <!channel>"))
+    (posted,) = fake.wait_for("chat.postMessage")
+    message = {"ts": "1700000000.000001", "text": posted["text"], "blocks": posted["blocks"]}
+    slack.click(SIGRID, buttons(posted)[blocks.ASK_LEADER], message, DM)
+    (confirm,) = fake.wait_for("chat.postEphemeral")
+    assert confirm["user"] == SIGRID and "Kari Nordvik" in confirm["text"]
+    settle(fake)
+    assert len(fake.calls_to("chat.postMessage")) == 1  # nothing sent to the leader yet
+    slack.click(SIGRID, buttons(confirm)[blocks.SEND_TO_LEADER], None, DM, response="confirm")
+    sent = fake.wait_for("chat.postMessage", 2)[1]
+    assert sent["channel"] == KARI
+    text = all_text(sent)
+    assert f"<@{SIGRID}>" in text and "hvordan bytter jeg passord?" in text
+    assert "<!channel>" not in sent["text"] and "&lt;!channel&gt;" in sent["text"]
+    assert fake.wait_for("response/confirm")[0]["text"].startswith("Sendt til Kari Nordvik")
+    assert slack.store.read("SELECT count(*) AS n FROM escalations")[0]["n"] == 1
+
+
+def test_ask_my_leader_cancel_sends_nothing(slack, fake):
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
+    (posted,) = fake.wait_for("chat.postMessage")
+    slack.click(SIGRID, buttons(posted)[blocks.ASK_LEADER], {"ts": "1", "blocks": posted["blocks"]}, DM)
+    (confirm,) = fake.wait_for("chat.postEphemeral")
+    slack.click(SIGRID, buttons(confirm)[blocks.CANCEL_LEADER], None, DM, response="cancel")
+    assert fake.wait_for("response/cancel")[0]["text"] == "Greit, jeg sendte ingenting."
+    settle(fake)
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    assert slack.store.read("SELECT count(*) AS n FROM escalations")[0]["n"] == 0
+
+
+# -- slash command and App Home
+
+
+def test_slash_command_answers_ephemerally(slack, fake):
+    status, body = slack.command(SIGRID, "kan jeg legge ut et bilde av kollegaen min?")
+    assert status == 200
+    reply = json.loads(body)
+    assert reply["response_type"] == "ephemeral"
+    assert "punkt 4.4" in all_text(reply)
+    assert slack.store.read("SELECT surface, entry FROM questions")[0]["surface"] == "slash"
+
+
+def test_slash_help_says_what_is_logged_and_for_how_long(slack):
+    status, body = slack.command(SIGRID, "hjelp")
+    text = all_text(json.loads(body))
+    assert status == 200
+    assert "Retningslinjer for bruk av sosiale medier" in text
+    assert "90 dager" in text and "ingen bruker-id" in text
+
+
+def test_app_home_shows_contents_and_notice(slack, fake):
+    slack.send_event({"type": "app_home_opened", "user": SIGRID, "channel": DM, "tab": "home"})
+    (published,) = fake.wait_for("views.publish")
+    assert published["user_id"] == SIGRID
+    text = all_text(published["view"])
+    assert "4.4  Retningslinjer for bruk av sosiale medier på vegne av Båtsfjord kommune" in text
+    assert "Avslutning" in text and "90 dager" in text and "Prøv for eksempel" in text
+
+
+# -- Slack's rules and hostile input
+
+
+def test_forged_and_stale_requests_get_401_and_post_nothing(slack, fake):
+    assert slack.send_event(dm("kan jeg poste bilde?"), secret="not-the-secret")[0] == 401
+    assert slack.send_event(dm("kan jeg poste bilde?"), timestamp=int(time.time()) - 301)[0] == 401
+    assert slack.send_event(dm("kan jeg poste bilde?"), timestamp=int(time.time()) + 301)[0] == 401
+    unsigned = post(slack.url, event_body(dm("hei"), "EvX"), {})
+    assert unsigned[0] == 401
+    settle(fake)
+    assert fake.calls_to("chat.postMessage") == []
+    assert slack.store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 0
+
+
+def test_retries_are_answered_once(slack, fake):
+    event = dm("kan jeg legge ut et bilde av kollegaen min?")
+    assert slack.send_event(event, event_id="EvSAME0001")[0] == 200
+    for retry in (1, 2, 3):
+        assert slack.send_event(event, event_id="EvSAME0001", retry=retry)[0] == 200
+    # A retry of an event whose first delivery never arrived is still answered, once.
+    assert slack.send_event(dm("hvor fort må vi svare?"), event_id="EvLOST0001", retry=1)[0] == 200
+    fake.wait_for("chat.postMessage", 2)
+    settle(fake)
+    assert len(fake.calls_to("chat.postMessage")) == 2
+
+
+def test_two_processes_sharing_the_database_answer_once(bot, tmp_path, fake):
+    first = SlackHarness(bot, tmp_path / "shared.sqlite3", fake)
+    second = SlackHarness(bot, tmp_path / "shared.sqlite3", fake)
+    try:
+        event = dm("kan jeg legge ut et bilde av kollegaen min?")
+        results = []
+        threads = [
+            threading.Thread(target=lambda h=h: results.append(h.send_event(event, event_id="EvTWIN0001")))
+            for h in (first, second, first, second)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [status for status, _ in results] == [200] * 4
+        fake.wait_for("chat.postMessage")
+        settle(fake)
+        assert len(fake.calls_to("chat.postMessage")) == 1
+    finally:
+        first.close()
+        second.close()
+
+
+def test_bot_messages_edits_and_deletions_are_ignored(slack, fake):
+    slack.send_event(dm("kan jeg poste bilde?", bot_id="B0OTHER001"))
+    slack.send_event(dm("kan jeg poste bilde?", user=BOT_USER))
+    slack.send_event(dm("", subtype="message_changed", message={"text": "kan jeg poste bilde?"}))
+    slack.send_event(dm("", subtype="message_deleted"))
+    slack.send_event(
+        {"type": "message", "channel_type": "channel", "channel": CHANNEL, "user": SIGRID, "text": "bilde?"}
+    )
+    settle(fake, 0.6)
+    assert fake.calls_to("chat.postMessage") == []
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("", "application/json"),
+        ("not json at all", "application/json"),
+        ("[1, 2, 3]", "application/json"),
+        ('{"type": "event_callback", "event_id": "EvNOEVENT1"}', "application/json"),
+        ("payload=%7Bbroken", "application/x-www-form-urlencoded"),
+        ("payload=%5B%5D", "application/x-www-form-urlencoded"),
+        ('{"type":' + '"x' * 20, "application/json"),
+    ],
+)
+def test_malformed_signed_bodies_get_4xx_or_200_and_no_crash(slack, fake, body, content_type):
+    status, _ = post(slack.url, body, sign(SECRET, body), content_type)
+    assert status in (200, 400, 401, 404), status
+    with urllib.request.urlopen(slack.url.replace("/slack/events", "/healthz")) as response:
+        assert response.status == 200
+
+
+def test_text_null_binary_and_huge_bodies(slack, fake):
+    status, _ = slack.send_event(dm(None))
+    assert status == 200
+    (posted,) = fake.wait_for("chat.postMessage")
+    assert "Skriv et spørsmål" in posted["text"]
+    binary = b"\xff\xfe\x00garbage"
+    assert post(slack.url, binary, {"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=0"})[0] == 400
+    huge = "x" * 1_100_000
+    assert post(slack.url, huge, sign(SECRET, huge))[0] == 413
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min? " + "bla " * 5000))
+    long_answer = fake.wait_for("chat.postMessage", 2)[1]
+    assert "de første 2000 tegnene" in all_text(long_answer)
+
+
+def test_user_text_is_escaped_everywhere_it_is_echoed(slack, fake):
+    nasty = "hvordan bytter jeg passord? <!channel> <!here> <@U0KDIR0001> <https://evil.example|kommune.no> & co"
+    slack.send_event(dm(nasty))
+    (posted,) = fake.wait_for("chat.postMessage")
+    slack.click(SIGRID, buttons(posted)[blocks.ASK_LEADER], {"ts": "1", "blocks": posted["blocks"]}, DM)
+    (confirm,) = fake.wait_for("chat.postEphemeral")
+    slack.click(SIGRID, buttons(confirm)[blocks.SEND_TO_LEADER], None, DM, response="confirm")
+    leader_dm = fake.wait_for("chat.postMessage", 2)[1]
+    for message in (posted, confirm, leader_dm):
+        mrkdwn = [message["text"]] + [
+            t
+            for b in message["blocks"]
+            for t in (
+                [b["text"]["text"]]
+                if b["type"] == "section"
+                else [e.get("text", "") for e in b.get("elements", [])]
+                if b["type"] == "context"
+                else []
+            )
+        ]
+        for text in mrkdwn:
+            for token in ("<!channel>", "<!here>", "<@U0KDIR0001>", "<https://evil"):
+                assert token not in text
+    assert "&lt;!channel&gt;" in leader_dm["text"] and "&amp; co" in leader_dm["text"]
+
+
+def test_rate_limited_post_is_retried_after_retry_after(slack, fake):
+    fake.fail_next["chat.postMessage"] = [(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})]
+    started = time.monotonic()
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
+    (posted,) = fake.wait_for("chat.postMessage", timeout=15)
+    assert time.monotonic() - started >= 1.0
+    assert fake.attempts["chat.postMessage"] == 2 and "4.4" in all_text(posted)
+
+
+def test_a_failing_handler_apologises_with_it_contact_and_keeps_running(slack, fake):
+    fake.fail_next["chat.postMessage"] = [(200, {"ok": False, "error": "fatal_error"}, {})]
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
+    (apology,) = fake.wait_for("chat.postMessage")
+    assert apology["channel"] == DM
+    assert "Beklager" in apology["text"] and "#it-hjelp" in apology["text"]
+    assert "Traceback" not in apology["text"] and "fatal_error" not in apology["text"]
+    slack.send_event(dm("hvor fort må vi svare?"))
+    assert "4.4" in all_text(fake.wait_for("chat.postMessage", 2)[1])
+
+
+def test_question_log_holds_no_identity(slack, fake):
+    slack.send_event(dm("kan Kari Nordvik se bildet mitt? mail sigrid.eriksen@batsfjord.kommune.no"))
+    fake.wait_for("chat.postMessage")
+    (row,) = slack.store.read("SELECT * FROM questions")
+    values = json.dumps(tuple(row), ensure_ascii=False)
+    for identity in (SIGRID, DM, "Sigrid", "sigrid.eriksen", "Kari"):
+        assert identity not in values
+    assert row["role"] == "ansatt" and row["department"] == "helse" and row["surface"] == "dm"
+    assert "[navn]" in row["text"] and "[e-post]" in row["text"]
+
+
+def test_settings_fail_fast_naming_the_variable(monkeypatch):
+    from bot.adapters.slack.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="SLACK_BOT_TOKEN"):
+        SlackSettings.from_env(http=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    with pytest.raises(SettingsError, match="SLACK_APP_TOKEN"):
+        SlackSettings.from_env(http=False)
+    with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
+        SlackSettings.from_env(http=True)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")
+    assert replace(SlackSettings.from_env(http=True), signing_secret="").api_url == "http://127.0.0.1:9/api/"
+
+
+def test_socket_mode_handler_uses_the_app_token_and_the_same_listeners(bot, tmp_path, fake):
+    from slack_bolt.adapter.socket_mode.internals import run_bolt_app
+    from slack_sdk.socket_mode.request import SocketModeRequest
+
+    from bot.adapters.slack.server import socket_mode_handler
+
+    settings = SlackSettings(bot_token="xoxb-test", app_token="xapp-1-test", api_url=fake.api_url)
+    store = Store(tmp_path / "socket.sqlite3")
+    app = build_app(Service(bot, store), settings, retention_days=90)
+    handler = socket_mode_handler(app, settings.app_token)
+    assert handler.app is app and handler.client.app_token == "xapp-1-test"
+    payload = json.loads(event_body(dm("kan jeg legge ut et bilde av kollegaen min?"), "EvSOCKET01"))
+    request = SocketModeRequest(type="events_api", envelope_id="env-1", payload=payload, retry_attempt=0)
+    assert run_bolt_app(app, request).status == 200
+    assert (
+        run_bolt_app(
+            app, SocketModeRequest(type="events_api", envelope_id="env-2", payload=payload, retry_attempt=1)
+        ).status
+        == 200
+    )
+    (posted,) = fake.wait_for("chat.postMessage")
+    assert posted["channel"] == DM and "4.4" in all_text(posted)
+    settle(fake)
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    store.close()
