@@ -68,7 +68,33 @@ def test_knowledge_env_variable_is_used(knowledge_copy):
     assert result.returncode == 2 and "invalid YAML" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["ask", "chat", "check", "import", "eval"])
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        ({}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "GUIDEBOT_RETENTION_DAYS": "ever"},
+         "GUIDEBOT_RETENTION_DAYS"),
+    ],
+)
+def test_slack_without_settings_names_the_variable_and_exits_2(env, named, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "slack"], capture_output=True, text=True, cwd=ROOT, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), **env},
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr
+
+
+def test_slack_http_needs_the_signing_secret(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "slack", "--http"], capture_output=True, text=True, cwd=ROOT, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "xoxb-1"},
+    )
+    assert result.returncode == 2 and "SLACK_SIGNING_SECRET" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["ask", "chat", "check", "import", "eval", "slack"])
 def test_every_command_has_help(command):
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
