@@ -1,12 +1,14 @@
 """The `guidebot` command line: ask, chat, check, import and eval.
 
-    guidebot ask "kan jeg legge ut et bilde av kollegaen min?"
-    echo "hvor fort må vi svare?" | guidebot ask --json
-    guidebot chat
-    guidebot check
-    guidebot import guideline.txt --document ikt-reglement > knowledge/documents/ikt.yaml
-    guidebot eval
-    guidebot slack [--http --port 3000]
+guidebot ask "kan jeg legge ut et bilde av kollegaen min?"
+echo "hvor fort må vi svare?" | guidebot ask --json
+guidebot chat
+guidebot check
+guidebot import guideline.txt --document ikt-reglement > knowledge/documents/ikt.yaml
+guidebot eval
+guidebot slack [--http --port 3000]
+guidebot report --since 30d --format html --output rapport.html
+guidebot log unanswered --format yaml
 """
 
 from __future__ import annotations
@@ -34,15 +36,33 @@ def _asker(bot: Guidebot, args: argparse.Namespace) -> Asker:
     return Asker(role=role or "ukjent")
 
 
+def _open_store(bot: Guidebot):
+    from bot.service import Service
+    from bot.store import Store, default_path, retention_days_from_env
+
+    return Store(default_path(), Service.masker_for(bot), retention_days_from_env())
+
+
+def _logging_ask(bot: Guidebot, args: argparse.Namespace):
+    """bot.ask, or with --log one that also writes the question to the log (as the terminal)."""
+    if not getattr(args, "log", False):
+        return bot.ask
+    from bot.service import Service
+
+    service = Service(bot, _open_store(bot))
+    return lambda text, asker=None: service.ask(text, "cli", "terminal", asker or Asker()).answer
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     bot = _bot(args)
     asker = _asker(bot, args)
+    ask = _logging_ask(bot, args)
     if args.question:
         questions = [" ".join(args.question)]
     else:
         questions = (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
-        answer = bot.ask(question, asker)
+        answer = ask(question, asker)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
@@ -62,7 +82,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             except EOFError:
                 return
 
-    run_chat(bot, prompt_lines(), sys.stdout, _asker(bot, args))
+    run_chat(bot, prompt_lines(), sys.stdout, _asker(bot, args), _logging_ask(bot, args) if args.log else None)
     return 0
 
 
@@ -143,6 +163,67 @@ def cmd_slack(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.reports import build_report, render
+    from bot.store import since_to_date
+
+    bot = _bot(args)
+    store = _open_store(bot)
+    report = build_report(store, bot.knowledge, since_to_date(args.since), terms=bot.index.question_terms)
+    if args.post_to:
+        return _post_digest(bot, report, args.post_to)
+    output = render(report, args.format)
+    if args.output:
+        Path(args.output).write_text(output, encoding="utf-8")
+        print(f"guidebot report: wrote {args.output} ({report.total} questions since {report.since})", file=sys.stderr)
+    else:
+        sys.stdout.write(output)
+    return 0
+
+
+def _post_digest(bot: Guidebot, report, channel: str) -> int:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.adapters.slack.app import make_client
+    from bot.adapters.slack.blocks import report_summary
+    from bot.adapters.slack.settings import SettingsError, SlackSettings
+
+    try:
+        settings = SlackSettings.from_env(http=True, need_secret=False)
+    except SettingsError as error:
+        print(f"guidebot report: {error}", file=sys.stderr)
+        return 2
+    try:
+        make_client(settings).chat_postMessage(channel=channel, **report_summary(report))
+    except SlackApiError as error:
+        print(f"guidebot report: Slack refused the post: {error.response.get('error')}", file=sys.stderr)
+        return 1
+    print(f"guidebot report: posted the digest to {channel}", file=sys.stderr)
+    return 0
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    bot = _bot(args)
+    store = _open_store(bot)
+    if args.action == "purge":
+        removed = store.purge()
+        print(
+            f"Purged: {removed['texts_deleted']} question text(s) older than {store.retention_days} days, "
+            f"{removed['asker_weeks_deleted']} asker week(s), {removed['event_ids_deleted']} Slack event id(s)."
+        )
+        return 0
+    from bot.reports import build_report, unanswered_yaml
+    from bot.store import since_to_date
+
+    report = build_report(store, bot.knowledge, since_to_date(args.since), top=10_000, terms=bot.index.question_terms)
+    if args.format == "yaml":
+        sys.stdout.write(unanswered_yaml(report, bot.knowledge))
+    else:
+        for group in report.unanswered:
+            print(f"{group.count:5}  {group.text}  (nærmest: {group.entry or '–'})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="guidebot",
@@ -162,11 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--role", choices=sorted(ROLES), help="answer as for this role")
     ask.add_argument("--email", help="the asker's e-mail, to find role and leader in contacts")
     ask.add_argument("--json", action="store_true", help="JSON (one object per line with stdin)")
+    ask.add_argument("--log", action="store_true", help="write the questions to the question log (off by default)")
     ask.set_defaults(run=cmd_ask)
 
     chat = commands.add_parser("chat", help="talk to guidebot in the terminal")
     chat.add_argument("--role", choices=sorted(ROLES), help="chat as this role")
     chat.add_argument("--email", help="the asker's e-mail, to find role and leader in contacts")
+    chat.add_argument("--log", action="store_true", help="write the questions to the question log (off by default)")
     chat.set_defaults(run=cmd_chat)
 
     check = commands.add_parser("check", help="validate the knowledge files")
@@ -201,6 +284,35 @@ def build_parser() -> argparse.ArgumentParser:
     slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
     slack.add_argument("--threads", type=int, default=8, help="HTTP mode: worker threads (default 8)")
     slack.set_defaults(run=cmd_slack)
+
+    report = commands.add_parser(
+        "report",
+        help="leaders' report of frequent questions from the log",
+        description="Aggregates only: totals, weekly trend, top sections, frequent and unanswered "
+        "questions (grouped), feedback, sections nobody asked about. Reads GUIDEBOT_DB.",
+    )
+    report.add_argument("--since", default="30d", help="period: 30d, 12w or a date like 2026-01-31 (default 30d)")
+    report.add_argument("--format", choices=["text", "markdown", "csv", "json", "html"], default="text")
+    report.add_argument("--output", "-o", help="write to this file instead of stdout")
+    report.add_argument(
+        "--post-to", metavar="CHANNEL", help="post a digest to this Slack channel (needs SLACK_BOT_TOKEN)"
+    )
+    report.set_defaults(run=cmd_report)
+
+    log = commands.add_parser("log", help="the question log: purge old text, list unanswered questions")
+    log.add_argument(
+        "action",
+        choices=["purge", "unanswered"],
+        help="purge: delete text past retention; unanswered: grouped questions the bot could not answer",
+    )
+    log.add_argument("--since", default="30d", help="unanswered: period (default 30d)")
+    log.add_argument(
+        "--format",
+        choices=["text", "yaml"],
+        default="text",
+        help="unanswered: yaml gives phrasing snippets under their closest entry, to paste into the knowledge files",
+    )
+    log.set_defaults(run=cmd_log)
     return parser
 
 
@@ -215,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     except KnowledgeError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
+        return 2
+    except ValueError as error:  # settings such as --since or GUIDEBOT_RETENTION_DAYS
+        print(f"guidebot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -44,7 +44,7 @@ class FakeSlack:
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8")
+                raw = self.rfile.read(length).decode("utf-8", "replace")
                 if "json" in (self.headers.get("Content-Type") or ""):
                     params = json.loads(raw or "{}")
                 else:
@@ -143,6 +143,8 @@ class FakeSlack:
                 "ts": params.get("ts") or ts,
                 "message": {"text": params.get("text"), "ts": ts},
             }
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": "1700000001.000001"}
         if method == "files.getUploadURLExternal":

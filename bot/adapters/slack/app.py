@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -22,13 +23,13 @@ from bot.adapters.slack import blocks
 from bot.adapters.slack.settings import SlackSettings
 from bot.answers import Asker, detect_language
 from bot.privacy import notice
+from bot.reports import build_report, render_html
 from bot.service import Service
 
 log = logging.getLogger("guidebot.slack")
 
 EMAIL_CACHE_SECONDS = 3600
-# Hooks for reports (issue #4) are registered on the same command; see `register_report`.
-ReportHandler = Callable[..., None]
+REPORT_DAYS = 30
 
 
 def make_client(settings: SlackSettings) -> WebClient:
@@ -79,6 +80,12 @@ class SlackBot:
             self._emails[user_id] = (email, time.monotonic())
         return self.bot.identify(email=email) if email else asker
 
+    def is_leader(self, client: WebClient, user_id: str) -> bool:
+        """A leader in contacts: role `leder`, or the leader of a department."""
+        if any(d.leader.slack_user == user_id for d in self.bot.contacts.departments.values() if d.leader.slack_user):
+            return True
+        return self.asker(client, user_id).role == "leder"
+
     def can_ask_leader(self, asker: Asker) -> bool:
         contact = self.bot.referral_for(asker).contact
         return bool(contact and contact.slack_user)
@@ -90,7 +97,6 @@ def build_app(
     retention_days: int,
     client: WebClient | None = None,
     token_verification: bool = True,
-    report: ReportHandler | None = None,
 ) -> App:
     """The Bolt app with every listener registered (Slack's sample-app shape)."""
     app = App(
@@ -102,7 +108,7 @@ def build_app(
     slack = SlackBot(service, settings, retention_days)
     app.middleware(_deduplicate_events(service))
     register_messages(app, slack)
-    register_command(app, slack, report)
+    register_command(app, slack)
     register_actions(app, slack)
     register_home(app, slack)
     register_errors(app, slack)
@@ -170,7 +176,7 @@ def _answer_in_conversation(
 # -- the slash command
 
 
-def register_command(app: App, slack: SlackBot, report: ReportHandler | None = None) -> None:
+def register_command(app: App, slack: SlackBot) -> None:
     command_name = slack.settings.command
 
     @app.command(command_name)
@@ -182,8 +188,8 @@ def register_command(app: App, slack: SlackBot, report: ReportHandler | None = N
                 language = "en" if word == "help" else "nb"
                 ack(response_type="ephemeral", **blocks.help_message(slack.bot, slack.notice(language), command_name))
                 return
-            if word in ("rapport", "report") and report is not None:
-                report(ack=ack, command=command, client=client, respond=respond, slack=slack)
+            if word in ("rapport", "report"):
+                send_report(slack, ack, command, client, respond, "en" if word == "report" else "nb")
                 return
             user = str(command.get("user_id") or "")
             asker = slack.asker(client, user)
@@ -198,6 +204,40 @@ def register_command(app: App, slack: SlackBot, report: ReportHandler | None = N
             )
             return
         ack(response_type="ephemeral", **message)
+
+
+def send_report(
+    slack: SlackBot,
+    ack: Callable[..., None],
+    command: dict,
+    client: WebClient,
+    respond: Callable[..., Any],
+    language: str,
+) -> None:
+    """Leaders (listed in contacts) get an ephemeral digest of the last 30 days and the HTML
+    report as a file in their DM with the bot; anyone else a polite "only leaders"."""
+    user = str(command.get("user_id") or "")
+    t = blocks.TEXTS[language]
+    if not slack.is_leader(client, user) or slack.service.store is None:
+        ack(response_type="ephemeral", **blocks.simple_message(t["leaders_only"]))
+        return
+    ack(response_type="ephemeral", text=t["report_wait"])
+    store = slack.service.store
+    report = build_report(
+        store,
+        slack.bot.knowledge,
+        store.clock().date() - timedelta(days=REPORT_DAYS),
+        terms=slack.bot.index.question_terms,
+    )
+    respond(response_type="ephemeral", replace_original=False, **blocks.report_summary(report))
+    channel = client.conversations_open(users=user)["channel"]["id"]
+    client.files_upload_v2(
+        channel=channel,
+        content=render_html(report),
+        filename=f"guidebot-rapport-{report.until}.html",
+        title=f"guidebot: spørsmål {report.since} – {report.until}",
+        initial_comment=t["report_file"].format(since=report.since, until=report.until),
+    )
 
 
 # -- buttons

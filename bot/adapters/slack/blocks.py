@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.answers import Answer, Guidebot, Referral, cite
 from bot.knowledge import Document, Entry, Leader, is_numbered
+from bot.reports import Report
 
 SECTION_TEXT_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
@@ -55,6 +56,9 @@ TEXTS = {
         "see_also": "Se også",
         "sorry": "Beklager, noe gikk galt hos meg. Prøv igjen om litt, eller kontakt {it}.",
         "only_text": "Jeg kan bare lese tekst. Skriv spørsmålet ditt som en vanlig melding.",
+        "leaders_only": "Rapportene er bare for ledere. Lurer du på noe om dem, spør din nærmeste leder.",
+        "report_wait": "Lager rapporten for de siste 30 dagene …",
+        "report_file": "Hele rapporten for {since} – {until} (åpnes i nettleseren).",
     },
     "en": {
         "useful": "Useful",
@@ -85,6 +89,9 @@ TEXTS = {
         "see_also": "See also",
         "sorry": "Sorry, something went wrong on my side. Try again in a moment, or contact {it}.",
         "only_text": "I can only read text. Please write your question as a normal message.",
+        "leaders_only": "Reports are for leaders only. If you wonder about them, ask your nearest leader.",
+        "report_wait": "Making the report for the last 30 days …",
+        "report_file": "The full report for {since} – {until} (opens in a browser).",
     },
 }
 
@@ -391,3 +398,34 @@ def _texts(blocks: list[dict]) -> list[str]:
 
 def _shorten(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
+
+
+def report_summary(report: Report) -> dict:
+    """A leaders' digest: totals, top sections, frequent questions, the unanswered count."""
+    outcomes = report.outcomes
+    head = (
+        f"*{report.total} spørsmål* {report.since} – {report.until}: {outcomes.get('answered', 0)} besvart, "
+        f"{outcomes.get('clarify', 0)} spurt tilbake, {outcomes.get('referred', 0)} henvist."
+    )
+    sections = "\n".join(
+        f"• {escape(_label(s.section))} {escape(s.title)}: *{s.count}*" for s in report.top_sections[:5]
+    )
+    frequent = "\n".join(
+        f"• «{escape(_shorten(g.text, 120))}» ({g.count}, {escape(_label(g.section))})" for g in report.frequent[:5]
+    )
+    open_groups = "\n".join(f"• «{escape(_shorten(g.text, 120))}» ({g.count})" for g in report.unanswered[:3])
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "guidebot: hva lurer folk på?"}},
+        _section(head),
+        _section("*Mest spurte punkter*\n" + (sections or "(ingen)")),
+        _section("*Hyppige spørsmål*\n" + (frequent or "(ingen)")),
+        _section(f"*Ubesvarte: {report.unanswered_total}*\n" + (open_groups or "(ingen)")),
+        _context("Bare samlede tall; rapporten sier aldri hvem som spurte. Hele rapporten: `guidebot report`."),
+    ]
+    return fit({"text": f"guidebot: {report.total} spørsmål {report.since} – {report.until}", "blocks": blocks})
+
+
+def _label(section: str | None) -> str:
+    if not section:
+        return "–"
+    return f"punkt {section}" if is_numbered(section) else section

@@ -25,7 +25,7 @@ class SlackSettings:
     command: str = DEFAULT_COMMAND
 
     @classmethod
-    def from_env(cls, http: bool) -> SlackSettings:
+    def from_env(cls, http: bool, need_secret: bool = True) -> SlackSettings:
         def need(name: str, prefix: str = "") -> str:
             found = os.environ.get(name, "").strip()
             if not found:
@@ -42,7 +42,9 @@ class SlackSettings:
         return cls(
             bot_token=need("SLACK_BOT_TOKEN", "xoxb-"),
             app_token="" if http else need("SLACK_APP_TOKEN", "xapp-"),
-            signing_secret=need("SLACK_SIGNING_SECRET") if http else os.environ.get("SLACK_SIGNING_SECRET", ""),
+            signing_secret=(
+                need("SLACK_SIGNING_SECRET") if http and need_secret else os.environ.get("SLACK_SIGNING_SECRET", "")
+            ),
             api_url=os.environ.get("SLACK_API_URL", "").strip(),
             command=command,
         )

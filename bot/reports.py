@@ -1,0 +1,585 @@
+"""Leaders' reports from the question log: what people wonder about, never who asked.
+
+`build_report(store, knowledge, since)` reads the log and returns a `Report`: totals by outcome,
+the trend per week, top sections, frequent questions (similar wordings grouped with RapidFuzz on
+the masked text), feedback per entry, the unanswered queue (referred and clarify questions,
+grouped the same way), sections nobody asked about, and counts per role and department, shown
+only for groups with at least `MIN_GROUP_ASKERS` different askers. `render(report, format)`
+writes it as text, Markdown, CSV, JSON or one self-contained HTML page with SVG charts.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from rapidfuzz import fuzz, process, utils
+
+from bot.knowledge import Knowledge, is_numbered
+from bot.store import Store, week_of
+
+MIN_GROUP_ASKERS = 5
+SIMILAR = 80  # token_sort_ratio at or above which two wordings are one group
+OUTCOMES = ("answered", "clarify", "referred")
+OUTCOME_NAMES = {"answered": "besvart", "clarify": "spurt tilbake", "referred": "henvist"}
+FORMATS = ("text", "markdown", "csv", "json", "html")
+
+
+@dataclass
+class QuestionGroup:
+    text: str  # the most common wording in the group
+    count: int
+    outcome: str
+    entry: str | None  # answered from, or closest entry when not answered
+    section: str | None
+    document: str | None
+    wordings: list[str] = field(default_factory=list)  # up to five distinct wordings, most common first
+
+
+@dataclass
+class SectionCount:
+    document: str
+    section: str
+    title: str
+    count: int
+
+
+@dataclass
+class EntryFeedback:
+    entry: str
+    section: str
+    useful: int
+    not_useful: int
+
+
+@dataclass
+class AudienceGroup:
+    kind: str  # "rolle" | "avdeling"
+    name: str
+    questions: int
+    askers: int
+
+
+@dataclass
+class Report:
+    since: str
+    until: str
+    total: int
+    outcomes: dict[str, int]
+    weeks: list[dict]  # {"week": "2026-11-16", "answered": n, "clarify": n, "referred": n}
+    top_sections: list[SectionCount]
+    frequent: list[QuestionGroup]
+    feedback: list[EntryFeedback]
+    unanswered: list[QuestionGroup]
+    unanswered_total: int
+    unasked_sections: list[SectionCount]
+    audience: list[AudienceGroup]
+    hidden_groups: int
+    escalations: int
+    texts_purged: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def build_report(
+    store: Store,
+    knowledge: Knowledge,
+    since: date,
+    until: date | None = None,
+    top: int = 15,
+    terms: Callable[[str], list[str]] | None = None,
+) -> Report:
+    """The report for `since` .. `until` (inclusive). `terms` (the matcher's
+    `Index.question_terms`) lets similar wordings group through stemming and synonyms."""
+    until = until or store.clock().date()
+    start, end = since.isoformat(), (until + timedelta(days=1)).isoformat()
+    period = {"start": start, "end": end}
+    entries = {e.id: e for e in knowledge.entries}
+    rows = store.read(
+        "SELECT outcome, document, section, entry, candidates, week, role, department, text FROM questions"
+        " WHERE asked_at >= :start AND asked_at < :end",
+        period,
+    )
+    outcomes = Counter(row["outcome"] for row in rows)
+    per_week: dict[str, Counter] = defaultdict(Counter)
+    for row in rows:
+        per_week[row["week"]][row["outcome"]] += 1
+    weeks = []
+    week = date.fromisoformat(week_of(datetime.combine(since, datetime.min.time())))
+    while week <= until:
+        key = week.isoformat()
+        weeks.append({"week": key, **{o: per_week[key][o] for o in OUTCOMES}})
+        week += timedelta(days=7)
+
+    chosen = store.read(
+        "SELECT c.entry FROM choices c JOIN questions q ON q.id = c.question_id"
+        " WHERE q.asked_at >= :start AND q.asked_at < :end",
+        period,
+    )
+    asked_sections: Counter = Counter()
+    for entry_id in [r["entry"] for r in rows if r["outcome"] == "answered"] + [r["entry"] for r in chosen]:
+        entry = entries.get(entry_id)
+        if entry is not None:
+            asked_sections[(entry.document_id, entry.section)] += 1
+    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    top_sections = [
+        SectionCount(doc, number, titles.get((doc, number), ""), n)
+        for (doc, number), n in asked_sections.most_common(top)
+    ]
+    with_entries = sorted({(e.document_id, e.section) for e in knowledge.entries}, key=_section_order)
+    unasked = [SectionCount(d, s, titles.get((d, s), ""), 0) for d, s in with_entries if (d, s) not in asked_sections]
+
+    answered_rows = [r for r in rows if r["outcome"] == "answered" and r["text"]]
+    open_rows = [r for r in rows if r["outcome"] != "answered" and r["text"]]
+    frequent = group_questions(answered_rows, entries, terms)[:top]
+    unanswered = group_questions(open_rows, entries, terms)
+
+    feedback_rows = store.read(
+        "SELECT f.entry, sum(f.useful) AS useful, sum(1 - f.useful) AS not_useful FROM feedback f"
+        " JOIN questions q ON q.id = f.question_id WHERE q.asked_at >= :start AND q.asked_at < :end"
+        " GROUP BY f.entry ORDER BY not_useful DESC, useful DESC",
+        period,
+    )
+    feedback = [
+        EntryFeedback(
+            r["entry"], entries[r["entry"]].section if r["entry"] in entries else "", r["useful"], r["not_useful"]
+        )
+        for r in feedback_rows
+    ]
+
+    audience, hidden = _audience_groups(store, rows, since, until)
+    escalations = store.read("SELECT count(*) AS n FROM escalations WHERE at >= :start AND at < :end", period)[0]["n"]
+    return Report(
+        since=start,
+        until=until.isoformat(),
+        total=len(rows),
+        outcomes={o: outcomes[o] for o in OUTCOMES},
+        weeks=weeks,
+        top_sections=top_sections,
+        frequent=frequent,
+        feedback=feedback,
+        unanswered=unanswered[:top],
+        unanswered_total=len(open_rows) + sum(1 for r in rows if r["outcome"] != "answered" and not r["text"]),
+        unasked_sections=unasked,
+        audience=audience,
+        hidden_groups=hidden,
+        escalations=escalations,
+        texts_purged=sum(1 for r in rows if not r["text"]),
+    )
+
+
+def _section_order(key: tuple[str, str]) -> tuple:
+    document, number = key
+    if is_numbered(number):
+        return (document, 0, tuple(int(part) for part in number.split(".") if part.isdigit()))
+    return (document, 1, (number,))
+
+
+def _audience_groups(store: Store, rows: list, since: date, until: date) -> tuple[list[AudienceGroup], int]:
+    """Questions per role and per department, for groups with enough distinct askers to hide
+    any one person; distinct askers come from keyed hashes that are stored apart from the text."""
+    weeks = {"first": week_of(datetime.combine(since, datetime.min.time())), "last": until.isoformat()}
+    groups: list[AudienceGroup] = []
+    hidden = 0
+    for kind, column in (("rolle", "role"), ("avdeling", "department")):
+        askers = {
+            r["name"]: r["n"]
+            for r in store.read(
+                f"SELECT {column} AS name, count(DISTINCT asker) AS n FROM askers"
+                " WHERE week >= :first AND week <= :last GROUP BY name",
+                weeks,
+            )
+        }
+        questions = Counter(row[column] for row in rows if row[column] and row[column] != "ukjent")
+        for name, count in sorted(questions.items(), key=lambda item: (-item[1], item[0])):
+            if askers.get(name, 0) >= MIN_GROUP_ASKERS:
+                groups.append(AudienceGroup(kind, name, count, askers[name]))
+            else:
+                hidden += 1
+    return groups, hidden
+
+
+def group_questions(rows: list, entries: dict, terms: Callable[[str], list[str]] | None = None) -> list[QuestionGroup]:
+    """Group similar wordings of the same question.
+
+    Questions are compared only within their entry (answered from, or the closest candidate),
+    which keeps 100 000 questions to about a second. Each distinct wording is reduced to a key:
+    its matcher terms (`terms`, so "poste bilde av kollega" and "legge ut et bilde av kollegaen"
+    meet through stemming and synonyms), sorted; else its lower-cased words. A key joins the
+    first group whose leading key it resembles (RapidFuzz token_sort_ratio >= SIMILAR)."""
+    buckets: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    originals: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
+    keys: dict[str, str] = {}
+    for row in rows:
+        entry = row["entry"] if row["outcome"] == "answered" else _closest(row["candidates"])
+        bucket = (row["outcome"] if row["outcome"] == "answered" else "open", entry or "")
+        text = row["text"]
+        key = keys.get(text)
+        if key is None:
+            words = sorted(set(terms(text))) if terms else []
+            key = " ".join(words) or utils.default_process(text)
+            keys[text] = key
+        if not key:
+            continue
+        buckets[bucket][key] += 1
+        originals[(*bucket, key)][text] += 1
+    groups: list[QuestionGroup] = []
+    for (kind, entry_id), counts in buckets.items():
+        leaders: list[str] = []
+        members: dict[str, list[tuple[str, int]]] = {}
+        for key, count in counts.most_common():
+            found = process.extractOne(key, leaders, scorer=fuzz.token_sort_ratio, score_cutoff=SIMILAR)
+            if found:
+                members[found[0]].append((key, count))
+            else:
+                leaders.append(key)
+                members[key] = [(key, count)]
+        entry = entries.get(entry_id)
+        for wordings in members.values():
+            texts: Counter = Counter()
+            for key, _count in wordings:
+                texts.update(originals[(kind, entry_id, key)])
+            shown = [text for text, _ in texts.most_common(5)]
+            groups.append(
+                QuestionGroup(
+                    text=shown[0],
+                    count=sum(c for _, c in wordings),
+                    outcome="answered" if kind == "answered" else "unanswered",
+                    entry=entry_id or None,
+                    section=entry.section if entry else None,
+                    document=entry.document_id if entry else None,
+                    wordings=shown,
+                )
+            )
+    groups.sort(key=lambda g: (-g.count, g.text))
+    return groups
+
+
+def _closest(candidates: str | None) -> str:
+    try:
+        ids = json.loads(candidates or "[]")
+    except ValueError:
+        return ""
+    return ids[0] if ids and isinstance(ids[0], str) else ""
+
+
+# -- rendering
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return {
+        "text": render_text,
+        "markdown": render_markdown,
+        "csv": render_csv,
+        "json": render_json,
+        "html": render_html,
+    }[fmt](report)
+
+
+def _label(section: str | None) -> str:
+    if not section:
+        return "–"
+    return f"punkt {section}" if is_numbered(section) else section
+
+
+def _rows(report: Report) -> dict[str, tuple[list[str], list[list]]]:
+    """Every part of the report as (headers, rows), shared by text, Markdown and CSV."""
+    parts: dict[str, tuple[list[str], list[list]]] = {
+        "utfall": (["utfall", "antall"], [[OUTCOME_NAMES[o], n] for o, n in report.outcomes.items()]),
+        "uker": (
+            ["uke (mandag)", "besvart", "spurt tilbake", "henvist"],
+            [[w["week"], w["answered"], w["clarify"], w["referred"]] for w in report.weeks],
+        ),
+        "punkter": (
+            ["dokument", "punkt", "tittel", "antall"],
+            [[s.document, s.section, s.title, s.count] for s in report.top_sections],
+        ),
+        "hyppige": (
+            ["spørsmål", "antall", "punkt", "oppføring"],
+            [[g.text, g.count, _label(g.section), g.entry or ""] for g in report.frequent],
+        ),
+        "ubesvarte": (
+            ["spørsmål", "antall", "nærmeste punkt", "nærmeste oppføring"],
+            [[g.text, g.count, _label(g.section), g.entry or ""] for g in report.unanswered],
+        ),
+        "tilbakemelding": (
+            ["oppføring", "punkt", "nyttig", "ikke nyttig"],
+            [[f.entry, _label(f.section), f.useful, f.not_useful] for f in report.feedback],
+        ),
+        "uspurte": (
+            ["dokument", "punkt", "tittel"],
+            [[s.document, s.section, s.title] for s in report.unasked_sections],
+        ),
+        "grupper": (
+            ["type", "navn", "spørsmål", "ulike spørrere"],
+            [[a.kind, a.name, a.questions, a.askers] for a in report.audience],
+        ),
+    }
+    return parts
+
+
+PART_TITLES = {
+    "utfall": "Spørsmål etter utfall",
+    "uker": "Utvikling per uke",
+    "punkter": "Mest spurte punkter",
+    "hyppige": "Hyppige spørsmål",
+    "ubesvarte": "Ubesvarte spørsmål (henvist eller spurt tilbake)",
+    "tilbakemelding": "Tilbakemeldinger per svar",
+    "uspurte": "Punkter ingen har spurt om",
+    "grupper": f"Per rolle og avdeling (bare grupper med minst {MIN_GROUP_ASKERS} ulike spørrere)",
+}
+
+
+def _heading(report: Report) -> str:
+    return f"guidebot: spørsmål {report.since} – {report.until}: {report.total} i alt"
+
+
+def _footnote(report: Report) -> str:
+    notes = [f"«Spør lederen min» sendt: {report.escalations}."]
+    if report.hidden_groups:
+        notes.append(
+            f"{report.hidden_groups} rolle-/avdelingsgruppe(r) med færre enn {MIN_GROUP_ASKERS} spørrere er skjult."
+        )
+    if report.texts_purged:
+        notes.append(
+            f"{report.texts_purged} spørsmål er eldre enn lagringstiden: teksten er slettet, bare tellingen er igjen."
+        )
+    notes.append("Rapporten viser bare samlede tall; den sier aldri hvem som spurte.")
+    return " ".join(notes)
+
+
+def render_text(report: Report) -> str:
+    out = [_heading(report), ""]
+    for key, (headers, rows) in _rows(report).items():
+        out.append(PART_TITLES[key])
+        if not rows:
+            out += ["  (ingen)", ""]
+            continue
+        cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
+        widths = [min(60, max(len(row[i]) for row in cells)) for i in range(len(headers))]
+        for number, row in enumerate(cells):
+            out.append("  " + "  ".join(_clip(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+            if number == 0:
+                out.append("  " + "  ".join("-" * w for w in widths))
+        out.append("")
+    out.append(_footnote(report))
+    return "\n".join(out) + "\n"
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_markdown(report: Report) -> str:
+    out = [f"# {_heading(report)}", ""]
+    for key, (headers, rows) in _rows(report).items():
+        out += [f"## {PART_TITLES[key]}", ""]
+        if not rows:
+            out += ["(ingen)", ""]
+            continue
+        out.append("| " + " | ".join(headers) + " |")
+        out.append("|" + "---|" * len(headers))
+        for row in rows:
+            out.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
+        out.append("")
+    out.append(_footnote(report))
+    return "\n".join(out) + "\n"
+
+
+def render_csv(report: Report) -> str:
+    """One table: `del` names the part; the other columns are generic so it opens in any sheet."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["del", "a", "b", "c", "d"])
+    for key, (_headers, rows) in _rows(report).items():
+        for row in rows:
+            writer.writerow([key, *[_csv_safe(c) for c in row], *[""] * (4 - len(row))])
+    return buffer.getvalue()
+
+
+def _csv_safe(value: object) -> object:
+    # A cell starting with = + - @ is run as a formula by spreadsheets; question text is user input.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+# -- HTML with inline SVG charts
+
+COLOURS = {"answered": "#2e7d32", "clarify": "#f9a825", "referred": "#c62828"}
+
+
+def render_html(report: Report) -> str:
+    e = html.escape
+    parts = _rows(report)
+    body = [
+        f"<h1>{e(_heading(report))}</h1>",
+        _totals_html(report),
+        "<h2>Utvikling per uke</h2>",
+        _weeks_svg(report),
+        "<h2>Mest spurte punkter</h2>",
+        _sections_svg(report),
+    ]
+    for key in ("hyppige", "ubesvarte", "tilbakemelding", "uspurte", "grupper"):
+        headers, rows = parts[key]
+        body.append(f"<h2>{e(PART_TITLES[key])}</h2>")
+        if not rows:
+            body.append("<p class=muted>(ingen)</p>")
+            continue
+        head = "".join(f"<th>{e(str(h))}</th>" for h in headers)
+        lines = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+        body.append(f"<div class=scroll><table><thead><tr>{head}</tr></thead><tbody>{lines}</tbody></table></div>")
+    body.append(f"<p class=muted>{e(_footnote(report))}</p>")
+    return HTML_PAGE.format(title=e(_heading(report)), body="\n".join(body))
+
+
+def _totals_html(report: Report) -> str:
+    cells = "".join(
+        f'<div class=card style="border-color:{COLOURS[o]}"><b>{n}</b><span>{OUTCOME_NAMES[o]}</span></div>'
+        for o, n in report.outcomes.items()
+    )
+    return f"<div class=cards><div class=card><b>{report.total}</b><span>i alt</span></div>{cells}</div>"
+
+
+def _weeks_svg(report: Report) -> str:
+    weeks = report.weeks[-26:]
+    if not weeks:
+        return "<p class=muted>(ingen)</p>"
+    width, height, pad = 640, 220, 30
+    peak = max(1, *(w["answered"] + w["clarify"] + w["referred"] for w in weeks))
+    bar = (width - pad) / len(weeks)
+    shapes = []
+    for i, w in enumerate(weeks):
+        y = height - pad
+        for outcome in OUTCOMES:
+            h = (height - 2 * pad) * w[outcome] / peak
+            if h:
+                shapes.append(
+                    f'<rect x="{pad + i * bar + 2:.1f}" y="{y - h:.1f}" width="{max(bar - 4, 1):.1f}" '
+                    f'height="{h:.1f}" fill="{COLOURS[outcome]}"><title>{w["week"]}: {w[outcome]} '
+                    f"{OUTCOME_NAMES[outcome]}</title></rect>"
+                )
+                y -= h
+        if len(weeks) <= 13 or i % 2 == 0:
+            shapes.append(
+                f'<text x="{pad + i * bar + bar / 2:.1f}" y="{height - 12}" text-anchor="middle" '
+                f'font-size="10">{w["week"][5:]}</text>'
+            )
+    shapes.append(f'<text x="2" y="{pad}" font-size="10">{peak}</text>')
+    legend = " ".join(f'<span class=key style="background:{COLOURS[o]}"></span>{OUTCOME_NAMES[o]}' for o in OUTCOMES)
+    return (
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="Spørsmål per uke etter utfall">'
+        + "".join(shapes)
+        + f"</svg><p class=legend>{legend}</p>"
+    )
+
+
+def _sections_svg(report: Report) -> str:
+    sections = report.top_sections[:10]
+    if not sections:
+        return "<p class=muted>(ingen)</p>"
+    width, row = 640, 28
+    label_width = 250
+    peak = max(s.count for s in sections)
+    shapes = []
+    for i, s in enumerate(sections):
+        y = i * row
+        label = html.escape(_clip(f"{_label(s.section)} {s.title}", 40))
+        w = (width - label_width - 40) * s.count / peak
+        shapes.append(
+            f'<text x="0" y="{y + 18}" font-size="12">{label}</text>'
+            f'<rect x="{label_width}" y="{y + 5}" width="{max(w, 1):.1f}" height="18" fill="#1d4f91"/>'
+            f'<text x="{label_width + w + 6:.1f}" y="{y + 18}" font-size="12">{s.count}</text>'
+        )
+    return (
+        f'<svg viewBox="0 0 {width} {row * len(sections)}" role="img" aria-label="Mest spurte punkter">'
+        + "".join(shapes)
+        + "</svg>"
+    )
+
+
+HTML_PAGE = """<!doctype html>
+<html lang="nb">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; padding: 1rem;
+       max-width: 52rem; color: #1b1b1b; line-height: 1.4; }}
+h1 {{ font-size: 1.35rem; }} h2 {{ font-size: 1.1rem; margin-top: 1.6rem; }}
+svg {{ width: 100%; height: auto; }}
+.cards {{ display: flex; flex-wrap: wrap; gap: .5rem; }}
+.card {{ flex: 1 1 6rem; border: 2px solid #1d4f91; border-radius: .5rem; padding: .5rem; text-align: center; }}
+.card b {{ display: block; font-size: 1.5rem; }}
+.scroll {{ overflow-x: auto; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .9rem; }}
+th, td {{ text-align: left; padding: .3rem .4rem; border-bottom: 1px solid #ddd; vertical-align: top; }}
+.muted {{ color: #555; font-size: .85rem; }}
+.legend {{ font-size: .85rem; }} .key {{ display: inline-block; width: .8rem; height: .8rem; margin: 0 .3rem 0 .8rem; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def unanswered_yaml(report: Report, knowledge: Knowledge) -> str:
+    """The unanswered queue as YAML snippets under each group's closest entry, for editors to
+    paste into that entry's `questions:`. Wordings an entry already has are left out."""
+    entries = {e.id: e for e in knowledge.entries}
+    known = {" ".join(q.lower().split()) for e in knowledge.entries for q in e.questions}
+    by_entry: dict[str | None, list[QuestionGroup]] = defaultdict(list)
+    for group in report.unanswered:
+        by_entry[group.entry if group.entry in entries else None].append(group)
+    lines = [
+        f"# guidebot: unanswered questions {report.since} – {report.until}, grouped under their closest entry.",
+        "# Copy the wordings that should lead to an entry into its `questions:` list in the file named,",
+        "# drop the rest (and edit away masks such as [navn]), then run `guidebot check` and `guidebot eval`.",
+    ]
+    ordered = sorted(by_entry.items(), key=lambda item: (item[0] is None, -sum(g.count for g in item[1])))
+    for entry_id, groups in ordered:
+        wordings: list[str] = []
+        for group in groups:
+            for wording in group.wordings:
+                normal = " ".join(wording.lower().split())
+                if normal not in known and normal not in {" ".join(w.lower().split()) for w in wordings}:
+                    wordings.append(" ".join(wording.split()))
+        if not wordings:
+            continue
+        lines.append("")
+        if entry_id is None:
+            lines.append("# No entry is close: a new entry, or a question the guidelines do not cover.")
+            lines.append("- entry: null")
+        else:
+            entry = entries[entry_id]
+            lines.append(f"- entry: {entry_id}")
+            lines.append(f"  file: {_relative(entry.file, knowledge)}")
+            lines.append(f'  section: "{entry.section}"')
+        lines.append(f"  asked: {sum(g.count for g in groups)}")
+        lines.append("  questions:")
+        lines += [f"    - {json.dumps(w, ensure_ascii=False)}" for w in wordings]
+    return "\n".join(lines) + "\n"
+
+
+def _relative(path: str, knowledge: Knowledge) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(knowledge.folder).resolve()))
+    except ValueError:
+        return path
