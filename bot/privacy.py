@@ -19,7 +19,7 @@ _SLACK_USER = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>|<!(?:here|channel|everyone)[
 _SLACK_CHANNEL = re.compile(r"<#[A-Z0-9]+(?:\|[^>]*)?>")
 _SLACK_LINK = re.compile(r"<(?:https?|mailto|tel):[^>]*>")
 _BARE_ID = re.compile(r"\b[UWCGD][A-Z0-9]{8,}\b")
-_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 # Digit runs with optional separators: 11 digits is a fødselsnummer, 8 or more a phone number.
 _NUMBER = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[ .\-/]?\d){7,14}(?!\w)")

@@ -103,15 +103,32 @@ def build_report(
     start, end = since.isoformat(), (until + timedelta(days=1)).isoformat()
     period = {"start": start, "end": end}
     entries = {e.id: e for e in knowledge.entries}
+    # One scan of the period; counting in Python is cheaper than several GROUP BY passes.
     rows = store.read(
-        "SELECT outcome, document, section, entry, candidates, week, role, department, text FROM questions"
+        "SELECT outcome, entry, candidates, week, role, department, text FROM questions"
         " WHERE asked_at >= :start AND asked_at < :end",
         period,
+        as_tuples=True,
     )
-    outcomes = Counter(row["outcome"] for row in rows)
+    outcomes: Counter = Counter()
     per_week: dict[str, Counter] = defaultdict(Counter)
-    for row in rows:
-        per_week[row["week"]][row["outcome"]] += 1
+    answered_entries: Counter = Counter()
+    by_role: Counter = Counter()
+    by_department: Counter = Counter()
+    texts: Counter = Counter()
+    purged = 0
+    for outcome, entry_id, candidates, week_start, role, department, text in rows:
+        outcomes[outcome] += 1
+        per_week[week_start][outcome] += 1
+        by_role[role] += 1
+        by_department[department] += 1
+        if outcome == "answered":
+            answered_entries[entry_id] += 1
+        if text is None:
+            purged += 1
+        else:
+            texts[(outcome, entry_id, candidates, text)] += 1
+    del rows
     weeks = []
     week = date.fromisoformat(week_of(datetime.combine(since, datetime.min.time())))
     while week <= until:
@@ -125,10 +142,10 @@ def build_report(
         period,
     )
     asked_sections: Counter = Counter()
-    for entry_id in [r["entry"] for r in rows if r["outcome"] == "answered"] + [r["entry"] for r in chosen]:
+    for entry_id, n in [*answered_entries.items(), *((r["entry"], 1) for r in chosen)]:
         entry = entries.get(entry_id)
         if entry is not None:
-            asked_sections[(entry.document_id, entry.section)] += 1
+            asked_sections[(entry.document_id, entry.section)] += n
     titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
     top_sections = [
         SectionCount(doc, number, titles.get((doc, number), ""), n)
@@ -137,15 +154,15 @@ def build_report(
     with_entries = sorted({(e.document_id, e.section) for e in knowledge.entries}, key=_section_order)
     unasked = [SectionCount(d, s, titles.get((d, s), ""), 0) for d, s in with_entries if (d, s) not in asked_sections]
 
-    answered_rows = [r for r in rows if r["outcome"] == "answered" and r["text"]]
-    open_rows = [r for r in rows if r["outcome"] != "answered" and r["text"]]
+    answered_rows = [(*key, n) for key, n in texts.items() if key[0] == "answered"]
+    open_rows = [(*key, n) for key, n in texts.items() if key[0] != "answered"]
     frequent = group_questions(answered_rows, entries, terms)[:top]
     unanswered = group_questions(open_rows, entries, terms)
 
     feedback_rows = store.read(
         "SELECT f.entry, sum(f.useful) AS useful, sum(1 - f.useful) AS not_useful FROM feedback f"
         " JOIN questions q ON q.id = f.question_id WHERE q.asked_at >= :start AND q.asked_at < :end"
-        " GROUP BY f.entry ORDER BY not_useful DESC, useful DESC",
+        " GROUP BY f.entry ORDER BY not_useful DESC, useful ASC, f.entry",
         period,
     )
     feedback = [
@@ -155,24 +172,24 @@ def build_report(
         for r in feedback_rows
     ]
 
-    audience, hidden = _audience_groups(store, rows, since, until)
+    audience, hidden = _audience_groups(store, {"role": by_role, "department": by_department}, since, until)
     escalations = store.read("SELECT count(*) AS n FROM escalations WHERE at >= :start AND at < :end", period)[0]["n"]
     return Report(
         since=start,
         until=until.isoformat(),
-        total=len(rows),
+        total=sum(outcomes.values()),
         outcomes={o: outcomes[o] for o in OUTCOMES},
         weeks=weeks,
         top_sections=top_sections,
         frequent=frequent,
         feedback=feedback,
         unanswered=unanswered[:top],
-        unanswered_total=len(open_rows) + sum(1 for r in rows if r["outcome"] != "answered" and not r["text"]),
+        unanswered_total=outcomes["clarify"] + outcomes["referred"],
         unasked_sections=unasked,
         audience=audience,
         hidden_groups=hidden,
         escalations=escalations,
-        texts_purged=sum(1 for r in rows if not r["text"]),
+        texts_purged=purged,
     )
 
 
@@ -183,7 +200,9 @@ def _section_order(key: tuple[str, str]) -> tuple:
     return (document, 1, (number,))
 
 
-def _audience_groups(store: Store, rows: list, since: date, until: date) -> tuple[list[AudienceGroup], int]:
+def _audience_groups(
+    store: Store, questions_by: dict[str, Counter], since: date, until: date
+) -> tuple[list[AudienceGroup], int]:
     """Questions per role and per department, for groups with enough distinct askers to hide
     any one person; distinct askers come from keyed hashes that are stored apart from the text."""
     weeks = {"first": week_of(datetime.combine(since, datetime.min.time())), "last": until.isoformat()}
@@ -198,7 +217,7 @@ def _audience_groups(store: Store, rows: list, since: date, until: date) -> tupl
                 weeks,
             )
         }
-        questions = Counter(row[column] for row in rows if row[column] and row[column] != "ukjent")
+        questions = {name: n for name, n in questions_by[column].items() if name and name != "ukjent"}
         for name, count in sorted(questions.items(), key=lambda item: (-item[1], item[0])):
             if askers.get(name, 0) >= MIN_GROUP_ASKERS:
                 groups.append(AudienceGroup(kind, name, count, askers[name]))
@@ -207,21 +226,23 @@ def _audience_groups(store: Store, rows: list, since: date, until: date) -> tupl
     return groups, hidden
 
 
-def group_questions(rows: list, entries: dict, terms: Callable[[str], list[str]] | None = None) -> list[QuestionGroup]:
-    """Group similar wordings of the same question.
+def group_questions(
+    rows: list[tuple], entries: dict, terms: Callable[[str], list[str]] | None = None
+) -> list[QuestionGroup]:
+    """Group similar wordings of the same question. `rows` are (outcome, entry, candidates
+    JSON, masked text, count).
 
     Questions are compared only within their entry (answered from, or the closest candidate),
     which keeps 100 000 questions to about a second. Each distinct wording is reduced to a key:
     its matcher terms (`terms`, so "poste bilde av kollega" and "legge ut et bilde av kollegaen"
     meet through stemming and synonyms), sorted; else its lower-cased words. A key joins the
-    first group whose leading key it resembles (RapidFuzz token_sort_ratio >= SIMILAR)."""
+    first group whose leading key it resembles (see `_similar`)."""
     buckets: dict[tuple[str, str], Counter] = defaultdict(Counter)
     originals: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
     keys: dict[str, str] = {}
-    for row in rows:
-        entry = row["entry"] if row["outcome"] == "answered" else _closest(row["candidates"])
-        bucket = (row["outcome"] if row["outcome"] == "answered" else "open", entry or "")
-        text = row["text"]
+    for outcome, answered_from, candidates, text, weight in rows:
+        entry = answered_from if outcome == "answered" else _closest(candidates)
+        bucket = (outcome if outcome == "answered" else "open", entry or "")
         key = keys.get(text)
         if key is None:
             words = sorted(set(terms(text))) if terms else []
@@ -229,19 +250,26 @@ def group_questions(rows: list, entries: dict, terms: Callable[[str], list[str]]
             keys[text] = key
         if not key:
             continue
-        buckets[bucket][key] += 1
-        originals[(*bucket, key)][text] += 1
+        buckets[bucket][key] += weight
+        originals[(*bucket, key)][text] += weight
     groups: list[QuestionGroup] = []
     for (kind, entry_id), counts in buckets.items():
-        leaders: list[str] = []
+        # Only leaders sharing a word with the key can reach the cutoff in practice (typos are
+        # already repaired in the terms), so compare with those: it keeps the cost near linear.
+        leaders_by_word: dict[str, list[str]] = defaultdict(list)
+        order: dict[str, int] = {}
         members: dict[str, list[tuple[str, int]]] = {}
         for key, count in counts.most_common():
-            found = process.extractOne(key, leaders, scorer=fuzz.token_sort_ratio, score_cutoff=SIMILAR)
+            words = set(key.split())
+            nearby = {leader for word in words for leader in leaders_by_word.get(word, ())}
+            found = _similar(key, sorted(nearby, key=order.__getitem__)) if nearby else None
             if found:
-                members[found[0]].append((key, count))
+                members[found].append((key, count))
             else:
-                leaders.append(key)
+                order[key] = len(order)
                 members[key] = [(key, count)]
+                for word in words:
+                    leaders_by_word[word].append(key)
         entry = entries.get(entry_id)
         for wordings in members.values():
             texts: Counter = Counter()
@@ -261,6 +289,20 @@ def group_questions(rows: list, entries: dict, terms: Callable[[str], list[str]]
             )
     groups.sort(key=lambda g: (-g.count, g.text))
     return groups
+
+
+def _similar(key: str, leaders: list[str]) -> str | None:
+    """The first group leader `key` belongs with: the same words give or take a few letters
+    (token_sort_ratio), or, when both have at least two words, one's words within the other's
+    ("hvor rask svar" within "facebook hvor rask svar": token_set_ratio). token_set_ratio is
+    never below token_sort_ratio, so one pass finds every candidate."""
+    found = process.extractOne(key, leaders, scorer=fuzz.token_set_ratio, score_cutoff=SIMILAR)
+    if found is None:
+        return None
+    if (" " in key and " " in found[0]) or fuzz.token_sort_ratio(key, found[0]) >= SIMILAR:
+        return found[0]
+    found = process.extractOne(key, leaders, scorer=fuzz.token_sort_ratio, score_cutoff=SIMILAR)
+    return found[0] if found else None
 
 
 def _closest(candidates: str | None) -> str:
@@ -456,54 +498,60 @@ def _totals_html(report: Report) -> str:
 
 
 def _weeks_svg(report: Report) -> str:
+    # A narrow canvas (360 wide) so that text stays readable when a phone shows it at 1:1.
     weeks = report.weeks[-26:]
     if not weeks:
         return "<p class=muted>(ingen)</p>"
-    width, height, pad = 640, 220, 30
+    width, height, left, bottom, top = 360, 200, 26, 22, 10
     peak = max(1, *(w["answered"] + w["clarify"] + w["referred"] for w in weeks))
-    bar = (width - pad) / len(weeks)
-    shapes = []
+    bar = (width - left) / len(weeks)
+    shapes = [
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#999"/>',
+        f'<text x="{left - 4}" y="{top + 10}" font-size="11" text-anchor="end">{peak}</text>',
+        f'<text x="{left - 4}" y="{height - bottom}" font-size="11" text-anchor="end">0</text>',
+    ]
+    every = max(1, round(len(weeks) / 6))
     for i, w in enumerate(weeks):
-        y = height - pad
+        y = height - bottom
         for outcome in OUTCOMES:
-            h = (height - 2 * pad) * w[outcome] / peak
+            h = (height - bottom - top) * w[outcome] / peak
             if h:
                 shapes.append(
-                    f'<rect x="{pad + i * bar + 2:.1f}" y="{y - h:.1f}" width="{max(bar - 4, 1):.1f}" '
+                    f'<rect x="{left + i * bar + 1:.1f}" y="{y - h:.1f}" width="{max(bar - 2, 1):.1f}" '
                     f'height="{h:.1f}" fill="{COLOURS[outcome]}"><title>{w["week"]}: {w[outcome]} '
                     f"{OUTCOME_NAMES[outcome]}</title></rect>"
                 )
                 y -= h
-        if len(weeks) <= 13 or i % 2 == 0:
+        if i % every == 0:
+            day, month = w["week"][8:], w["week"][5:7]
             shapes.append(
-                f'<text x="{pad + i * bar + bar / 2:.1f}" y="{height - 12}" text-anchor="middle" '
-                f'font-size="10">{w["week"][5:]}</text>'
+                f'<text x="{left + i * bar + bar / 2:.1f}" y="{height - 6}" text-anchor="middle" '
+                f'font-size="11">{int(day)}.{int(month)}.</text>'
             )
-    shapes.append(f'<text x="2" y="{pad}" font-size="10">{peak}</text>')
     legend = " ".join(f'<span class=key style="background:{COLOURS[o]}"></span>{OUTCOME_NAMES[o]}' for o in OUTCOMES)
     return (
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="Spørsmål per uke etter utfall">'
         + "".join(shapes)
-        + f"</svg><p class=legend>{legend}</p>"
+        + f"</svg><p class=legend>{legend} (uke som starter mandag)</p>"
     )
 
 
 def _sections_svg(report: Report) -> str:
+    # Label above each bar, so long section titles need no clipping on a phone.
     sections = report.top_sections[:10]
     if not sections:
         return "<p class=muted>(ingen)</p>"
-    width, row = 640, 28
-    label_width = 250
+    width, row = 360, 40
     peak = max(s.count for s in sections)
     shapes = []
     for i, s in enumerate(sections):
         y = i * row
-        label = html.escape(_clip(f"{_label(s.section)} {s.title}", 40))
-        w = (width - label_width - 40) * s.count / peak
+        label = html.escape(_clip(f"{_label(s.section)} {s.title}", 58))
+        w = (width - 40) * s.count / peak
         shapes.append(
-            f'<text x="0" y="{y + 18}" font-size="12">{label}</text>'
-            f'<rect x="{label_width}" y="{y + 5}" width="{max(w, 1):.1f}" height="18" fill="#1d4f91"/>'
-            f'<text x="{label_width + w + 6:.1f}" y="{y + 18}" font-size="12">{s.count}</text>'
+            f'<text x="0" y="{y + 13}" font-size="12">{label}</text>'
+            f'<rect x="0" y="{y + 18}" width="{max(w, 1):.1f}" height="14" fill="#1d4f91"/>'
+            f'<text x="{w + 5:.1f}" y="{y + 30}" font-size="12">{s.count}</text>'
         )
     return (
         f'<svg viewBox="0 0 {width} {row * len(sections)}" role="img" aria-label="Mest spurte punkter">'
@@ -522,7 +570,7 @@ HTML_PAGE = """<!doctype html>
 body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; padding: 1rem;
        max-width: 52rem; color: #1b1b1b; line-height: 1.4; }}
 h1 {{ font-size: 1.35rem; }} h2 {{ font-size: 1.1rem; margin-top: 1.6rem; }}
-svg {{ width: 100%; height: auto; }}
+svg {{ width: 100%; max-width: 40rem; height: auto; display: block; }}
 .cards {{ display: flex; flex-wrap: wrap; gap: .5rem; }}
 .card {{ flex: 1 1 6rem; border: 2px solid #1d4f91; border-radius: .5rem; padding: .5rem; text-align: center; }}
 .card b {{ display: block; font-size: 1.5rem; }}

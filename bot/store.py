@@ -26,7 +26,6 @@ import os
 import secrets
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -180,9 +179,10 @@ class Store:
             raise
         connection.execute("COMMIT")
 
-    def read(self, sql: str, parameters: Sequence | dict = ()) -> list[sqlite3.Row]:
+    def read(self, sql: str, parameters: Sequence | dict = (), as_tuples: bool = False) -> list:
+        """Rows as sqlite3.Row (by name), or plain tuples where speed matters."""
         connection = self._connection()
-        connection.row_factory = sqlite3.Row
+        connection.row_factory = None if as_tuples else sqlite3.Row
         try:
             return connection.execute(sql, parameters).fetchall()
         finally:
@@ -214,7 +214,8 @@ class Store:
         """True the first time `event_id` is seen (by any process sharing the file), else False."""
         with self._write() as connection:
             cursor = connection.execute(
-                "INSERT OR IGNORE INTO events (event_id, received_at) VALUES (?, ?)", (event_id, time.time())
+                "INSERT OR IGNORE INTO events (event_id, received_at) VALUES (?, ?)",
+                (event_id, self.clock().timestamp()),
             )
             return cursor.rowcount == 1
 
@@ -301,7 +302,7 @@ class Store:
             ).rowcount
             askers = connection.execute("DELETE FROM askers WHERE week < ?", (week_of(cutoff),)).rowcount
             events = connection.execute(
-                "DELETE FROM events WHERE received_at < ?", (time.time() - EVENT_RETENTION_SECONDS,)
+                "DELETE FROM events WHERE received_at < ?", (now.timestamp() - EVENT_RETENTION_SECONDS,)
             ).rowcount
         return {"texts_deleted": texts, "asker_weeks_deleted": askers, "event_ids_deleted": events}
 

@@ -45,7 +45,9 @@ class FakeSlack:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode("utf-8", "replace")
-                if "json" in (self.headers.get("Content-Type") or ""):
+                if self.path.startswith("/upload/"):
+                    params = {"raw": raw}  # a file's bytes, as files_upload_v2 sends them
+                elif "json" in (self.headers.get("Content-Type") or ""):
                     params = json.loads(raw or "{}")
                 else:
                     params = dict(parse_qsl(raw))

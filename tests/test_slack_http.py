@@ -5,6 +5,8 @@ fake of the Slack Web API that records every call. Nothing here mocks guidebot's
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -21,6 +23,7 @@ from bot.adapters.slack.server import HttpServer
 from bot.adapters.slack.settings import SlackSettings
 from bot.service import Service
 from bot.store import Store
+from tests.conftest import ROOT
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 SIGRID, KARI, POLITICIAN, ELIN_SLACK = "U0SIGRID01", "U0HELSE001", "U0POLIT001", "U0ELIN0001"
@@ -502,3 +505,45 @@ def test_socket_mode_handler_uses_the_app_token_and_the_same_listeners(bot, tmp_
     settle(fake)
     assert len(fake.calls_to("chat.postMessage")) == 1
     store.close()
+
+
+# -- leaders' reports in Slack (issue #4)
+
+
+def test_report_command_gives_leaders_a_summary_and_the_html_file(slack, fake):
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
+    slack.send_event(dm("hvordan bytter jeg passord?"))
+    fake.wait_for("chat.postMessage", 2)
+    status, body = slack.command(KARI, "rapport")
+    assert status == 200 and json.loads(body)["text"].startswith("Lager rapporten")
+    (summary,) = fake.wait_for("response/cmd")
+    assert summary["response_type"] == "ephemeral"
+    text = all_text(summary)
+    assert "*2 spørsmål*" in text and "punkt 4.4" in text and "Ubesvarte: 1" in text
+    assert fake.wait_for("files.completeUploadExternal")
+    opened = fake.calls_to("conversations.open")[0]
+    assert opened["users"] == KARI
+    (upload_request,) = fake.calls_to("files.getUploadURLExternal")
+    assert upload_request["filename"].startswith("guidebot-rapport-") and upload_request["filename"].endswith(".html")
+    (uploaded,) = fake.calls_to("upload/F0001")
+    assert uploaded["raw"].startswith("<!doctype html>") and "Mest spurte punkter" in uploaded["raw"]
+
+
+def test_report_command_refuses_everyone_but_leaders(slack, fake):
+    status, body = slack.command(SIGRID, "rapport")
+    assert status == 200 and "bare for ledere" in json.loads(body)["text"]
+    settle(fake)
+    assert fake.calls_to("files.getUploadURLExternal") == [] and fake.calls_to("response/cmd") == []
+
+
+def test_report_post_to_channel_from_the_cli(bot, tmp_path, fake):
+    store = Store(tmp_path / "digest.sqlite3", Service.masker_for(bot))
+    Service(bot, store).ask("kan jeg legge ut et bilde av kollegaen min?", "slack", "dm", bot.identify(), "U1")
+    store.close()
+    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "digest.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",
+           "SLACK_API_URL": fake.api_url}
+    result = subprocess.run([sys.executable, "-m", "bot", "report", "--since", "7d", "--post-to", "C0LEDERE01"],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    (posted,) = fake.calls_to("chat.postMessage")
+    assert posted["channel"] == "C0LEDERE01" and "*1 spørsmål*" in all_text(posted)

@@ -1,0 +1,239 @@
+"""Leaders' reports computed from a known log on a real SQLite file, in every format; the
+unanswered queue as YAML an editor can paste; the CLI around them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+import yaml
+
+from bot.check import check_folder
+from bot.reports import MIN_GROUP_ASKERS, build_report, render, unanswered_yaml
+from bot.service import Service
+from bot.store import LoggedQuestion, Store
+from tests.conftest import ROOT
+
+START = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def log(store: Store, text: str, outcome: str = "answered", entry: str | None = "bilder-av-kollegaer",
+        section: str | None = "4.4", candidates=(), role="ansatt", department="helse", asker="U1") -> int:
+    return store.log_question(
+        LoggedQuestion("slack", "dm", outcome, text, "sosiale-medier" if entry and outcome == "answered" else None,
+                       section if outcome == "answered" else None, entry if outcome == "answered" else None,
+                       0.7, list(candidates), role, department),
+        asker_id=asker,
+    )
+
+
+@pytest.fixture()
+def known(tmp_path, bot):
+    """Two weeks of questions: 3 + 2 similar wordings about colleagues' photos (4.4), 2 about
+    reply time, 3 referred password questions, 1 clarify; feedback on two answers; helse has 6
+    distinct askers, oppvekst 3 (too few to show)."""
+    clock = Clock(START)
+    store = Store(tmp_path / "known.sqlite3", Service.masker_for(bot), clock=clock)
+    for n in range(3):
+        log(store, "kan jeg poste bilde av kollega", asker=f"U{n}")
+    for n in range(2):
+        log(store, "Kan jeg legge ut et bilde av kollegaen min?", asker=f"U{n + 3}")
+    clock.now = START + timedelta(days=7)
+    first = log(store, "hvor fort må vi svare på facebook", entry="svartid", asker="U5")
+    log(store, "hvor raskt må vi svare", entry="svartid", department="oppvekst", asker="U7")
+    for n in range(3):
+        log(store, "hvordan bytter jeg passord?", outcome="referred", department="oppvekst", asker=f"U{8 + n % 2}")
+    clarify = log(store, "hva med kommunens rykte", outcome="clarify", candidates=["omdomme-tillit", "roller-omdomme"],
+                  asker="U2")
+    store.record_feedback(first, "svartid", True)
+    store.record_feedback(first, "svartid", False)
+    store.record_feedback(1, "bilder-av-kollegaer", False)
+    store.record_choice(clarify, "omdomme-tillit")
+    store.record_escalation(clarify, None)
+    yield store
+    store.close()
+
+
+def report_for(store, bot, since=date(2026, 10, 26)):
+    return build_report(store, bot.knowledge, since, until=date(2026, 11, 15), terms=bot.index.question_terms)
+
+
+def test_report_figures_from_a_known_log(known, bot):
+    report = report_for(known, bot)
+    assert report.total == 11
+    assert report.outcomes == {"answered": 7, "clarify": 1, "referred": 3}
+    assert [(w["week"], w["answered"], w["clarify"], w["referred"]) for w in report.weeks] == [
+        ("2026-10-26", 0, 0, 0), ("2026-11-02", 5, 0, 0), ("2026-11-09", 2, 1, 3)]
+    assert [(s.section, s.count) for s in report.top_sections] == [("4.4", 7), ("4.1", 1)]
+    photo = report.frequent[0]
+    assert (photo.count, photo.entry, photo.section) == (5, "bilder-av-kollegaer", "4.4")
+    assert set(photo.wordings) == {"kan jeg poste bilde av kollega", "Kan jeg legge ut et bilde av kollegaen min?"}
+    assert [(g.count, g.entry) for g in report.frequent[1:]] == [(2, "svartid")]
+    assert [(g.text, g.count) for g in report.unanswered] == [("hvordan bytter jeg passord?", 3),
+                                                             ("hva med kommunens rykte", 1)]
+    assert report.unanswered[1].entry == "omdomme-tillit"  # closest candidate
+    assert report.unanswered_total == 4
+    assert [(f.entry, f.useful, f.not_useful) for f in report.feedback] == [
+        ("bilder-av-kollegaer", 0, 1), ("svartid", 1, 1)]
+    unasked = {s.section for s in report.unasked_sections}
+    assert "4.4" not in unasked and "4.1" not in unasked and {"1", "2", "5.1", "Avslutning"} <= unasked
+    assert report.escalations == 1
+
+
+def test_small_groups_are_hidden(known, bot):
+    report = report_for(known, bot)
+    shown = {(a.kind, a.name): (a.questions, a.askers) for a in report.audience}
+    assert shown == {("rolle", "ansatt"): (11, 9), ("avdeling", "helse"): (7, 6)}
+    assert all(askers >= MIN_GROUP_ASKERS for _, askers in shown.values())
+    assert report.hidden_groups == 1  # oppvekst: 3 askers
+
+
+def test_period_excludes_older_questions(known, bot):
+    report = report_for(known, bot, since=date(2026, 11, 9))
+    assert report.total == 6 and report.outcomes["answered"] == 2
+
+
+def test_every_format_renders_the_same_figures(known, bot):
+    report = report_for(known, bot)
+    as_json = json.loads(render(report, "json"))
+    assert as_json["outcomes"] == {"answered": 7, "clarify": 1, "referred": 3}
+    rows = list(csv.reader(io.StringIO(render(report, "csv"))))
+    assert rows[0] == ["del", "a", "b", "c", "d"]
+    assert ["hyppige", "kan jeg poste bilde av kollega", "5", "punkt 4.4", "bilder-av-kollegaer"] in rows
+    markdown = render(report, "markdown")
+    assert "| hvordan bytter jeg passord? | 3 | – |  |" in markdown
+    text = render(report, "text")
+    assert "Hyppige spørsmål" in text and "kan jeg poste bilde av kollega" in text and "11 i alt" in text
+    with pytest.raises(ValueError):
+        render(report, "pdf")
+
+
+def test_csv_cells_cannot_run_as_formulas(tmp_path, bot):
+    store = Store(tmp_path / "csv.sqlite3")
+    log(store, "=HYPERLINK(\"http://x\")", outcome="referred")
+    report = build_report(store, bot.knowledge, date(2020, 1, 1))
+    assert "'=HYPERLINK" in render(report, "csv")
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.external: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith("#"):
+                self.external.append(value)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_is_one_self_contained_escaped_page(tmp_path, bot):
+    store = Store(tmp_path / "html.sqlite3", clock=Clock(START))
+    log(store, "<script>alert(1)</script> kan jeg poste bilde av kollega")
+    log(store, "hvordan bytter jeg passord?", outcome="referred")
+    page = render(build_report(store, bot.knowledge, date(2026, 10, 1), until=date(2026, 11, 10)), "html")
+    parser = _Page()
+    parser.feed(page)
+    assert parser.external == [] and "script" not in parser.tags
+    assert parser.tags.count("svg") == 2 and "rect" in parser.tags
+    assert '<html lang="nb">' in page and 'name="viewport"' in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Utvikling per uke" in "".join(parser.text)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt install chromium)")
+def test_html_report_renders_in_headless_chromium_at_phone_width(known, bot, tmp_path):
+    page = tmp_path / "rapport.html"
+    page.write_text(render(report_for(known, bot), "html"), encoding="utf-8")
+    shot = tmp_path / "rapport.png"
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--screenshot={shot}",
+         "--window-size=390,2200", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert shot.exists(), result.stderr
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000  # a real rendering, not a blank page
+    if "GUIDEBOT_SCREENSHOT" in __import__("os").environ:
+        shutil.copy(shot, __import__("os").environ["GUIDEBOT_SCREENSHOT"])
+
+
+def test_unanswered_yaml_can_be_pasted_and_still_checks(known, bot, knowledge_copy):
+    report = build_report(known, bot.knowledge, date(2026, 10, 26), until=date(2026, 11, 15), top=1000,
+                          terms=bot.index.question_terms)
+    snippet = unanswered_yaml(report, bot.knowledge)
+    items = yaml.safe_load(snippet)
+    by_entry = {item["entry"]: item for item in items}
+    assert by_entry["omdomme-tillit"]["questions"] == ["hva med kommunens rykte"]
+    assert by_entry["omdomme-tillit"]["file"] == "documents/batsfjord-sosiale-medier.yaml"
+    assert by_entry[None]["questions"] == ["hvordan bytter jeg passord?"]
+    # The editor pastes the wordings under the entry's questions, as the comments say.
+    path = knowledge_copy / by_entry["omdomme-tillit"]["file"]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = lines.index("  - id: omdomme-tillit")
+    at = next(i for i in range(start, len(lines)) if lines[i] == "    questions:")
+    lines[at + 1:at + 1] = [f"      - {json.dumps(q, ensure_ascii=False)}" for q in by_entry["omdomme-tillit"]["questions"]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    knowledge, problems = check_folder(knowledge_copy)
+    assert problems == []
+    assert "hva med kommunens rykte" in next(e for e in knowledge.entries if e.id == "omdomme-tillit").questions
+
+
+# -- command line
+
+
+def run(*args, env):
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120, env={"PATH": "/usr/bin:/bin", **env})
+
+
+def test_cli_logs_only_with_log_flag_and_reports(tmp_path):
+    env = {"GUIDEBOT_DB": str(tmp_path / "cli.sqlite3")}
+    assert run("ask", "kan jeg legge ut et bilde av kollegaen min?", env=env).returncode == 0
+    assert not (tmp_path / "cli.sqlite3").exists()
+    result = run("ask", "--log", "kan jeg legge ut et bilde av kollegaen min? ring 91234567", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(run("report", "--format", "json", env=env).stdout)
+    assert report["total"] == 1 and report["top_sections"][0]["section"] == "4.4"
+    assert "91234567" not in json.dumps(report) and "[telefon]" in json.dumps(report)
+    output = tmp_path / "rapport.html"
+    assert run("report", "--since", "7d", "--format", "html", "-o", str(output), env=env).returncode == 0
+    assert output.read_text(encoding="utf-8").startswith("<!doctype html>")
+    purge = run("log", "purge", env=env)
+    assert purge.returncode == 0 and "Purged: 0 question text(s) older than 90 days" in purge.stdout
+    bad = run("report", "--since", "forever", env=env)
+    assert bad.returncode == 2 and "--since" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_cli_unanswered_yaml(tmp_path):
+    env = {"GUIDEBOT_DB": str(tmp_path / "u.sqlite3")}
+    run("ask", "--log", env=env) if False else None
+    subprocess.run([sys.executable, "-m", "bot", "ask", "--log"], input="hvordan bytter jeg passord?\n" * 2,
+                   capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env}, timeout=60)
+    result = run("log", "unanswered", "--format", "yaml", env=env)
+    assert result.returncode == 0, result.stderr
+    (item,) = yaml.safe_load(result.stdout)
+    assert item == {"entry": None, "asked": 2, "questions": ["hvordan bytter jeg passord?"]}
