@@ -67,7 +67,7 @@ def test_no_user_text_reaches_slack_unescaped(bot, text):
     assert_nothing_unescaped(blocks.leader_dm("U0SIGRID01", answer.question, None, None, "nb"))
     button_value = blocks.value(q=1, e="x", l="nb", t=text)
     assert len(button_value) <= blocks.BUTTON_VALUE_LIMIT
-    assert blocks.read_value(button_value)["t"] == text[: len(blocks.read_value(button_value)["t"])]
+    assert blocks.read_value(button_value).text == text[: len(blocks.read_value(button_value).text)]
 
 
 def test_long_content_is_split_and_trimmed_within_limits():
@@ -92,5 +92,11 @@ def test_clarify_message_offers_each_candidate(bot):
     assert answer.outcome == "clarify"
     message = blocks.clarify_message(answer, 7)
     picks = [b["accessory"] for b in message["blocks"] if "accessory" in b]
-    assert [blocks.read_value(p["value"])["e"] for p in picks] == [e.id for e, _ in answer.candidates]
-    assert all(blocks.read_value(p["value"])["q"] == 7 for p in picks)
+    assert [blocks.read_value(p["value"]).entry for p in picks] == [e.id for e, _ in answer.candidates]
+    assert all(blocks.read_value(p["value"]).question_id == 7 for p in picks)
+
+
+def test_button_values_from_a_request_are_read_defensively():
+    assert blocks.read_value('{"q": 3, "e": "svartid", "l": "en", "t": "hi"}') == blocks.ButtonValue(3, "svartid", "en", "hi")
+    for hostile in (None, "", "not json", "[1]", '{"q": "3", "e": 5, "l": "xx", "t": null}', '{"q": true}'):
+        assert blocks.read_value(hostile) == blocks.ButtonValue(None, "", "nb", "")

@@ -250,7 +250,7 @@ def test_clarify_offers_buttons_and_a_pick_answers_in_the_thread(slack, fake):
     assert answers[1]["thread_ts"] == "1700000400.000400"
     assert any(b["type"] == "rich_text" for b in answers[1]["blocks"])
     (chosen,) = slack.store.read("SELECT entry FROM choices")
-    assert chosen["entry"] == blocks.read_value(picks[0]["value"])["e"]
+    assert chosen["entry"] == blocks.read_value(picks[0]["value"]).entry
     assert fake.wait_for("response/r1")[0]["text"].startswith("Du valgte")
 
 

@@ -250,12 +250,10 @@ def register_actions(app: App, slack: SlackBot) -> None:
     @app.action(blocks.NOT_USEFUL)
     def handle_feedback(ack: Callable[..., None], body: dict, action: dict, respond: Callable[..., Any]) -> None:
         ack()
-        chosen = blocks.read_value(action.get("value"))
-        question_id, entry = chosen.get("q"), chosen.get("e")
-        if store is not None and isinstance(question_id, int) and isinstance(entry, str):
-            store.record_feedback(question_id, entry, action["action_id"] == blocks.USEFUL)
-        language = _language_of(body)
-        thanks = blocks.TEXTS[language]["thanks"]
+        clicked = blocks.read_value(action.get("value"))
+        if store is not None and clicked.question_id is not None and clicked.entry:
+            store.record_feedback(clicked.question_id, clicked.entry, action["action_id"] == blocks.USEFUL)
+        thanks = blocks.TEXTS[_language_of(body)]["thanks"]
         message = body.get("message")
         if message and message.get("blocks"):
             # Replace the feedback buttons by a thank-you; keep "Spør lederen min".
@@ -283,8 +281,7 @@ def register_actions(app: App, slack: SlackBot) -> None:
         ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
     ) -> None:
         ack()
-        chosen = blocks.read_value(action.get("value"))
-        language = chosen.get("l") if chosen.get("l") in blocks.TEXTS else "nb"
+        language = blocks.read_value(action.get("value")).language
         asker = slack.asker(client, body["user"]["id"])
         referral = slack.bot.referral_for(asker)
         contact = referral.contact
@@ -300,35 +297,31 @@ def register_actions(app: App, slack: SlackBot) -> None:
         ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
     ) -> None:
         ack()
-        chosen = blocks.read_value(action.get("value"))
-        language = chosen.get("l") if chosen.get("l") in blocks.TEXTS else "nb"
+        clicked = blocks.read_value(action.get("value"))
+        language = clicked.language
         user = body["user"]["id"]
         asker = slack.asker(client, user)
         contact = slack.bot.referral_for(asker).contact
         if contact is None or not contact.slack_user:
             return
-        entry = slack.bot.pick(str(chosen.get("e") or ""), language=language)
+        entry = slack.bot.pick(clicked.entry, language=language)
         dm = blocks.leader_dm(
             user,
-            str(chosen.get("t") or ""),
+            clicked.text,
             entry.entry if entry else None,
             entry.document if entry else None,
             language,
         )
         client.chat_postMessage(channel=contact.slack_user, **dm)
-        question_id = chosen.get("q")
         if store is not None:
-            store.record_escalation(
-                question_id if isinstance(question_id, int) else None, entry.entry.id if entry and entry.entry else None
-            )
+            store.record_escalation(clicked.question_id, entry.entry.id if entry and entry.entry else None)
         sent = blocks.TEXTS[language]["sent"].format(leader=blocks.mention(contact, with_ping=False))
         respond(replace_original=True, **blocks.simple_message(sent))
 
     @app.action(blocks.CANCEL_LEADER)
     def handle_cancel_leader(ack: Callable[..., None], action: dict, respond: Callable[..., Any]) -> None:
         ack()
-        language = blocks.read_value(action.get("value")).get("l")
-        language = language if language in blocks.TEXTS else "nb"
+        language = blocks.read_value(action.get("value")).language
         respond(replace_original=True, **blocks.simple_message(blocks.TEXTS[language]["cancelled"]))
 
     @app.action(blocks.PICK)
@@ -336,15 +329,14 @@ def register_actions(app: App, slack: SlackBot) -> None:
         ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
     ) -> None:
         ack()
-        chosen = blocks.read_value(action.get("value"))
-        question_id = chosen.get("q") if isinstance(chosen.get("q"), int) else None
+        clicked = blocks.read_value(action.get("value"))
         asker = slack.asker(client, body["user"]["id"])
-        answer = slack.bot.pick(str(chosen.get("e") or ""), asker=asker, language=str(chosen.get("l") or ""))
+        answer = slack.bot.pick(clicked.entry, asker=asker, language=clicked.language)
         if answer is None or answer.entry is None:
             return
-        if store is not None and question_id is not None:
-            store.record_choice(question_id, answer.entry.id)
-        message = blocks.answer_message(answer, question_id, slack.can_ask_leader(asker))
+        if store is not None and clicked.question_id is not None:
+            store.record_choice(clicked.question_id, answer.entry.id)
+        message = blocks.answer_message(answer, clicked.question_id, slack.can_ask_leader(asker))
         _post_in_same_place(body, client, respond, message)
         if body.get("message"):
             chosen_text = blocks.TEXTS[answer.language]["chosen"].format(
@@ -357,21 +349,17 @@ def register_actions(app: App, slack: SlackBot) -> None:
         ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
     ) -> None:
         ack()
-        chosen = blocks.read_value(action.get("value"))
-        question_id = chosen.get("q") if isinstance(chosen.get("q"), int) else None
+        clicked = blocks.read_value(action.get("value"))
         asker = slack.asker(client, body["user"]["id"])
-        answer = slack.bot.refer(str(chosen.get("t") or ""), asker, str(chosen.get("l") or ""))
+        answer = slack.bot.refer(clicked.text, asker, clicked.language)
         ping = str(body.get("channel", {}).get("id", "")).startswith("D") or not body.get("message")
-        message = blocks.referral_message(answer, question_id, ping, slack.can_ask_leader(asker))
+        message = blocks.referral_message(answer, clicked.question_id, ping, slack.can_ask_leader(asker))
         _post_in_same_place(body, client, respond, message)
 
 
 def _language_of(body: dict) -> str:
-    for action in body.get("actions", []):
-        language = blocks.read_value(action.get("value")).get("l")
-        if language in blocks.TEXTS:
-            return language
-    return "nb"
+    actions = body.get("actions") or [{}]
+    return blocks.read_value(actions[0].get("value")).language
 
 
 def _reply_privately(body: dict, client: WebClient, respond: Callable[..., Any], message: dict) -> None:

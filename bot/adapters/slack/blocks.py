@@ -9,6 +9,7 @@ message, 100 per view, 40 000 characters of fallback text).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from bot.answers import Answer, Guidebot, Referral, cite
@@ -123,12 +124,31 @@ def value(**fields: Any) -> str:
     return encoded
 
 
-def read_value(raw: str | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ButtonValue:
+    """What a button carries back: the logged question, an entry, the language, the question."""
+
+    question_id: int | None = None
+    entry: str = ""
+    language: str = "nb"
+    text: str = ""
+
+
+def read_value(raw: str | None) -> ButtonValue:
+    """A button's value, read defensively: it comes back from Slack in a request body."""
     try:
         data = json.loads(raw or "{}")
     except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    question_id = data.get("q")
+    return ButtonValue(
+        question_id=question_id if isinstance(question_id, int) and not isinstance(question_id, bool) else None,
+        entry=data.get("e") if isinstance(data.get("e"), str) else "",
+        language=data.get("l") if data.get("l") in TEXTS else "nb",
+        text=data.get("t") if isinstance(data.get("t"), str) else "",
+    )
 
 
 def _section(text: str) -> dict:
