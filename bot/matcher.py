@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,22 @@ from bot.textnorm import Analyzer, Synonyms, Vocabulary
 _QUOTE_WEIGHT = 0.6
 # Candidates kept after the cheap coverage pass for the more expensive phrasing comparison.
 _SHORTLIST = 12
+# "Som folkevalgt, kan jeg ...?" says mostly who asks, not what about: the phrase sets the
+# audience, and its words weigh less, so they do not dilute the match (they still count: "har
+# jeg ytringsfrihet som ansatt?" is partly about being an employee).
+_ROLE_WEIGHT = 0.3
+_ROLE_PHRASES = {
+    "politikere": re.compile(
+        r"\b(?:som|for\s+en|for\s+ein)\s+(?:folkevalgt|folkevald|politiker|politikar|kommunestyrerepresentant)\b"
+        r"|\bas\s+(?:a|an)\s+(?:politician|elected\s+representative|councillor)\b",
+        re.I,
+    ),
+    "ansatte": re.compile(
+        r"\b(?:som|for\s+en|for\s+ein)\s+(?:ansatt|tilsett|arbeidstaker|kommuneansatt)\b"
+        r"|\bas\s+(?:a|an)\s+(?:employee|member\s+of\s+staff)\b",
+        re.I,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -147,10 +164,14 @@ class Index:
 
     def match(self, question: str, audience: str = "alle") -> Match:
         """Score the entries for `question`; `audience` ("ansatte"/"politikere") breaks ties."""
+        audience, role_words = role_of(question, audience)
         terms = self.question_terms(question)
         if not terms:
             return Match(question, "referred", [], terms)
         weights = {t: self.idf.get(t, self.unknown_idf) for t in terms}
+        for term in self.question_terms(role_words) if role_words else ():
+            if term in weights:
+                weights[term] *= _ROLE_WEIGHT
         total = sum(weights.values())
         coverage: dict[int, float] = defaultdict(float)
         matched: dict[int, int] = defaultdict(int)
@@ -213,6 +234,15 @@ class Index:
         if best.score >= limits.answer and gap >= limits.margin:
             return "answered"
         return "clarify"
+
+
+def role_of(question: str, audience: str = "alle") -> tuple[str, str]:
+    """The audience a question speaks for ("som folkevalgt, ..."), and the words that say so."""
+    for role, phrase in _ROLE_PHRASES.items():
+        found = phrase.search(question)
+        if found:
+            return (role if audience == "alle" else audience), found.group()
+    return audience, ""
 
 
 def _audience_factor(entry_audience: str, asker_audience: str) -> float:
