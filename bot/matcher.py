@@ -58,7 +58,7 @@ class Thresholds:
 
     answer: float = 0.44
     clarify: float = 0.38
-    margin: float = 0.03
+    margin: float = 0.05
     min_coverage: float = 0.4
     # A clear winner: a lower score is enough when no unrelated entry comes within `lead`.
     lead: float = 0.10

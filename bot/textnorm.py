@@ -50,8 +50,13 @@ STOP_WORDS = frozenset(
     hjelp hjelpen help
     am an the is it to of on in for do does what how when who whom should may might must
     allowed ok be are about with me my you your our we at as if or and not this that these those
-    there can could would will i a was were been has have had any some
+    there can could would will i a was were been has have had any some s t m re ll ve d
     """.split()
+)
+
+# Filler phrases that carry no meaning but contain content-looking words ("tatt", "grunn").
+_FILLER = re.compile(
+    r"\b(?:i det hele tatt|i det heile teke|i grunnen|for å si det sånn|by the way|at all)\b", re.IGNORECASE
 )
 
 # Endings stripped, one round, longest first, while at least three letters remain; then a final
@@ -92,6 +97,7 @@ def clean(text: str) -> str:
     text = _SLACK_TOKEN.sub(" ", text)
     text = _EMOJI_CODE.sub(" ", text)
     text = _BARE_URL.sub(" ", text)
+    text = _FILLER.sub(" ", text)
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else " " for c in text)

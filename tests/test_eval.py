@@ -15,13 +15,13 @@ def test_eval_set_is_large_enough():
 
 def test_every_expected_entry_exists(bot):
     ids = {e.id for e in bot.knowledge.entries}
-    for name in ("questions.yaml", "holdout.yaml"):
+    for name in ("questions.yaml", "holdout.yaml", "holdout2.yaml"):
         for question in load_questions(EVAL / name):
             assert set(question.expect) <= ids, question
 
 
 def test_quality_bar_on_the_eval_set(bot):
-    # Issue #2's bar. Measured 2026-11-23: correct 0.960, wrong 0.000, out-of-scope answered 0.
+    # Issue #2's bar. Measured 2026-11-23: correct 0.951, wrong 0.000, out-of-scope answered 0.
     figures = evaluate(bot.index, load_questions(EVAL / "questions.yaml")).figures()
     assert figures["answered_correct"] >= 0.95, figures
     assert figures["answered_wrong"] <= 0.02, figures
@@ -29,9 +29,11 @@ def test_quality_bar_on_the_eval_set(bot):
 
 
 def test_no_regression_on_the_holdout_set(bot):
-    # Questions written after tuning, never tuned on. Measured 2026-11-23: correct 0.776,
-    # wrong 0.034 (2 of 58), out-of-scope answered 0. A floor against regressions, not a goal.
-    figures = evaluate(bot.index, load_questions(EVAL / "holdout.yaml")).figures()
-    assert figures["answered_correct"] >= 0.75, figures
-    assert figures["answered_wrong"] <= 0.05, figures
-    assert figures["out_of_scope_answered"] <= 0.03, figures
+    # Questions written after tuning. Measured 2026-11-23: holdout correct 0.776, wrong 0.017,
+    # out-of-scope answered 0; holdout2 (written in session 2, never tuned on) correct 0.844,
+    # wrong 0.031, out-of-scope answered 0.050 (1 of 20). Floors against regressions, not goals.
+    for name, correct, wrong, out_of_scope in (("holdout.yaml", 0.75, 0.03, 0.0), ("holdout2.yaml", 0.82, 0.05, 0.05)):
+        figures = evaluate(bot.index, load_questions(EVAL / name)).figures()
+        assert figures["answered_correct"] >= correct, (name, figures)
+        assert figures["answered_wrong"] <= wrong, (name, figures)
+        assert figures["out_of_scope_answered"] <= out_of_scope, (name, figures)
