@@ -21,6 +21,7 @@ from pathlib import Path
 from bot import __version__
 from bot.answers import Asker, Guidebot
 from bot.knowledge import KnowledgeError, default_folder
+from bot.store import StoreError
 
 ROLES = {"ansatt": "ansatt", "leder": "leder", "politiker": "politiker", "folkevalgt": "politiker"}
 
@@ -329,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         return 2
     except ValueError as error:  # settings such as --since or GUIDEBOT_RETENTION_DAYS
+        print(f"guidebot: {error}", file=sys.stderr)
+        return 2
+    except StoreError as error:
         print(f"guidebot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

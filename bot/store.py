@@ -95,6 +95,10 @@ MIGRATIONS: list[str] = [
 ]
 
 
+class StoreError(Exception):
+    """The database cannot be opened or used; the message names the file."""
+
+
 def default_path() -> Path:
     """GUIDEBOT_DB, else guidebot.sqlite3 in the user's data folder (XDG_DATA_HOME or ~/.local/share)."""
     configured = os.environ.get("GUIDEBOT_DB")
@@ -151,9 +155,12 @@ class Store:
         self.retention_days = retention_days
         self.clock = clock or (lambda: datetime.now(UTC))
         self._local = threading.local()
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._migrate()
+        try:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._migrate()
+        except (sqlite3.Error, OSError) as error:
+            raise StoreError(f"{self.path}: cannot use this file as guidebot's database ({error})") from None
 
     # -- connections and transactions
 

@@ -248,3 +248,16 @@ def test_purging_runs_at_start_and_then_on_schedule(tmp_path):
         assert store.read("SELECT count(*) AS n FROM questions WHERE text IS NULL")[0]["n"] == 2  # and again later
     finally:
         stop.set()
+
+
+def test_a_file_that_is_no_database_is_a_clear_error(tmp_path):
+    from bot.store import StoreError
+
+    path = tmp_path / "notes.txt"
+    path.write_text("dette er ingen database\n" * 100, encoding="utf-8")
+    with pytest.raises(StoreError, match="notes.txt: cannot use this file"):
+        Store(path)
+    result = subprocess.run([sys.executable, "-m", "bot", "report"], capture_output=True, text=True, cwd=ROOT,
+                            env={"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(path)}, timeout=60)
+    assert result.returncode == 2 and "notes.txt" in result.stderr and "Traceback" not in result.stderr
+    assert path.read_text(encoding="utf-8").startswith("dette er ingen database")  # nothing overwritten

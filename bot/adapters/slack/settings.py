@@ -26,12 +26,14 @@ class SlackSettings:
 
     @classmethod
     def from_env(cls, http: bool, need_secret: bool = True) -> SlackSettings:
+        """Settings for Socket Mode (`http=False`), HTTP mode, or, with `need_secret=False`,
+        for posting only (`guidebot report --post-to`)."""
+        purpose = "posting to Slack" if not need_secret else "HTTP mode" if http else "Socket Mode"
+
         def need(name: str, prefix: str = "") -> str:
             found = os.environ.get(name, "").strip()
             if not found:
-                raise SettingsError(
-                    f"{name} is not set (needed for {'HTTP' if http else 'Socket'} Mode; see .env.example)"
-                )
+                raise SettingsError(f"{name} is not set (needed for {purpose}; see .env.example)")
             if prefix and not found.startswith(prefix):
                 raise SettingsError(f"{name} should start with '{prefix}'")
             return found
