@@ -93,10 +93,12 @@ def stem(word: str) -> str:
 def clean(text: str) -> str:
     """Remove Slack markup, emoji, control characters and URLs; keep a link's label."""
     text = unicodedata.normalize("NFKC", text)
-    text = _SLACK_LINK.sub(lambda m: f" {m.group(2) or ''} ", text)
-    text = _SLACK_TOKEN.sub(" ", text)
-    text = _EMOJI_CODE.sub(" ", text)
-    text = _BARE_URL.sub(" ", text)
+    if "<" in text:  # the regular expressions only where they can match: the index cleans a lot
+        text = _SLACK_LINK.sub(lambda m: f" {m.group(2) or ''} ", text)
+        text = _SLACK_TOKEN.sub(" ", text)
+    if ":" in text:
+        text = _EMOJI_CODE.sub(" ", text)
+        text = _BARE_URL.sub(" ", text)
     text = _FILLER.sub(" ", text)
     if text.isprintable():
         return text
@@ -124,7 +126,8 @@ class Synonyms:
 
     phrases: dict[tuple[str, ...], str] = field(default_factory=dict)
     longest: int = 1
-    starts: set[str] = field(default_factory=set)  # first words of multi-word phrases
+    starts: dict[str, list[int]] = field(default_factory=dict)  # first word -> phrase lengths, longest first
+    singles: dict[str, str] = field(default_factory=dict)  # one-word members -> canonical
 
     @classmethod
     def from_groups(cls, groups: Iterable[Sequence[str]]) -> Synonyms:
@@ -139,27 +142,31 @@ class Synonyms:
                 synonyms.phrases.setdefault(member, canonical)
                 synonyms.longest = max(synonyms.longest, len(member))
                 if len(member) > 1:
-                    synonyms.starts.add(member[0])
+                    lengths = synonyms.starts.setdefault(member[0], [])
+                    if len(member) not in lengths:
+                        lengths.append(len(member))
+                        lengths.sort(reverse=True)
+                else:
+                    synonyms.singles.setdefault(member[0], canonical)
         return synonyms
 
     def apply(self, terms: list[str]) -> list[str]:
         """Replace the longest synonym phrase at each position by its canonical term."""
+        singles, starts, phrases = self.singles, self.starts, self.phrases
+        if starts.keys().isdisjoint(terms):  # the common case: one word at a time
+            return [singles.get(term, term) for term in terms]
         out: list[str] = []
-        i = 0
-        while i < len(terms):
+        i, count = 0, len(terms)
+        while i < count:
             term = terms[i]
-            if term in self.starts:
-                for n in range(min(self.longest, len(terms) - i), 1, -1):
-                    canonical = self.phrases.get(tuple(terms[i : i + n]))
-                    if canonical is not None:
-                        out.append(canonical)
-                        i += n
-                        break
-                else:
-                    out.append(self.phrases.get((term,), term))
-                    i += 1
+            for n in starts.get(term, ()):
+                canonical = phrases.get(tuple(terms[i : i + n])) if i + n <= count else None
+                if canonical is not None:
+                    out.append(canonical)
+                    i += n
+                    break
             else:
-                out.append(self.phrases.get((term,), term))
+                out.append(singles.get(term, term))
                 i += 1
         return out
 
@@ -171,8 +178,20 @@ class Analyzer:
         self.synonyms = synonyms or Synonyms()
         ignored = {self.synonyms.phrases.get((t,), t) for w in ignored_words for t in base_terms(w)}
         self.stop_words = frozenset(fold(stem(w)) for w in STOP_WORDS) | STOP_WORDS | ignored
+        self._short: dict[str, tuple[str, ...]] = {}
 
     def terms(self, text: str) -> list[str]:
+        # Keywords and section titles repeat across entries: short texts are remembered.
+        if len(text) <= 40:
+            known = self._short.get(text)
+            if known is None:
+                known = tuple(self._terms(text))
+                if len(self._short) < 50_000:
+                    self._short[text] = known
+            return list(known)
+        return self._terms(text)
+
+    def _terms(self, text: str) -> list[str]:
         terms = self.synonyms.apply(base_terms(text))
         return [t for t in terms if t not in self.stop_words and not t.isdigit()]
 

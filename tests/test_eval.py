@@ -21,7 +21,7 @@ def test_every_expected_entry_exists(bot):
 
 
 def test_quality_bar_on_the_eval_set(bot):
-    # Issue #2's bar. Measured 2026-11-23: correct 0.951, wrong 0.000, out-of-scope answered 0.
+    # Issue #2's bar. Measured 2026-11-23: correct 0.969, wrong 0.000, out-of-scope answered 0.
     figures = evaluate(bot.index, load_questions(EVAL / "questions.yaml")).figures()
     assert figures["answered_correct"] >= 0.95, figures
     assert figures["answered_wrong"] <= 0.02, figures
@@ -29,11 +29,22 @@ def test_quality_bar_on_the_eval_set(bot):
 
 
 def test_no_regression_on_the_holdout_set(bot):
-    # Questions written after tuning. Measured 2026-11-23: holdout correct 0.776, wrong 0.017,
-    # out-of-scope answered 0; holdout2 (written in session 2, never tuned on) correct 0.844,
-    # wrong 0.031, out-of-scope answered 0.050 (1 of 20). Floors against regressions, not goals.
-    for name, correct, wrong, out_of_scope in (("holdout.yaml", 0.75, 0.03, 0.0), ("holdout2.yaml", 0.82, 0.05, 0.05)):
+    # Questions written after tuning. Measured 2026-11-23: holdout correct 0.810, wrong 0.017,
+    # out-of-scope answered 0; holdout2 (written in session 2, never tuned on) correct 0.828,
+    # wrong 0.017, out-of-scope answered 0.050 (1 of 20). Floors against regressions, not goals.
+    for name, correct, wrong, out_of_scope in (("holdout.yaml", 0.78, 0.03, 0.0), ("holdout2.yaml", 0.80, 0.04, 0.05)):
         figures = evaluate(bot.index, load_questions(EVAL / name)).figures()
         assert figures["answered_correct"] >= correct, (name, figures)
         assert figures["answered_wrong"] <= wrong, (name, figures)
         assert figures["out_of_scope_answered"] <= out_of_scope, (name, figures)
+
+
+def test_holdout_questions_are_not_in_the_knowledge(bot):
+    # The holdout sets measure unseen wordings only while nobody copies them into the knowledge.
+    def normal(text):
+        return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+    phrasings = {normal(q) for entry in bot.knowledge.entries for q in entry.questions}
+    for name in ("holdout.yaml", "holdout2.yaml"):
+        leaked = [q.question for q in load_questions(EVAL / name) if normal(q.question) in phrasings]
+        assert leaked == [], (name, leaked)
