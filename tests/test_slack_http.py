@@ -254,6 +254,27 @@ def test_clarify_offers_buttons_and_a_pick_answers_in_the_thread(slack, fake):
     assert fake.wait_for("response/r1")[0]["text"].startswith("Du valgte")
 
 
+def test_useful_feedback_is_recorded_for_the_slash_answer(slack, fake):
+    status, body = slack.command(SIGRID, "kan jeg legge ut et bilde av kollegaen min?")
+    reply = json.loads(body)
+    slack.click(SIGRID, buttons(reply)[blocks.USEFUL], None, CHANNEL, response="fb")  # ephemeral: no message
+    (thanks,) = fake.wait_for("response/fb")
+    assert thanks["text"] == "Takk for tilbakemeldingen!" and thanks["response_type"] == "ephemeral"
+    (row,) = slack.store.read("SELECT f.useful, q.surface FROM feedback f JOIN questions q ON q.id = f.question_id")
+    assert tuple(row) == (1, "slash")
+
+
+def test_none_of_these_refers_in_the_same_thread(slack, fake):
+    slack.send_event(mention("hva med kommunens rykte", ts="1700000600.000600"))
+    (posted,) = fake.wait_for("chat.postMessage")
+    message = {"ts": "1700000700.000700", "thread_ts": "1700000600.000600", "blocks": posted["blocks"]}
+    slack.click(SIGRID, buttons(posted)[blocks.NONE_OF_THESE], message, CHANNEL)
+    referral = fake.wait_for("chat.postMessage", 2)[1]
+    assert referral["thread_ts"] == "1700000600.000600"
+    text = all_text(referral)
+    assert "svarer ikke sikkert" in text and "Kari Nordvik" in text and "<@U0HELSE001>" not in text
+
+
 def test_ask_my_leader_confirms_before_sending(slack, fake):
     slack.send_event(dm("hvordan bytter jeg passord? ring meg på 91234567 <!channel>"))
     (posted,) = fake.wait_for("chat.postMessage")
