@@ -21,7 +21,8 @@ from pathlib import Path
 
 from bot.answers import Guidebot
 from bot.evaluation import load_questions
-from bot.reports import build_report, render
+from bot.report_formats import render
+from bot.reports import build_report
 from bot.service import Service, logged
 from bot.store import Store, week_of
 

@@ -142,18 +142,18 @@ class Answer:
                 lines.append(self.role_note)
             lines += [self.short_answer(), "", f"  «{self.entry.quote}»", f"  — {self.citation()}"]
             for other in self.see_also:
-                label = _section_label(other.section, self.language)
-                lines.append(f"{t['see_also']}{label}: «{_shorten(other.quote)}»")
+                label = section_label(other.section, self.language)
+                lines.append(f"{t['see_also']}{label}: «{shorten(other.quote)}»")
         elif self.outcome == "clarify":
             lines.append(t["clarify"])
             for number, (entry, _score) in enumerate(self.candidates, 1):
-                lines.append(f"  {number}. {_section_label(entry.section, self.language)}: {entry.quote}")
+                lines.append(f"  {number}. {section_label(entry.section, self.language)}: {entry.quote}")
         else:
             lines.append(t["referred"])
         if self.outcome != "answered" and self.referral:
             lines.append(referral_text(self.referral, self.language))
             if self.doubt_quote:
-                label = _section_label(self.doubt_quote.section, self.language)
+                label = section_label(self.doubt_quote.section, self.language)
                 lines.append(f"  «{self.doubt_quote.quote}» — {label}")
         return "\n".join(lines)
 
@@ -190,18 +190,22 @@ FRAME = {
 }
 
 
-def _shorten(text: str, limit: int = 110) -> str:
+def shorten(text: str, limit: int = 110) -> str:
+    """At most `limit` characters, cut at a word, with " …" when cut."""
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
-def _section_label(number: str, language: str = "nb") -> str:
+def section_label(number: str | None, language: str = "nb") -> str:
+    """'punkt 4.4' ('section 4.4' in English); unnumbered parts by name ('Avslutning'); '–' for none."""
+    if not number:
+        return "–"
     return f"{FRAME[language]['section']} {number}" if is_numbered(number) else number
 
 
 def cite(document: Document, entry: Entry, language: str = "nb") -> str:
     section = document.section(entry.section)
     title = section.title if section else ""
-    label = _section_label(entry.section, language)
+    label = section_label(entry.section, language)
     version = document.version_label
     if language == "en" and document.revised:
         version = f"revised {document.revised.isoformat()}"

@@ -165,7 +165,8 @@ def cmd_slack(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.reports import build_report, render
+    from bot.report_formats import render
+    from bot.reports import build_report
     from bot.store import since_to_date
 
     bot = _bot(args)
@@ -213,7 +214,8 @@ def cmd_log(args: argparse.Namespace) -> int:
             f"{removed['asker_weeks_deleted']} asker week(s), {removed['event_ids_deleted']} Slack event id(s)."
         )
         return 0
-    from bot.reports import build_report, unanswered_yaml
+    from bot.report_formats import unanswered_yaml
+    from bot.reports import build_report
     from bot.store import since_to_date
 
     report = build_report(store, bot.knowledge, since_to_date(args.since), top=10_000, terms=bot.index.question_terms)

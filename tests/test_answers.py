@@ -113,7 +113,8 @@ def test_clean_question_and_language():
 def test_core_imports_no_chat_sdk():
     code = (
         "import sys, bot.answers, bot.matcher, bot.knowledge, bot.check, bot.importer, bot.cli,"
-        " bot.privacy, bot.store, bot.service, bot.reports, bot.evaluation, bot.adapters.terminal;"
+        " bot.privacy, bot.store, bot.service, bot.reports, bot.report_formats, bot.evaluation,"
+        " bot.adapters.terminal;"
         "bad=[m for m in sys.modules if m.split('.')[0] in ('slack_bolt','slack_sdk','botbuilder')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

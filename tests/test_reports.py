@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from bot.check import check_folder
-from bot.reports import MIN_GROUP_ASKERS, build_report, render, unanswered_yaml
+from bot.report_formats import render, unanswered_yaml
+from bot.reports import MIN_GROUP_ASKERS, build_report
 from bot.service import Service
 from bot.store import LoggedQuestion, Store
 from tests.conftest import ROOT

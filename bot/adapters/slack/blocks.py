@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.answers import Answer, Guidebot, Referral, cite
+from bot.answers import Answer, Guidebot, Referral, cite, section_label, shorten
 from bot.knowledge import Document, Entry, Leader, is_numbered
 from bot.reports import Report
 
@@ -179,11 +179,6 @@ def _button(text: str, action_id: str, button_value: str, style: str | None = No
     return button
 
 
-def section_label(entry: Entry, language: str) -> str:
-    word = "punkt" if language == "nb" else "section"
-    return f"{word} {entry.section}" if is_numbered(entry.section) else entry.section
-
-
 def answer_message(answer: Answer, question_id: int | None, can_ask_leader: bool) -> dict:
     """The answer: short answer, the quote, its source, and feedback / ask-my-leader buttons."""
     t = TEXTS[answer.language]
@@ -197,7 +192,9 @@ def answer_message(answer: Answer, question_id: int | None, can_ask_leader: bool
     blocks.append(_quote(entry.quote))
     blocks.append(_context(":page_facing_up: " + escape(cite(document, entry, answer.language))))
     if answer.see_also:
-        also = "; ".join(f"{section_label(e, answer.language)}: «{escape(_shorten(e.quote))}»" for e in answer.see_also)
+        also = "; ".join(
+            f"{section_label(e.section, answer.language)}: «{escape(shorten(e.quote))}»" for e in answer.see_also
+        )
         blocks.append(_context(f"{t['see_also']}: {also}"))
     buttons = [
         _button(t["useful"], USEFUL, value(q=question_id, e=entry.id)),
@@ -217,7 +214,7 @@ def clarify_message(answer: Answer, question_id: int | None) -> dict:
     t = TEXTS[answer.language]
     blocks: list[dict] = [_section(t["clarify"])]
     for entry, _score in answer.candidates:
-        label = f"*{section_label(entry, answer.language).capitalize()}*: {escape(_shorten(entry.quote, 280))}"
+        label = f"*{section_label(entry.section, answer.language).capitalize()}*: {escape(shorten(entry.quote, 280))}"
         block = _section(label)
         block["accessory"] = _button(t["pick"], PICK, value(q=question_id, e=entry.id, l=answer.language))
         blocks.append(block)
@@ -416,10 +413,6 @@ def _texts(blocks: list[dict]) -> list[str]:
     return out
 
 
-def _shorten(text: str, limit: int = 110) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
-
-
 def report_summary(report: Report) -> dict:
     """A leaders' digest: totals, top sections, frequent questions, the unanswered count."""
     outcomes = report.outcomes
@@ -428,12 +421,13 @@ def report_summary(report: Report) -> dict:
         f"{outcomes.get('clarify', 0)} spurt tilbake, {outcomes.get('referred', 0)} henvist."
     )
     sections = "\n".join(
-        f"• {escape(_label(s.section))} {escape(s.title)}: *{s.count}*" for s in report.top_sections[:5]
+        f"• {escape(section_label(s.section))} {escape(s.title)}: *{s.count}*" for s in report.top_sections[:5]
     )
     frequent = "\n".join(
-        f"• «{escape(_shorten(g.text, 120))}» ({g.count}, {escape(_label(g.section))})" for g in report.frequent[:5]
+        f"• «{escape(shorten(g.text, 120))}» ({g.count}, {escape(section_label(g.section))})"
+        for g in report.frequent[:5]
     )
-    open_groups = "\n".join(f"• «{escape(_shorten(g.text, 120))}» ({g.count})" for g in report.unanswered[:3])
+    open_groups = "\n".join(f"• «{escape(shorten(g.text, 120))}» ({g.count})" for g in report.unanswered[:3])
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": "guidebot: hva lurer folk på?"}},
         _section(head),
@@ -443,9 +437,3 @@ def report_summary(report: Report) -> dict:
         _context("Bare samlede tall; rapporten sier aldri hvem som spurte. Hele rapporten: `guidebot report`."),
     ]
     return fit({"text": f"guidebot: {report.total} spørsmål {report.since} – {report.until}", "blocks": blocks})
-
-
-def _label(section: str | None) -> str:
-    if not section:
-        return "–"
-    return f"punkt {section}" if is_numbered(section) else section

@@ -1,0 +1,157 @@
+"""Buttons: Nyttig / Ikke nyttig, "Mente du ...?" choices and Ingen av disse, and
+"Spør lederen min" with its confirmation. Button values are read with `blocks.read_value`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.adapters.slack import blocks
+from bot.adapters.slack.context import SlackBot
+from bot.answers import section_label
+
+
+def register_actions(app: App, slack: SlackBot) -> None:
+    store = slack.service.store
+
+    @app.action(blocks.USEFUL)
+    @app.action(blocks.NOT_USEFUL)
+    def handle_feedback(ack: Callable[..., None], body: dict, action: dict, respond: Callable[..., Any]) -> None:
+        ack()
+        clicked = blocks.read_value(action.get("value"))
+        if store is not None and clicked.question_id is not None and clicked.entry:
+            store.record_feedback(clicked.question_id, clicked.entry, action["action_id"] == blocks.USEFUL)
+        thanks = blocks.TEXTS[language_of(body)]["thanks"]
+        message = body.get("message")
+        if message and message.get("blocks"):
+            # Replace the feedback buttons by a thank-you; keep "Spør lederen min".
+            kept = []
+            for block in message["blocks"]:
+                if block.get("type") == "actions":
+                    others = [
+                        e
+                        for e in block.get("elements", [])
+                        if e.get("action_id") not in (blocks.USEFUL, blocks.NOT_USEFUL)
+                    ]
+                    if others:
+                        kept.append({**block, "elements": others})
+                    kept.append(
+                        {"type": "context", "elements": [{"type": "mrkdwn", "text": f":white_check_mark: {thanks}"}]}
+                    )
+                else:
+                    kept.append(block)
+            respond(replace_original=True, text=message.get("text", thanks), blocks=kept)
+        else:
+            respond(replace_original=False, response_type="ephemeral", text=thanks)
+
+    @app.action(blocks.ASK_LEADER)
+    def handle_ask_leader(
+        ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
+    ) -> None:
+        ack()
+        language = blocks.read_value(action.get("value")).language
+        asker = slack.asker(client, body["user"]["id"])
+        referral = slack.bot.referral_for(asker)
+        contact = referral.contact
+        if contact is None or not contact.slack_user:
+            text = blocks.TEXTS[language]["no_leader"].format(it=blocks.it_contact(referral))
+            _reply_privately(body, client, respond, blocks.simple_message(text))
+            return
+        confirm = blocks.leader_confirmation(contact, referral.contact_kind == "politisk", language, action["value"])
+        _reply_privately(body, client, respond, confirm)
+
+    @app.action(blocks.SEND_TO_LEADER)
+    def handle_send_to_leader(
+        ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
+    ) -> None:
+        ack()
+        clicked = blocks.read_value(action.get("value"))
+        language = clicked.language
+        user = body["user"]["id"]
+        asker = slack.asker(client, user)
+        contact = slack.bot.referral_for(asker).contact
+        if contact is None or not contact.slack_user:
+            return
+        entry = slack.bot.pick(clicked.entry, language=language)
+        dm = blocks.leader_dm(
+            user,
+            clicked.text,
+            entry.entry if entry else None,
+            entry.document if entry else None,
+            language,
+        )
+        client.chat_postMessage(channel=contact.slack_user, **dm)
+        if store is not None:
+            store.record_escalation(clicked.question_id, entry.entry.id if entry and entry.entry else None)
+        sent = blocks.TEXTS[language]["sent"].format(leader=blocks.mention(contact, with_ping=False))
+        respond(replace_original=True, **blocks.simple_message(sent))
+
+    @app.action(blocks.CANCEL_LEADER)
+    def handle_cancel_leader(ack: Callable[..., None], action: dict, respond: Callable[..., Any]) -> None:
+        ack()
+        language = blocks.read_value(action.get("value")).language
+        respond(replace_original=True, **blocks.simple_message(blocks.TEXTS[language]["cancelled"]))
+
+    @app.action(blocks.PICK)
+    def handle_pick(
+        ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
+    ) -> None:
+        ack()
+        clicked = blocks.read_value(action.get("value"))
+        asker = slack.asker(client, body["user"]["id"])
+        answer = slack.bot.pick(clicked.entry, asker=asker, language=clicked.language)
+        if answer is None or answer.entry is None:
+            return
+        if store is not None and clicked.question_id is not None:
+            store.record_choice(clicked.question_id, answer.entry.id)
+        message = blocks.answer_message(answer, clicked.question_id, slack.can_ask_leader(asker))
+        _post_in_same_place(body, client, respond, message)
+        if body.get("message"):
+            chosen_text = blocks.TEXTS[answer.language]["chosen"].format(
+                section=section_label(answer.entry.section, answer.language)
+            )
+            respond(replace_original=True, **blocks.simple_message(chosen_text))
+
+    @app.action(blocks.NONE_OF_THESE)
+    def handle_none_of_these(
+        ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
+    ) -> None:
+        ack()
+        clicked = blocks.read_value(action.get("value"))
+        asker = slack.asker(client, body["user"]["id"])
+        answer = slack.bot.refer(clicked.text, asker, clicked.language)
+        ping = str(body.get("channel", {}).get("id", "")).startswith("D") or not body.get("message")
+        message = blocks.referral_message(answer, clicked.question_id, ping, slack.can_ask_leader(asker))
+        _post_in_same_place(body, client, respond, message)
+
+
+def language_of(body: dict) -> str:
+    actions = body.get("actions") or [{}]
+    return blocks.read_value(actions[0].get("value")).language
+
+
+def _reply_privately(body: dict, client: WebClient, respond: Callable[..., Any], message: dict) -> None:
+    """An ephemeral reply where the button was: in its thread, or via response_url for
+    ephemeral messages (the slash command's answers), which have no thread."""
+    original = body.get("message")
+    channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
+    if original and channel:
+        client.chat_postEphemeral(
+            channel=channel, user=body["user"]["id"], thread_ts=original.get("thread_ts"), **message
+        )
+    else:
+        respond(replace_original=False, response_type="ephemeral", **message)
+
+
+def _post_in_same_place(body: dict, client: WebClient, respond: Callable[..., Any], message: dict) -> None:
+    """Post where the buttons were: the same thread (or the DM); ephemeral stays ephemeral."""
+    original = body.get("message")
+    channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
+    if original and channel:
+        thread = original.get("thread_ts") or (None if channel.startswith("D") else original.get("ts"))
+        client.chat_postMessage(channel=channel, thread_ts=thread, unfurl_links=False, **message)
+    else:
+        respond(replace_original=True, **message)

@@ -1,0 +1,17 @@
+"""The App Home tab: what guidebot is, examples, each document's contents, what is logged."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.adapters.slack import blocks
+from bot.adapters.slack.context import SlackBot
+
+
+def register_home(app: App, slack: SlackBot) -> None:
+    @app.event("app_home_opened")
+    def handle_app_home_opened(event: dict, client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        client.views_publish(user_id=event["user"], view=blocks.home_view(slack.bot, slack.notice()))
