@@ -326,6 +326,16 @@ def test_slash_help_says_what_is_logged_and_for_how_long(slack):
     assert "90 dager" in text and "ingen bruker-id" in text
 
 
+def test_help_in_a_dm_or_mention_explains_and_logs_nothing(slack, fake):
+    slack.send_event(dm("hjelp"))
+    slack.send_event(mention("hjelp", ts="1700000800.000800"))
+    first, second = fake.wait_for("chat.postMessage", 2)
+    for posted in (first, second):
+        assert "Dokumenter jeg kjenner" in all_text(posted) and "90 dager" in all_text(posted)
+    assert {first.get("thread_ts"), second.get("thread_ts")} == {None, "1700000800.000800"}
+    assert slack.store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 0
+
+
 def test_app_home_shows_contents_and_notice(slack, fake):
     slack.send_event({"type": "app_home_opened", "user": SIGRID, "channel": DM, "tab": "home"})
     (published,) = fake.wait_for("views.publish")

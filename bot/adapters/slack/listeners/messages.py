@@ -8,6 +8,9 @@ from slack_sdk import WebClient
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.context import SlackBot
+from bot.textnorm import clean
+
+HELP_WORDS = ("hjelp", "help", "?", "hva kan du", "kva kan du", "what can you do")
 
 
 def register_messages(app: App, slack: SlackBot) -> None:
@@ -25,10 +28,7 @@ def register_messages(app: App, slack: SlackBot) -> None:
             return
         subtype = event.get("subtype")
         if subtype == "file_share" and not (event.get("text") or "").strip():
-            language = "nb"
-            client.chat_postMessage(
-                channel=event["channel"], **blocks.simple_message(blocks.TEXTS[language]["only_text"])
-            )
+            client.chat_postMessage(channel=event["channel"], **blocks.simple_message(blocks.TEXTS["nb"]["only_text"]))
             return
         if subtype not in (None, "file_share", "thread_broadcast"):
             return
@@ -44,6 +44,12 @@ def _answer_in_conversation(
 ) -> None:
     user = str(event.get("user") or "")
     text = event.get("text")
+    word = " ".join(clean(text).lower().split()) if isinstance(text, str) else ""
+    if word.rstrip("?") in HELP_WORDS or word == "?":
+        language = "en" if word.startswith(("help", "what")) else "nb"
+        help_message = blocks.help_message(slack.bot, slack.notice(language), slack.settings.command)
+        client.chat_postMessage(channel=event["channel"], thread_ts=thread, **help_message)
+        return
     asker = slack.asker(client, user)
     asked = slack.service.ask(text if isinstance(text, str) else None, "slack", surface, asker, user)
     message = blocks.message_for(asked.answer, asked.question_id, ping, slack.can_ask_leader(asker))
