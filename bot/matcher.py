@@ -64,6 +64,9 @@ class Thresholds:
     lead: float = 0.10
     lead_floor: float = 0.33
     lead_min_coverage: float = 0.3
+    # An answer also needs some likeness to a way people ask for that entry; below this the
+    # entry was found through its quote or keywords only, and the person is asked back.
+    min_phrasing: float = 0.3
 
     @classmethod
     def names(cls) -> list[str]:
@@ -218,6 +221,8 @@ class Index:
             if c.entry.id not in best.entry.related and best.entry.id not in c.entry.related
         ]
         gap = best.score - (rivals[0].score if rivals else 0.0)
+        if best.phrasing < limits.min_phrasing:
+            return "referred" if best.score < limits.clarify else "clarify"
         clear_winner = (
             best.matched >= 2
             and gap >= limits.lead
