@@ -35,20 +35,43 @@ MASKS = {
 }
 
 
+# A capitalised word (or a hyphenated pair: Anne-Lise) that may be a name.
+_CAPITALISED = re.compile(r"\b[A-ZÆØÅ][a-zæøåéü]+(?:-[A-ZÆØÅ][a-zæøåéü]+)?\b")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s*|\n\s*)$")
+# Capitalised words people write in questions that are not names: products, places of work,
+# days and months (capitalised by English writers), abbreviations read as words.
+NOT_NAMES = frozenset(
+    """
+    teams outlook windows office word excel powerpoint onedrive sharepoint iphone ipad android mac
+    microsoft google apple zoom visma acos gerica elements vpn wifi chrome edge safari firefox
+    jeg kan hva hvem hvor hvordan hvorfor når er må skal vil har og men eller i på til
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december norge norway norsk norwegian english engelsk
+    kommunen kommune kommunestyret ordfører rådhuset nav
+    """.split()
+)
+
+
 class Masker:
     """Replaces personal data in free text with placeholders such as ``[e-post]``.
 
     Masks Slack mentions and channel links, URLs, e-mail addresses, fødselsnummer (11 digits),
-    phone numbers (8 or more digits, with or without +47 and separators), Slack ids, and the
-    names of people the knowledge base's contacts list (whole names and each part of them).
+    phone numbers (8 or more digits, with or without +47 and separators), Slack ids, the names of
+    people in the contacts list (whole names and each part), and any other capitalised word that
+    is neither in `known_words` (the knowledge base's own vocabulary) nor in `NOT_NAMES`. A word
+    that starts a sentence is masked only as part of a full name ("Kari Nordvik sa ...") or when
+    hyphenated ("Anne-Lise"): a lone "Kari sa ..." is kept unless Kari is in contacts, since
+    "Printeren", "Hei" and "Kan" start sentences too. Masking too much is the safe side: a masked
+    word costs a report a little detail, an unmasked name is personal data kept for months.
     """
 
-    def __init__(self, names: Iterable[str] = ()):
-        parts = {part for name in names for part in [name, *name.split()] if len(part) >= 3}
-        ordered = sorted(parts, key=len, reverse=True)  # "Kari Nordvik" before "Kari"
-        self._names = (
-            re.compile(r"\b(?:" + "|".join(re.escape(p) for p in ordered) + r")\b", re.IGNORECASE) if ordered else None
-        )
+    def __init__(self, names: Iterable[str] = (), known_words: Iterable[str] = ()):
+        names = [n for n in names if n.strip()]
+        # Whole names in any case ("kari nordvik"); single parts only capitalised, so that the
+        # name "Per" does not mask "per uke".
+        self._full_names = _alternation(sorted(names, key=len, reverse=True), re.IGNORECASE)
+        self._name_parts = _alternation(sorted({p for n in names for p in n.split() if len(p) >= 3}), 0)
+        self._known = frozenset(w.lower() for w in known_words) | NOT_NAMES
 
     def mask(self, text: str) -> str:
         text = _SLACK_USER.sub(MASKS["user"], text)
@@ -58,9 +81,31 @@ class Masker:
         text = _URL.sub(MASKS["link"], text)
         text = _NUMBER.sub(_number_mask, text)
         text = _BARE_ID.sub(MASKS["user"], text)
-        if self._names is not None:
-            text = self._names.sub(MASKS["name"], text)
-        return text
+        for names in (self._full_names, self._name_parts):
+            if names is not None:
+                text = names.sub(MASKS["name"], text)
+        return _CAPITALISED.sub(self._maybe_name, text)
+
+    def _maybe_name(self, match: re.Match[str]) -> str:
+        word = match.group()
+        if word.lower() in self._known:
+            return word
+        if _SENTENCE_START.search(match.string[: match.start()]):
+            # "Kan", "Hei" or "Kari" starting a sentence: a name only if a name follows ("Kari Nordvik").
+            rest = match.string[match.end() + 1 :]
+            following = _CAPITALISED.match(rest)
+            name_follows = rest.startswith(MASKS["name"]) or (
+                following is not None and following.group().lower() not in self._known
+            )
+            if not name_follows and "-" not in word:  # "Anne-Lise" is a name wherever it stands
+                return word
+        return MASKS["name"]
+
+
+def _alternation(words: list[str], flags: int) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", flags)
 
 
 def _number_mask(match: re.Match[str]) -> str:

@@ -8,6 +8,7 @@ adapter carries in its buttons so feedback and choices link to the question, not
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.answers import Answer, Asker, Guidebot
@@ -29,11 +30,12 @@ class Service:
 
     @staticmethod
     def masker_for(bot: Guidebot) -> Masker:
-        """A masker that also hides the names of everyone in the contacts list."""
+        """A masker that hides the names of everyone in the contacts list, and any capitalised
+        word the knowledge base does not use itself."""
         contacts = bot.contacts
         names = [p.name for p in contacts.people]
         names += [d.leader.name for d in contacts.departments.values()]
-        return Masker(names)
+        return Masker(names, known_words=knowledge_words(bot))
 
     def ask(self, text: str | None, platform: str, surface: str, asker: Asker, asker_id: str = "") -> Asked:
         answer = self.bot.ask(text, asker)
@@ -41,6 +43,19 @@ class Service:
         if self.store is not None and answer.question:
             question_id = self.store.log_question(logged(answer, platform, surface, asker), asker_id)
         return Asked(answer, asker, question_id)
+
+
+def knowledge_words(bot: Guidebot) -> set[str]:
+    """Every word the knowledge base uses (titles, quotes, answers, questions, keywords,
+    synonyms, department names): capitalised, such words are not names."""
+    knowledge = bot.knowledge
+    texts = [d.title for d in knowledge.documents] + [d.owner for d in knowledge.documents]
+    texts += [s.title for d in knowledge.documents for s in d.sections]
+    for entry in knowledge.entries:
+        texts += [entry.quote, entry.answer, entry.answer_en, *entry.questions, *entry.keywords]
+    texts += [word for group in knowledge.synonym_groups for word in group] + list(knowledge.ignored_words)
+    texts += [d.name for d in knowledge.contacts.departments.values()] + [knowledge.contacts.it_name]
+    return {word.lower() for text in texts for word in re.findall(r"[^\W\d_]+", text)}
 
 
 def logged(answer: Answer, platform: str, surface: str, asker: Asker) -> LoggedQuestion:
