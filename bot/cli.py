@@ -44,26 +44,25 @@ def _open_store(bot: Guidebot):
     return Store(default_path(), Service.masker_for(bot), retention_days_from_env())
 
 
-def _logging_ask(bot: Guidebot, args: argparse.Namespace):
-    """bot.ask, or with --log one that also writes the question to the log (as the terminal)."""
+def _service(bot: Guidebot, args: argparse.Namespace):
+    """With --log, the service that answers and logs (as the terminal); else None."""
     if not getattr(args, "log", False):
-        return bot.ask
+        return None
     from bot.service import Service
 
-    service = Service(bot, _open_store(bot))
-    return lambda text, asker=None: service.ask(text, "cli", "terminal", asker or Asker()).answer
+    return Service(bot, _open_store(bot))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     bot = _bot(args)
     asker = _asker(bot, args)
-    ask = _logging_ask(bot, args)
+    service = _service(bot, args)
     if args.question:
         questions = [" ".join(args.question)]
     else:
         questions = (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
-        answer = ask(question, asker)
+        answer = service.ask(question, "cli", "terminal", asker).answer if service else bot.ask(question, asker)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
@@ -83,7 +82,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             except EOFError:
                 return
 
-    run_chat(bot, prompt_lines(), sys.stdout, _asker(bot, args), _logging_ask(bot, args) if args.log else None)
+    run_chat(bot, prompt_lines(), sys.stdout, _asker(bot, args), _service(bot, args))
     return 0
 
 

@@ -238,3 +238,20 @@ def test_cli_unanswered_yaml(tmp_path):
     assert result.returncode == 0, result.stderr
     (item,) = yaml.safe_load(result.stdout)
     assert item == {"entry": None, "asked": 2, "questions": ["hvordan bytter jeg passord?"]}
+
+
+def test_cli_chat_logs_questions_and_picks_only_with_log(tmp_path):
+    db = tmp_path / "chat.sqlite3"
+    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(db)}
+    chat = "hva med kommunens rykte\n1\navslutt\n"
+    plain = subprocess.run([sys.executable, "-m", "bot", "chat"], input=chat, capture_output=True, text=True,
+                           cwd=ROOT, env=env, timeout=60)
+    assert "Ingenting du skriver her blir lagret" in plain.stdout and not db.exists()
+    logged = subprocess.run([sys.executable, "-m", "bot", "chat", "--log"], input=chat, capture_output=True,
+                            text=True, cwd=ROOT, env=env, timeout=60)
+    assert logged.returncode == 0 and "logges uten navn" in logged.stdout
+    store = Store(db)
+    (question,) = store.read("SELECT id, outcome, surface FROM questions")
+    assert (question["outcome"], question["surface"]) == ("clarify", "terminal")
+    (choice,) = store.read("SELECT question_id, entry FROM choices")
+    assert choice["question_id"] == question["id"] and choice["entry"] == "omdomme-tillit"
