@@ -94,9 +94,16 @@ def test_slack_http_needs_the_signing_secret(tmp_path):
     assert result.returncode == 2 and "SLACK_SIGNING_SECRET" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["ask", "chat", "check", "import", "eval", "slack"])
+@pytest.mark.parametrize("command", ["ask", "chat", "check", "import", "eval", "slack", "report", "log"])
 def test_every_command_has_help(command):
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
     assert subparsers.choices[command].format_help().strip()
     assert run(command, "--help").returncode == 0
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    subparsers = next(a for a in build_parser()._actions if a.dest == "command")
+    missing = [name for name in subparsers.choices if f"`guidebot {name}" not in readme]
+    assert missing == []
