@@ -5,6 +5,7 @@ fake of the Slack Web API that records every call. Nothing here mocks guidebot's
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -15,6 +16,8 @@ from dataclasses import replace
 from itertools import count
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from slack_fake import BOT_USER, TEAM, FakeSlack, event_body, post, sign
 
 from bot.adapters.slack import blocks
@@ -578,3 +581,33 @@ def test_report_post_to_channel_from_the_cli(bot, tmp_path, fake):
     assert result.returncode == 0, result.stderr
     (posted,) = fake.calls_to("chat.postMessage")
     assert posted["channel"] == "C0LEDERE01" and "*1 spørsmål*" in all_text(posted)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8,
+)
+slack_shaped = st.fixed_dictionaries(
+    {"type": st.sampled_from(["event_callback", "block_actions", "url_verification", "x"]) | json_values},
+    optional={
+        "event": st.fixed_dictionaries({}, optional={
+            "type": st.sampled_from(["message", "app_mention", "app_home_opened"]) | json_values,
+            "text": json_values, "user": json_values, "channel": json_values, "channel_type": json_values,
+            "ts": json_values, "subtype": json_values, "bot_id": json_values}) | json_values,
+        "event_id": json_values, "team_id": json_values, "challenge": json_values, "actions": json_values,
+        "user": json_values, "channel": json_values, "message": json_values,
+    },
+)
+
+
+@settings(max_examples=int(os.environ.get("GUIDEBOT_FUZZ_EXAMPLES", "150")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=slack_shaped, as_form=st.booleans())
+def test_any_signed_slack_shaped_body_gets_an_answer_not_a_500(slack, body, as_form):
+    raw = json.dumps(body)
+    if as_form:
+        raw = urllib.parse.urlencode({"payload": raw})
+    content_type = "application/x-www-form-urlencoded" if as_form else "application/json"
+    status, _ = post(slack.url, raw, sign(SECRET, raw), content_type)
+    assert status in (200, 400, 401, 404), (status, raw)

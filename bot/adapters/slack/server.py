@@ -66,7 +66,11 @@ class SlackWsgiApp:
         except (ValueError, TypeError, AttributeError, KeyError) as error:
             log.info("unreadable request rejected: %s", error)
             return _reply(start_response, 400, "bad request")
-        response = self.app.dispatch(request)
+        try:
+            response = self.app.dispatch(request)
+        except Exception as error:  # Bolt choked on a request before any listener ran
+            log.warning("request rejected: %r", error)
+            return _reply(start_response, 400, "bad request")
         body_out = response.body if isinstance(response.body, str) else json.dumps(response.body)
         status = f"{response.status} {HTTPStatus(response.status).phrase}"
         out_headers = [(k, v) for k, values in response.headers.items() for v in values]
@@ -74,18 +78,79 @@ class SlackWsgiApp:
         return [body_out.encode("utf-8")]
 
 
+# What Slack's envelopes hold, by field: anything else is not from Slack, and Bolt (which reads
+# some of these before any listener runs) would fail on it with a 500.
+_OBJECT_FIELDS = ("team", "user", "channel", "enterprise", "container", "message", "view", "event")
+_TEXT_FIELDS = (
+    "type",
+    "team_id",
+    "user_id",
+    "channel_id",
+    "enterprise_id",
+    "api_app_id",
+    "event_id",
+    "token",
+    "trigger_id",
+    "response_url",
+    "command",
+    "text",
+)
+_LIST_OF_OBJECTS = ("actions", "authorizations")
+_EVENT_TEXT_FIELDS = (
+    "type",
+    "subtype",
+    "user",
+    "channel",
+    "channel_type",
+    "text",
+    "ts",
+    "thread_ts",
+    "bot_id",
+    "tab",
+    "event_ts",
+)
+
+
 def _check_shape(body: str, content_type: str) -> None:
-    """Raise ValueError unless the body is what Bolt can read: a JSON object, or a form whose
-    `payload` (if any) is a JSON object."""
+    """Raise ValueError unless the body has the shape of a Slack request: a JSON object (or a
+    form, whose `payload` if any is one) whose known fields have the types Slack sends."""
     if not body:
         return
     if content_type.startswith("application/json") or body.startswith("{"):
-        if not isinstance(json.loads(body), dict):
-            raise ValueError("JSON body is not an object")
-        return
-    payload = dict(parse_qsl(body, keep_blank_values=True)).get("payload")
-    if payload is not None and not isinstance(json.loads(payload), dict):
-        raise ValueError("payload is not a JSON object")
+        data = json.loads(body)
+    else:
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        if "payload" not in form:
+            return  # a slash command: every field is a string already
+        data = json.loads(form["payload"])
+    _check_fields(data, "body", _OBJECT_FIELDS, _TEXT_FIELDS)
+    for name in _LIST_OF_OBJECTS:
+        if name in data and not (isinstance(data[name], list) and all(isinstance(x, dict) for x in data[name])):
+            raise ValueError(f"'{name}' is not a list of objects")
+    if data.get("type") == "block_actions" and not data.get("actions"):
+        raise ValueError("block_actions without actions")
+    for action in data.get("actions") or ():
+        _check_fields(action, "action", (), ("action_id", "block_id", "value", "type", "action_ts"))
+    for name in ("user", "team", "channel", "container", "message"):
+        if isinstance(data.get(name), dict):
+            _check_fields(data[name], name, (), ("id", "ts", "thread_ts", "text", "channel_id", "message_ts"))
+    if isinstance(data.get("event"), dict):
+        _check_fields(data["event"], "event", (), _EVENT_TEXT_FIELDS)
+    elif data.get("type") == "event_callback":
+        raise ValueError("an event_callback without an event object")
+
+
+def _check_fields(data: Any, where: str, objects: tuple[str, ...], texts: tuple[str, ...]) -> None:
+    if not isinstance(data, dict):
+        raise ValueError(f"{where} is not a JSON object")
+    for name in objects:
+        if name in data and not isinstance(data[name], dict):
+            raise ValueError(f"'{name}' in {where} is not an object")
+    for name in texts:
+        # `text: null` in an event is a malformed question the listener answers; elsewhere a
+        # null is not something Slack sends.
+        if name in data and not isinstance(data[name], str) and not (where == "event" and data[name] is None):
+            raise ValueError(f"'{name}' in {where} is not a string")
 
 
 def _reply(start_response: Any, status: int, text: str) -> list[bytes]:

@@ -53,7 +53,7 @@ def register_actions(app: App, slack: SlackBot) -> None:
     ) -> None:
         ack()
         language = blocks.read_value(action.get("value")).language
-        asker = slack.asker(client, body["user"]["id"])
+        asker = slack.asker(client, clicked_by(body))
         referral = slack.bot.referral_for(asker)
         contact = referral.contact
         if contact is None or not contact.slack_user:
@@ -70,7 +70,7 @@ def register_actions(app: App, slack: SlackBot) -> None:
         ack()
         clicked = blocks.read_value(action.get("value"))
         language = clicked.language
-        user = body["user"]["id"]
+        user = clicked_by(body)
         asker = slack.asker(client, user)
         contact = slack.bot.referral_for(asker).contact
         if contact is None or not contact.slack_user:
@@ -101,7 +101,7 @@ def register_actions(app: App, slack: SlackBot) -> None:
     ) -> None:
         ack()
         clicked = blocks.read_value(action.get("value"))
-        asker = slack.asker(client, body["user"]["id"])
+        asker = slack.asker(client, clicked_by(body))
         answer = slack.bot.pick(clicked.entry, asker=asker, language=clicked.language)
         if answer is None or answer.entry is None:
             return
@@ -121,26 +121,42 @@ def register_actions(app: App, slack: SlackBot) -> None:
     ) -> None:
         ack()
         clicked = blocks.read_value(action.get("value"))
-        asker = slack.asker(client, body["user"]["id"])
+        asker = slack.asker(client, clicked_by(body))
         answer = slack.bot.refer(clicked.text, asker, clicked.language)
-        ping = str(body.get("channel", {}).get("id", "")).startswith("D") or not body.get("message")
+        ping = clicked_in(body).startswith("D") or not body.get("message")
         message = blocks.referral_message(answer, clicked.question_id, ping, slack.can_ask_leader(asker))
         _post_in_same_place(body, client, respond, message)
 
 
+def clicked_by(body: dict) -> str:
+    """The user id of the person who clicked ("" if the payload has none)."""
+    user = body.get("user")
+    return str(user.get("id") or "") if isinstance(user, dict) else ""
+
+
+def clicked_in(body: dict) -> str:
+    """The channel id where the button was ("" if the payload has none)."""
+    for key, field in (("channel", "id"), ("container", "channel_id")):
+        part = body.get(key)
+        if isinstance(part, dict) and isinstance(part.get(field), str) and part[field]:
+            return part[field]
+    return ""
+
+
 def language_of(body: dict) -> str:
-    actions = body.get("actions") or [{}]
-    return blocks.read_value(actions[0].get("value")).language
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    return blocks.read_value(first.get("value")).language
 
 
 def _reply_privately(body: dict, client: WebClient, respond: Callable[..., Any], message: dict) -> None:
     """An ephemeral reply where the button was: in its thread, or via response_url for
     ephemeral messages (the slash command's answers), which have no thread."""
     original = body.get("message")
-    channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
+    channel = clicked_in(body)
     if original and channel:
         client.chat_postEphemeral(
-            channel=channel, user=body["user"]["id"], thread_ts=original.get("thread_ts"), **message
+            channel=channel, user=clicked_by(body), thread_ts=original.get("thread_ts"), **message
         )
     else:
         respond(replace_original=False, response_type="ephemeral", **message)
@@ -149,7 +165,7 @@ def _reply_privately(body: dict, client: WebClient, respond: Callable[..., Any],
 def _post_in_same_place(body: dict, client: WebClient, respond: Callable[..., Any], message: dict) -> None:
     """Post where the buttons were: the same thread (or the DM); ephemeral stays ephemeral."""
     original = body.get("message")
-    channel = body.get("channel", {}).get("id") or body.get("container", {}).get("channel_id")
+    channel = clicked_in(body)
     if original and channel:
         thread = original.get("thread_ts") or (None if channel.startswith("D") else original.get("ts"))
         client.chat_postMessage(channel=channel, thread_ts=thread, unfurl_links=False, **message)

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.context import SlackBot
-from bot.adapters.slack.listeners.actions import language_of
+from bot.adapters.slack.listeners.actions import clicked_by, clicked_in, language_of
 from bot.answers import detect_language
 
 log = logging.getLogger("guidebot.slack")
@@ -46,7 +46,7 @@ def _where(body: Any) -> tuple[str, str, str | None, str]:
             event.get("thread_ts") or (event.get("ts") if event.get("type") == "app_mention" else None),
             detect_language(text),
         )
-    channel = body.get("channel", {}).get("id") if isinstance(body.get("channel"), dict) else body.get("channel_id")
-    user = body.get("user", {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
+    channel = clicked_in(body) or body.get("channel_id")
+    user = clicked_by(body) or body.get("user_id")
     thread = (body.get("message") or {}).get("thread_ts")
     return str(channel or ""), str(user or ""), thread, language_of(body)

@@ -16,7 +16,7 @@ HELP_WORDS = ("hjelp", "help", "?", "hva kan du", "kva kan du", "what can you do
 def register_messages(app: App, slack: SlackBot) -> None:
     @app.event("app_mention")
     def handle_app_mention(event: dict, client: WebClient) -> None:
-        if _from_a_bot(event) or event.get("edited"):
+        if _from_a_bot(event) or event.get("edited") or not event.get("channel"):
             return
         thread = event.get("thread_ts") or event.get("ts")
         _answer_in_conversation(slack, client, event, "mention", thread, ping=False)
@@ -24,7 +24,7 @@ def register_messages(app: App, slack: SlackBot) -> None:
     @app.event("message")
     def handle_direct_message(event: dict, client: WebClient) -> None:
         # Only DMs; edits, deletions, joins and every bot's own messages are ignored.
-        if event.get("channel_type") != "im" or _from_a_bot(event):
+        if event.get("channel_type") != "im" or _from_a_bot(event) or not event.get("channel"):
             return
         subtype = event.get("subtype")
         if subtype == "file_share" and not (event.get("text") or "").strip():
