@@ -1,9 +1,12 @@
 """The core end to end: questions in, answers with verbatim quotes or referrals out."""
 
+import json
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.answers import Asker, clean_question, detect_language
 from bot.sourcetext import normalise_for_compare
@@ -120,3 +123,18 @@ def test_core_imports_no_chat_sdk():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=400), st.binary(max_size=200)))
+def test_any_input_gets_a_well_formed_answer(bot, question):
+    answer = bot.ask(question)
+    assert answer.outcome in ("answered", "clarify", "referred")
+    data = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
+    quotes = {entry.quote for entry in bot.knowledge.entries}
+    if data["outcome"] == "answered":
+        assert data["quote"] in quotes and data["section"]
+    else:
+        assert data["section"] is None and data["refer_to"]["it"]["name"]
+    assert all(candidate["quote"] in quotes for candidate in data["candidates"])
+    assert answer.as_text().strip()
