@@ -563,6 +563,15 @@ def test_report_command_gives_leaders_a_summary_and_the_html_file(slack, fake):
     assert uploaded["raw"].startswith("<!doctype html>") and "Mest spurte punkter" in uploaded["raw"]
 
 
+def test_report_upload_failure_is_told_not_crashed(slack, fake):
+    fake.fail_next["files.getUploadURLExternal"] = [(200, {"ok": False, "error": "not_allowed_token_type"}, {})]
+    status, _ = slack.command(KARI, "rapport")
+    assert status == 200
+    summary, apology = fake.wait_for("response/cmd", 2)
+    assert summary["text"].startswith("guidebot:") and apology["text"].startswith("Beklager")
+    assert "#it-hjelp" in apology["text"]
+
+
 def test_report_command_refuses_everyone_but_leaders(slack, fake):
     status, body = slack.command(SIGRID, "rapport")
     assert status == 200 and "bare for ledere" in json.loads(body)["text"]

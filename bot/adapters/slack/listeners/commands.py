@@ -68,19 +68,24 @@ def send_report(
         ack(response_type="ephemeral", **blocks.simple_message(t["leaders_only"]))
         return
     ack(response_type="ephemeral", text=t["report_wait"])
-    store = slack.service.store
-    report = build_report(
-        store,
-        slack.bot.knowledge,
-        store.clock().date() - timedelta(days=REPORT_DAYS),
-        terms=slack.bot.index.question_terms,
-    )
-    respond(response_type="ephemeral", replace_original=False, **blocks.report_summary(report))
-    channel = client.conversations_open(users=user)["channel"]["id"]
-    client.files_upload_v2(
-        channel=channel,
-        content=render_html(report),
-        filename=f"guidebot-rapport-{report.until}.html",
-        title=f"guidebot: spørsmål {report.since} – {report.until}",
-        initial_comment=t["report_file"].format(since=report.since, until=report.until),
-    )
+    # Acknowledged: from here on a failure is told through response_url, never a second ack.
+    try:
+        store = slack.service.store
+        report = build_report(
+            store,
+            slack.bot.knowledge,
+            store.clock().date() - timedelta(days=REPORT_DAYS),
+            terms=slack.bot.index.question_terms,
+        )
+        respond(response_type="ephemeral", replace_original=False, **blocks.report_summary(report))
+        channel = client.conversations_open(users=user)["channel"]["id"]
+        client.files_upload_v2(
+            channel=channel,
+            content=render_html(report),
+            filename=f"guidebot-rapport-{report.until}.html",
+            title=f"guidebot: spørsmål {report.since} – {report.until}",
+            initial_comment=t["report_file"].format(since=report.since, until=report.until),
+        )
+    except Exception:
+        log.exception("report failed")
+        respond(response_type="ephemeral", replace_original=False, text=t["sorry"].format(it=slack.it_contact()))
