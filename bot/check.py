@@ -2,8 +2,9 @@
 
 Every problem is one line naming file, line and entry: schema errors, a quote that is not found
 verbatim (whitespace-insensitive) in the document's source, unknown sections or related ids,
-duplicate ids, the same phrasing on two entries, and sections or sentences of the source that
-no entry quotes.
+duplicate ids, the same phrasing on two entries, sections or sentences of the source that no
+entry quotes, and synonyms that read alike (after inflection endings are stripped, a word in two
+groups, or a word that turns into a common stop word, such as "fare" into "far" = "får").
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from bot.knowledge import Knowledge, KnowledgeError, load_knowledge
 from bot.sourcetext import CLOSING_SECTION, normalise_for_compare, parse_guideline
+from bot.textnorm import Analyzer, base_terms, fold
 
 
 def check_folder(folder: Path | str | None = None) -> tuple[Knowledge | None, list[str]]:
@@ -63,6 +65,43 @@ def check_knowledge(knowledge: Knowledge) -> list[str]:
                 seen_phrasings.setdefault(key, entry.id)
         if source_text:
             problems.extend(_coverage(document, source_text, quotes))
+    problems.extend(_synonym_problems(knowledge))
+    return problems
+
+
+def _synonym_problems(knowledge: Knowledge) -> list[str]:
+    """Words guidebot would read alike: the first group wins silently, or a stop word such as
+    "får" would suddenly mean something."""
+    path = knowledge.folder / "synonyms.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+    def where(group: list[str], word: str) -> str:
+        # The line of the group's list: it starts with the group's first word and holds the word.
+        number = next(
+            (i for i, line in enumerate(lines, 1) if line.lstrip().startswith(f"- [{group[0]}") and word in line), 0
+        )
+        return f"{path}:{number}" if number else str(path)
+
+    stop_words = Analyzer().stop_words
+    problems: list[str] = []
+    seen: dict[tuple[str, ...], tuple[int, str]] = {}
+    for number, group in enumerate(knowledge.synonym_groups):
+        for word in group:
+            read_as = tuple(base_terms(word))
+            if not read_as:
+                continue
+            earlier = seen.setdefault(read_as, (number, word))
+            place, reading = where(group, word), " ".join(read_as)
+            if earlier[0] != number:
+                problems.append(
+                    f"{place}: synonym '{word}' reads as '{reading}', like '{earlier[1]}' in the "
+                    f"group of '{knowledge.synonym_groups[earlier[0]][0]}', which wins; remove one of them"
+                )
+            if len(read_as) == 1 and read_as[0] in stop_words and read_as[0] != fold(word.lower()):
+                problems.append(
+                    f"{place}: synonym '{word}' reads as '{reading}', which is also how guidebot reads a "
+                    f"common word it otherwise ignores; every such word would mean '{group[0]}'. Remove '{word}'"
+                )
     return problems
 
 

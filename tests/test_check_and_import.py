@@ -76,3 +76,19 @@ def test_import_gives_a_skeleton_with_verbatim_quotes():
 
 def test_import_handles_text_without_sections():
     assert yaml.safe_load(skeleton("bare litt tekst\n", "x", "sources/x.txt"))["entries"] == []
+
+
+def test_check_finds_synonyms_that_read_alike(knowledge_copy):
+    from bot.check import check_folder
+
+    path = knowledge_copy / "synonyms.yaml"
+    text = path.read_text(encoding="utf-8").rstrip("\n")
+    path.write_text(text + "\n  - [vanske, fare]\n  - [sosial, bilete]\n", encoding="utf-8")
+    _, problems = check_folder(knowledge_copy)
+    lines = len(text.splitlines())
+    assert problems == [
+        f"{path}:{lines + 1}: synonym 'fare' reads as 'far', which is also how guidebot reads a common word it "
+        "otherwise ignores; every such word would mean 'vanske'. Remove 'fare'",
+        f"{path}:{lines + 2}: synonym 'bilete' reads as 'bilet', like 'bilete' in the group of 'bilde', which "
+        "wins; remove one of them",
+    ]
