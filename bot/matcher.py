@@ -57,9 +57,9 @@ class Thresholds:
     folder's ``settings.yaml`` (``matching:``) overrides any of them."""
 
     answer: float = 0.44
-    clarify: float = 0.38
+    clarify: float = 0.34
     margin: float = 0.05
-    min_coverage: float = 0.4
+    min_coverage: float = 0.32
     # A clear winner: a lower score is enough when no unrelated entry comes within `lead`.
     lead: float = 0.10
     lead_floor: float = 0.33

@@ -15,7 +15,7 @@ def test_eval_set_is_large_enough():
 
 def test_every_expected_entry_exists(bot):
     ids = {e.id for e in bot.knowledge.entries}
-    for name in ("questions.yaml", "holdout.yaml", "holdout2.yaml", "holdout3.yaml", "holdout4.yaml"):
+    for name in ("questions.yaml", "holdout.yaml", "holdout2.yaml", "holdout3.yaml", "holdout4.yaml", "holdout5.yaml"):
         for question in load_questions(EVAL / name):
             assert set(question.expect) <= ids, question
 
@@ -32,13 +32,15 @@ def test_no_regression_on_the_holdout_set(bot):
     # Questions written after tuning. Measured 2026-11-23: holdout correct 0.810, wrong 0.017,
     # out-of-scope answered 0; holdout2 (written in session 2) correct 0.828, wrong 0.017,
     # out-of-scope answered 0; holdout3 (chat style, written last) correct 0.820, wrong 0.040
-    # (2 of 50), out-of-scope answered 0; holdout4 (written before the last synonym work, scored
-    # once) correct 0.720, wrong 0.040, out-of-scope answered 0. Floors, not goals.
+    # (2 of 50), out-of-scope answered 0; holdout4 scored once at 0.720 / 0.040 / 0, now 0.760 /
+    # 0.020 / 0 after it became a development set; holdout5 (scored once, never tuned on) 0.660 /
+    # 0.000 / 0. Floors against regressions, not goals.
     floors = (
         ("holdout.yaml", 0.78, 0.03, 0.0),
         ("holdout2.yaml", 0.80, 0.04, 0.05),
         ("holdout3.yaml", 0.80, 0.08, 0.05),
-        ("holdout4.yaml", 0.70, 0.06, 0.05),
+        ("holdout4.yaml", 0.72, 0.04, 0.05),
+        ("holdout5.yaml", 0.62, 0.04, 0.05),
     )
     for name, correct, wrong, out_of_scope in floors:
         figures = evaluate(bot.index, load_questions(EVAL / name)).figures()
@@ -53,6 +55,6 @@ def test_holdout_questions_are_not_in_the_knowledge(bot):
         return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
     phrasings = {normal(q) for entry in bot.knowledge.entries for q in entry.questions}
-    for name in ("holdout.yaml", "holdout2.yaml", "holdout3.yaml", "holdout4.yaml"):
+    for name in ("holdout.yaml", "holdout2.yaml", "holdout3.yaml", "holdout4.yaml", "holdout5.yaml"):
         leaked = [q.question for q in load_questions(EVAL / name) if normal(q.question) in phrasings]
         assert leaked == [], (name, leaked)
