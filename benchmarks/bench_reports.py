@@ -19,6 +19,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from tables import print_measures  # benchmarks/, the script's own folder
+
 from bot.answers import Guidebot
 from bot.evaluation import load_questions
 from bot.report_formats import render
@@ -122,8 +124,6 @@ def main() -> None:
 
     print(f"Question log and reports ({args.questions:,} logged questions, {distinct:,} distinct wordings; "
           f"{args.inserts:,} inserts)\n")
-    print("| measure | value |")
-    print("|---|---|")
     rows = [
         ("log insert, one transaction per question (the bot's path)", f"{1 / per_question:,.0f} questions/s"),
         ("baseline: bare executemany in one transaction", f"{1 / bulk:,.0f} rows/s"),
@@ -134,8 +134,7 @@ def main() -> None:
         ("report build vs baseline", f"{build / floor:.1f}x"),
         ("groups found: frequent (top 15) / unanswered", f"{len(report.frequent)} / {report.unanswered_total:,} questions"),
     ]
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    print_measures(rows)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from slack_fake import FakeSlack, event_body, post, sign  # noqa: E402
+from tables import print_measures  # noqa: E402 (benchmarks/, the script's own folder)
 
 from bot.evaluation import load_questions  # noqa: E402
 
@@ -133,8 +134,6 @@ def main() -> None:
     p99, base_p99 = percentile(latencies, 0.99), percentile(base_latencies, 0.99)
     print(f"Slack HTTP mode under load: {args.events} events at {args.rate:g}/s "
           f"(+{len(retry_statuses)} Slack retries), loopback, fake Web API\n")
-    print("| measure | value |")
-    print("|---|---|")
     rows = [
         ("events acked 200", f"{acked} / {args.events}"),
         ("retries acked 200", f"{sum(s == 200 for s in retry_statuses)} / {len(retry_statuses)}"),
@@ -148,8 +147,7 @@ def main() -> None:
         ("duplicates", f"{len(channels) - len(unique)}"),
         ("lost", f"{args.events - len(unique)}"),
     ]
-    for name, value in rows:
-        print(f"| {name} | {value} |")
+    print_measures(rows)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.knowledge import Contacts, Document, Entry, Knowledge, Leader, is_numbered, load_knowledge
-from bot.matcher import Index, Match, Thresholds
+from bot.matcher import Index, Match, Thresholds, role_of
 
 MAX_QUESTION_CHARS = 2000
 
@@ -27,7 +27,6 @@ _NORWEGIAN = frozenset(
     "jeg eg du vi er og i på av kan kor hva kva hvem kven hvordan korleis om det en ein et eit "
     "min mitt mine meg med til for ikke ikkje må skal lov".split()
 )
-_POLITICIAN_HINT = re.compile(r"\b(som\s+(folkevalgt|folkevald|politiker|politikar)|as\s+a\s+politician)", re.I)
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,12 @@ class Referral:
     it_name: str
     it_channel: str
     it_email: str
+
+    @property
+    def it_label(self) -> str:
+        """'IT-avdelingen (#it-hjelp, it@…)': IT's name with whatever contact details are known."""
+        where = ", ".join(x for x in (self.it_channel, self.it_email) if x)
+        return f"{self.it_name} ({where})" if where else self.it_name
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -166,7 +171,7 @@ FRAME = {
         "leader": "Spør din nærmeste leder{name}",
         "politisk": "Spør {name}",
         "unknown_leader": "Spør din nærmeste leder",
-        "or_it": " eller {it}{where}.",
+        "or_it": " eller {it}.",
         "section": "punkt",
         "empty": "Skriv et spørsmål om retningslinjene, for eksempel «Kan jeg legge ut et bilde av en kollega?»",
         "too_long": "Spørsmålet var svært langt; jeg har lest de første {n} tegnene.",
@@ -180,7 +185,7 @@ FRAME = {
         "leader": "Ask your nearest leader{name}",
         "politisk": "Ask {name}",
         "unknown_leader": "Ask your nearest leader",
-        "or_it": " or {it}{where}.",
+        "or_it": " or {it}.",
         "section": "section",
         "empty": "Ask a question about the guidelines, e.g. “Can I post a photo of a colleague?”",
         "too_long": "Your question was very long; I read the first {n} characters.",
@@ -222,8 +227,7 @@ def referral_text(referral: Referral, language: str) -> str:
         text = t["leader"].format(name=f" ({contact.name})")
     else:
         text = t["unknown_leader"]
-    where = ", ".join(x for x in (referral.it_channel, referral.it_email) if x)
-    return text + t["or_it"].format(it=referral.it_name, where=f" ({where})" if where else "")
+    return text + t["or_it"].format(it=referral.it_label)
 
 
 def detect_language(text: str) -> str:
@@ -303,7 +307,8 @@ class Guidebot:
         asker = asker or Asker()
         question, truncated = clean_question(text)
         language = detect_language(question)
-        if asker.role == "ukjent" and _POLITICIAN_HINT.search(question):
+        # "Som folkevalgt, ...": the matcher's own reading of who speaks decides the referral too.
+        if asker.role == "ukjent" and role_of(question)[0] == "politikere":
             asker = Asker(role="politiker", department=asker.department, leader=asker.leader, name=asker.name)
         if not question:
             answer = Answer(question, "referred", language, notice=FRAME[language]["empty"])
@@ -314,6 +319,9 @@ class Guidebot:
         if truncated:
             answer.notice = FRAME[language]["too_long"].format(n=MAX_QUESTION_CHARS)
         return answer
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self._entries.get(entry_id)
 
     def pick(self, entry_id: str, question: str = "", asker: Asker | None = None, language: str = "") -> Answer | None:
         """The answer for a candidate the person picked after a clarify question."""

@@ -140,19 +140,19 @@ def cmd_slack(args: argparse.Namespace) -> int:
     from bot.adapters.slack.server import HttpServer, socket_mode_handler, start_purging
     from bot.adapters.slack.settings import SettingsError, SlackSettings
     from bot.service import Service
-    from bot.store import Store, default_path, retention_days_from_env
+    from bot.store import retention_days_from_env
 
     try:
         settings = SlackSettings.from_env(http=args.http)
-        retention = retention_days_from_env()
+        retention_days_from_env()  # checked here, so a bad value is named before anything starts
     except (SettingsError, ValueError) as error:
         print(f"guidebot slack: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     bot = _bot(args)
-    store = Store(default_path(), Service.masker_for(bot), retention)
+    store = _open_store(bot)
     start_purging(store)
-    app = build_app(Service(bot, store), settings, retention)
+    app = build_app(Service(bot, store), settings, store.retention_days)
     if args.http:
         server = HttpServer(app, args.host, args.port, threads=args.threads)
         print(f"guidebot: serving Slack on http://{args.host}:{server.port}/slack/events", flush=True)

@@ -22,6 +22,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -122,6 +123,8 @@ class Index:
         self.synonyms = Synonyms.from_groups([list(g) for g in synonym_groups])
         self.analyzer = Analyzer(self.synonyms, ignored_words=ignored_words)
         titles = section_titles or {}
+        # Keywords and phrasings repeat across entries and documents: analyse each text once.
+        analyse = lru_cache(maxsize=None)(lambda text: tuple(self.analyzer.terms(text)))
         self.documents: list[_Document] = []
         for entry in entries:
             weights: dict[str, float] = {}
@@ -131,12 +134,13 @@ class Index:
             for term in self.analyzer.terms(secondary):
                 weights[term] = _QUOTE_WEIGHT
             phrasings = []
-            for text in (*entry.questions, *entry.keywords):
-                terms = self.analyzer.terms(text)
-                for term in terms:
-                    weights[term] = 1.0
-                if text in entry.questions and terms:
+            for text in entry.questions:
+                terms = analyse(text)
+                weights.update(dict.fromkeys(terms, 1.0))
+                if terms:
                     phrasings.append((" ".join(terms), frozenset(terms)))
+            for text in entry.keywords:
+                weights.update(dict.fromkeys(analyse(text), 1.0))
             self.documents.append(_Document(entry, weights, phrasings))
         postings: dict[str, list[int]] = defaultdict(list)
         for position, document in enumerate(self.documents):

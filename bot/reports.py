@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 from rapidfuzz import fuzz, process, utils
 
-from bot.knowledge import Knowledge, is_numbered
+from bot.knowledge import Knowledge
 from bot.store import Store, week_of
 
 MIN_GROUP_ASKERS = 5
@@ -146,8 +146,13 @@ def build_report(
         SectionCount(doc, number, titles.get((doc, number), ""), n)
         for (doc, number), n in asked_sections.most_common(top)
     ]
-    with_entries = sorted({(e.document_id, e.section) for e in knowledge.entries}, key=_section_order)
-    unasked = [SectionCount(d, s, titles.get((d, s), ""), 0) for d, s in with_entries if (d, s) not in asked_sections]
+    with_entries = {(e.document_id, e.section) for e in knowledge.entries}
+    unasked = [
+        SectionCount(d.id, section.number, section.title, 0)
+        for d in knowledge.documents
+        for section in d.sections  # in the document's own order
+        if (d.id, section.number) in with_entries and (d.id, section.number) not in asked_sections
+    ]
 
     answered_rows = [(*key, n) for key, n in texts.items() if key[0] == "answered"]
     open_rows = [(*key, n) for key, n in texts.items() if key[0] != "answered"]
@@ -186,13 +191,6 @@ def build_report(
         escalations=escalations,
         texts_purged=purged,
     )
-
-
-def _section_order(key: tuple[str, str]) -> tuple:
-    document, number = key
-    if is_numbered(number):
-        return (document, 0, tuple(int(part) for part in number.split(".") if part.isdigit()))
-    return (document, 1, (number,))
 
 
 def _audience_groups(

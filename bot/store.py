@@ -214,6 +214,8 @@ class Store:
                 connection.execute(f"PRAGMA user_version = {number}")
             if connection.execute("SELECT 1 FROM meta WHERE key = 'asker_key'").fetchone() is None:
                 connection.execute("INSERT INTO meta VALUES ('asker_key', ?)", (secrets.token_hex(32),))
+            key = connection.execute("SELECT value FROM meta WHERE key = 'asker_key'").fetchone()[0]
+        self._asker_key = bytes.fromhex(key)  # read once: it never changes
 
     # -- Slack event de-duplication
 
@@ -261,14 +263,13 @@ class Store:
                         week,
                         question.role,
                         question.department,
-                        self._asker_hash(connection, question.platform, asker_id),
+                        self._asker_hash(question.platform, asker_id),
                     ),
                 )
             return int(cursor.lastrowid)
 
-    def _asker_hash(self, connection: sqlite3.Connection, platform: str, asker_id: str) -> str:
-        key = connection.execute("SELECT value FROM meta WHERE key = 'asker_key'").fetchone()[0]
-        return hmac.new(bytes.fromhex(key), f"{platform}:{asker_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    def _asker_hash(self, platform: str, asker_id: str) -> str:
+        return hmac.new(self._asker_key, f"{platform}:{asker_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def record_feedback(self, question_id: int, entry: str, useful: bool) -> bool:
         return self._record(

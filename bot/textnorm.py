@@ -125,7 +125,6 @@ class Synonyms:
     """Groups of words and phrases that mean the same; every member maps to its group's first."""
 
     phrases: dict[tuple[str, ...], str] = field(default_factory=dict)
-    longest: int = 1
     starts: dict[str, list[int]] = field(default_factory=dict)  # first word -> phrase lengths, longest first
     singles: dict[str, str] = field(default_factory=dict)  # one-word members -> canonical
 
@@ -140,7 +139,6 @@ class Synonyms:
             canonical = "_".join(members[0])
             for member in members:
                 synonyms.phrases.setdefault(member, canonical)
-                synonyms.longest = max(synonyms.longest, len(member))
                 if len(member) > 1:
                     lengths = synonyms.starts.setdefault(member[0], [])
                     if len(member) not in lengths:
@@ -178,20 +176,8 @@ class Analyzer:
         self.synonyms = synonyms or Synonyms()
         ignored = {self.synonyms.phrases.get((t,), t) for w in ignored_words for t in base_terms(w)}
         self.stop_words = frozenset(fold(stem(w)) for w in STOP_WORDS) | STOP_WORDS | ignored
-        self._short: dict[str, tuple[str, ...]] = {}
 
     def terms(self, text: str) -> list[str]:
-        # Keywords and section titles repeat across entries: short texts are remembered.
-        if len(text) <= 40:
-            known = self._short.get(text)
-            if known is None:
-                known = tuple(self._terms(text))
-                if len(self._short) < 50_000:
-                    self._short[text] = known
-            return list(known)
-        return self._terms(text)
-
-    def _terms(self, text: str) -> list[str]:
         terms = self.synonyms.apply(base_terms(text))
         return [t for t in terms if t not in self.stop_words and not t.isdigit()]
 

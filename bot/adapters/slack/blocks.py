@@ -111,8 +111,7 @@ def mention(leader: Leader, with_ping: bool) -> str:
 
 
 def it_contact(referral: Referral) -> str:
-    where = ", ".join(x for x in (referral.it_channel, referral.it_email) if x)
-    return escape(f"{referral.it_name} ({where})" if where else referral.it_name)
+    return escape(referral.it_label)
 
 
 def value(**fields: Any) -> str:

@@ -44,10 +44,7 @@ class SlackBot:
         self._emails: dict[str, tuple[str, float]] = {}
 
     def notice(self, language: str = "nb") -> str:
-        contacts = self.bot.contacts
-        where = ", ".join(x for x in (contacts.it_slack_channel, contacts.it_email) if x)
-        it = blocks.escape(f"{contacts.it_name} ({where})" if where else contacts.it_name)
-        return notice(self.retention_days, language, it)
+        return notice(self.retention_days, language, self.it_contact())
 
     def it_contact(self) -> str:
         return blocks.it_contact(self.bot.referral_for(Asker()))

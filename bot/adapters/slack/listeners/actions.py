@@ -24,7 +24,7 @@ def register_actions(app: App, slack: SlackBot) -> None:
         clicked = blocks.read_value(action.get("value"))
         if store is not None and clicked.question_id is not None and clicked.entry:
             store.record_feedback(clicked.question_id, clicked.entry, action["action_id"] == blocks.USEFUL)
-        thanks = blocks.TEXTS[language_of(body)]["thanks"]
+        thanks = blocks.TEXTS[clicked.language]["thanks"]
         message = body.get("message")
         if message and message.get("blocks"):
             # Replace the feedback buttons by a thank-you; keep "Spør lederen min".
@@ -75,17 +75,13 @@ def register_actions(app: App, slack: SlackBot) -> None:
         contact = slack.bot.referral_for(asker).contact
         if contact is None or not contact.slack_user:
             return
-        entry = slack.bot.pick(clicked.entry, language=language)
-        dm = blocks.leader_dm(
-            user,
-            clicked.text,
-            entry.entry if entry else None,
-            entry.document if entry else None,
-            language,
+        entry = slack.bot.entry(clicked.entry)
+        document = slack.bot.knowledge.document(entry.document_id) if entry else None
+        client.chat_postMessage(
+            channel=contact.slack_user, **blocks.leader_dm(user, clicked.text, entry, document, language)
         )
-        client.chat_postMessage(channel=contact.slack_user, **dm)
         if store is not None:
-            store.record_escalation(clicked.question_id, entry.entry.id if entry and entry.entry else None)
+            store.record_escalation(clicked.question_id, entry.id if entry else None)
         sent = blocks.TEXTS[language]["sent"].format(leader=blocks.mention(contact, with_ping=False))
         respond(replace_original=True, **blocks.simple_message(sent))
 
