@@ -2,7 +2,7 @@
 
     pip install ".[bench]" && python benchmarks/bench_matching.py
 
-Baselines over the raw guideline sentences (from `bot.sourcetext`): BM25 (bm25s, with
+Baselines over the raw guideline sentences (from `bot.knowledge.sourcetext`): BM25 (bm25s, with
 guidebot's own normalisation as the tokenizer) and plain RapidFuzz (WRatio). A baseline is
 right when its best sentence lies in an expected section; guidebot's top-1 is judged the same
 way, and its answered-correct figure (after thresholds) is shown too. Then index build time,
@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.evaluation import evaluate, load_questions  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
-from bot.matcher import Index  # noqa: E402
-from bot.sourcetext import parse_guideline  # noqa: E402
-from bot.textnorm import Analyzer  # noqa: E402
+from bot.knowledge.sourcetext import parse_guideline  # noqa: E402
+from bot.matching.matcher import Index  # noqa: E402
+from bot.matching.normalise import Analyzer  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -23,10 +23,10 @@ from tables import print_measures  # benchmarks/, the script's own folder
 
 from bot.answers import Guidebot
 from bot.evaluation import load_questions
-from bot.report_formats import render
-from bot.reports import build_report
+from bot.log.formats import render
+from bot.log.reports import build_report
+from bot.log.store import Store, week_of
 from bot.service import Service, logged
-from bot.store import Store, week_of
 
 ROOT = Path(__file__).resolve().parent.parent
 FILLERS = ["hei", "lurer på", "??", "egentlig", "altså", "btw", "please", "takk"]

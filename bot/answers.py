@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.knowledge import Contacts, Document, Entry, Knowledge, Leader, is_numbered, load_knowledge
-from bot.matcher import Index, Match, Thresholds, role_of
+from bot.matching.matcher import Index, Match, Thresholds, role_of
 
 MAX_QUESTION_CHARS = 2000
 

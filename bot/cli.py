@@ -21,7 +21,7 @@ from pathlib import Path
 from bot import __version__
 from bot.answers import Asker, Guidebot
 from bot.knowledge import KnowledgeError, default_folder
-from bot.store import StoreError
+from bot.log.store import StoreError
 
 ROLES = {"ansatt": "ansatt", "leder": "leder", "politiker": "politiker", "folkevalgt": "politiker"}
 
@@ -38,8 +38,8 @@ def _asker(bot: Guidebot, args: argparse.Namespace) -> Asker:
 
 
 def _open_store(bot: Guidebot):
+    from bot.log.store import Store, default_path, retention_days_from_env
     from bot.service import Service
-    from bot.store import Store, default_path, retention_days_from_env
 
     return Store(default_path(), Service.masker_for(bot), retention_days_from_env())
 
@@ -87,7 +87,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from bot.check import check_folder
+    from bot.knowledge.check import check_folder
 
     knowledge, problems = check_folder(args.knowledge)
     for problem in problems:
@@ -102,7 +102,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.importer import skeleton
+    from bot.knowledge.importing import skeleton
 
     path = Path(args.file)
     try:
@@ -139,8 +139,8 @@ def cmd_slack(args: argparse.Namespace) -> int:
     from bot.adapters.slack.app import build_app
     from bot.adapters.slack.server import HttpServer, socket_mode_handler, start_purging
     from bot.adapters.slack.settings import SettingsError, SlackSettings
+    from bot.log.store import retention_days_from_env
     from bot.service import Service
-    from bot.store import retention_days_from_env
 
     try:
         settings = SlackSettings.from_env(http=args.http)
@@ -164,9 +164,9 @@ def cmd_slack(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.report_formats import render
-    from bot.reports import build_report
-    from bot.store import since_to_date
+    from bot.log.formats import render
+    from bot.log.reports import build_report
+    from bot.log.store import since_to_date
 
     bot = _bot(args)
     store = _open_store(bot)
@@ -213,9 +213,9 @@ def cmd_log(args: argparse.Namespace) -> int:
             f"{removed['asker_weeks_deleted']} asker week(s), {removed['event_ids_deleted']} Slack event id(s)."
         )
         return 0
-    from bot.report_formats import unanswered_yaml
-    from bot.reports import build_report
-    from bot.store import since_to_date
+    from bot.log.formats import unanswered_yaml
+    from bot.log.reports import build_report
+    from bot.log.store import since_to_date
 
     report = build_report(store, bot.knowledge, since_to_date(args.since), top=10_000, terms=bot.index.question_terms)
     if args.format == "yaml":

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from bot.answers import Answer, Asker, Guidebot
-from bot.privacy import Masker
-from bot.store import LoggedQuestion, Store
+from bot.log.privacy import Masker
+from bot.log.store import LoggedQuestion, Store
 
 
 @dataclass(frozen=True)

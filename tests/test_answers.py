@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.answers import Asker, clean_question, detect_language
-from bot.sourcetext import normalise_for_compare
+from bot.knowledge.sourcetext import normalise_for_compare
 from tests.conftest import KNOWLEDGE
 
 SOURCE = (KNOWLEDGE / "sources" / "batsfjord-sosiale-medier.txt").read_text(encoding="utf-8")
@@ -115,8 +115,8 @@ def test_clean_question_and_language():
 
 def test_core_imports_no_chat_sdk():
     code = (
-        "import sys, bot.answers, bot.matcher, bot.knowledge, bot.check, bot.importer, bot.cli,"
-        " bot.privacy, bot.store, bot.service, bot.reports, bot.report_formats, bot.evaluation,"
+        "import sys, bot.answers, bot.matching.matcher, bot.knowledge, bot.knowledge.check, bot.knowledge.importing, bot.cli,"
+        " bot.log.privacy, bot.log.store, bot.service, bot.log.reports, bot.log.formats, bot.evaluation,"
         " bot.adapters.terminal;"
         "bad=[m for m in sys.modules if m.split('.')[0] in ('slack_bolt','slack_sdk','botbuilder')];"
         "print(bad); sys.exit(1 if bad else 0)"

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.check import check_folder
-from bot.importer import skeleton
-from bot.sourcetext import normalise_for_compare, parse_guideline
+from bot.knowledge.check import check_folder
+from bot.knowledge.importing import skeleton
+from bot.knowledge.sourcetext import normalise_for_compare, parse_guideline
 
 SOURCE = Path(__file__).resolve().parent.parent / "knowledge" / "sources" / "batsfjord-sosiale-medier.txt"
 
@@ -79,7 +79,7 @@ def test_import_handles_text_without_sections():
 
 
 def test_check_finds_synonyms_that_read_alike(knowledge_copy):
-    from bot.check import check_folder
+    from bot.knowledge.check import check_folder
 
     path = knowledge_copy / "synonyms.yaml"
     text = path.read_text(encoding="utf-8").rstrip("\n")

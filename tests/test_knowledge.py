@@ -3,7 +3,7 @@
 import pytest
 
 from bot.knowledge import KnowledgeError, load_knowledge
-from bot.matcher import Index, Thresholds
+from bot.matching.matcher import Index, Thresholds
 
 REQUIRED_SECTIONS = ["1", "2", "3", "4", "4.1", "4.2", "4.3", "4.4", "5", "5.1", "5.2"]
 

@@ -15,11 +15,11 @@ from html.parser import HTMLParser
 import pytest
 import yaml
 
-from bot.check import check_folder
-from bot.report_formats import render, unanswered_yaml
-from bot.reports import MIN_GROUP_ASKERS, build_report
+from bot.knowledge.check import check_folder
+from bot.log.formats import render, unanswered_yaml
+from bot.log.reports import MIN_GROUP_ASKERS, build_report
+from bot.log.store import LoggedQuestion, Store
 from bot.service import Service
-from bot.store import LoggedQuestion, Store
 from tests.conftest import ROOT
 
 START = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday

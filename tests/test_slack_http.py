@@ -24,8 +24,8 @@ from bot.adapters.slack import blocks
 from bot.adapters.slack.app import build_app, make_client
 from bot.adapters.slack.server import HttpServer
 from bot.adapters.slack.settings import SlackSettings
+from bot.log.store import Store
 from bot.service import Service
-from bot.store import Store
 from tests.conftest import ROOT
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

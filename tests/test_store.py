@@ -16,13 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.privacy import Masker
-from bot.store import MIGRATIONS, LoggedQuestion, Store, since_to_date
+from bot.log.privacy import Masker
+from bot.log.store import MIGRATIONS, LoggedQuestion, Store, since_to_date
 from tests.conftest import ROOT
 
 WRITER = """
 import sys
-from bot.store import LoggedQuestion, Store
+from bot.log.store import LoggedQuestion, Store
 store = Store(sys.argv[1])
 for n in range(int(sys.argv[2])):
     qid = store.log_question(LoggedQuestion("slack", "dm", "answered", f"spørsmål {sys.argv[3]}-{n}",
@@ -33,7 +33,7 @@ for n in range(int(sys.argv[2])):
 
 CLAIMER = """
 import sys
-from bot.store import Store
+from bot.log.store import Store
 store = Store(sys.argv[1])
 won = [i for i in range(200) if store.claim_event(f"Ev{i:05d}")]
 print(",".join(map(str, won)))
@@ -162,7 +162,7 @@ def test_since_parses_days_weeks_and_dates():
 
 
 def test_retention_days_from_env(monkeypatch):
-    from bot.store import retention_days_from_env
+    from bot.log.store import retention_days_from_env
 
     assert retention_days_from_env() == 90
     monkeypatch.setenv("GUIDEBOT_RETENTION_DAYS", "30")
@@ -251,7 +251,7 @@ def test_purging_runs_at_start_and_then_on_schedule(tmp_path):
 
 
 def test_a_file_that_is_no_database_is_a_clear_error(tmp_path):
-    from bot.store import StoreError
+    from bot.log.store import StoreError
 
     path = tmp_path / "notes.txt"
     path.write_text("dette er ingen database\n" * 100, encoding="utf-8")

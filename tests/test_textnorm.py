@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.textnorm import Analyzer, Synonyms, Vocabulary, clean, fold, stem
+from bot.matching.normalise import Analyzer, Synonyms, Vocabulary, clean, fold, stem
 
 
 def test_fold_makes_typed_without_aeoeaa_meet():

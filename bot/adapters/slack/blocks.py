@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.answers import Answer, Guidebot, Referral, cite, section_label, shorten
 from bot.knowledge import Document, Entry, Leader, is_numbered
-from bot.reports import Report
+from bot.log.reports import Report
 
 SECTION_TEXT_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50

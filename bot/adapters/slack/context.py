@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.adapters.slack import blocks
 from bot.adapters.slack.settings import SlackSettings
 from bot.answers import Asker
-from bot.privacy import notice
+from bot.log.privacy import notice
 from bot.service import Service
 
 log = logging.getLogger("guidebot.slack")

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest
 
-from bot.store import Store
+from bot.log.store import Store
 
 log = logging.getLogger("guidebot.slack")
 

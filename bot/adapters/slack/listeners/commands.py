@@ -14,8 +14,8 @@ from slack_sdk import WebClient
 from bot.adapters.slack import blocks
 from bot.adapters.slack.context import SlackBot
 from bot.answers import detect_language
-from bot.report_formats import render_html
-from bot.reports import build_report
+from bot.log.formats import render_html
+from bot.log.reports import build_report
 
 log = logging.getLogger("guidebot.slack")
 

@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.context import SlackBot
-from bot.textnorm import clean
+from bot.matching.normalise import clean
 
 HELP_WORDS = ("hjelp", "help", "?", "hva kan du", "kva kan du", "what can you do")
 

@@ -4,7 +4,7 @@
 the trend per week, top sections, frequent questions (similar wordings grouped with RapidFuzz on
 the masked text), feedback per entry, the unanswered queue (referred and clarify questions,
 grouped the same way), sections nobody asked about, and counts per role and department, shown
-only for groups with at least `MIN_GROUP_ASKERS` different askers. `bot.report_formats`
+only for groups with at least `MIN_GROUP_ASKERS` different askers. `bot.log.formats`
 writes it out.
 """
 
@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from rapidfuzz import fuzz, process, utils
 
 from bot.knowledge import Knowledge
-from bot.store import Store, week_of
+from bot.log.store import Store, week_of
 
 MIN_GROUP_ASKERS = 5
 SIMILAR = 80  # token_sort_ratio at or above which two wordings are one group

@@ -10,7 +10,7 @@ import re
 
 import yaml
 
-from bot.sourcetext import parse_guideline
+from bot.knowledge.sourcetext import parse_guideline
 
 _HEADER = """\
 # Skeleton made by `guidebot import`. For each entry: write `answer` (plain Norwegian, no more

@@ -13,13 +13,12 @@ people who edit the files (IT and communication staff) can find and fix it:
 
 `load_knowledge(folder)` returns a `Knowledge`; it raises `KnowledgeError` with every problem
 found, each as ``file:line: message``. Deeper checks (verbatim quotes, coverage) are in
-`bot.check`.
+`bot.knowledge.check`.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -27,129 +26,18 @@ from typing import Any
 
 import yaml
 
-AUDIENCES = ("ansatte", "politikere", "alle")
-
-
-class KnowledgeError(Exception):
-    """One or more problems in the knowledge files, each ``file:line: message``."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
-
-
-@dataclass(frozen=True)
-class Section:
-    number: str
-    title: str
-    line: int = 0
-
-    @property
-    def is_numbered(self) -> bool:
-        return is_numbered(self.number)
-
-
-def is_numbered(section_number: str) -> bool:
-    """"4.4" is a numbered section; "Avslutning" (text after the last one) is not."""
-    return section_number[:1].isdigit()
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One rule of a guideline: its verbatim quote, a plain answer and ways people ask for it."""
-
-    id: str
-    document_id: str
-    section: str
-    quote: str
-    answer: str
-    audience: str = "alle"
-    questions: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    answer_en: str = ""
-    related: tuple[str, ...] = ()
-    file: str = ""
-    line: int = 0
-
-
-@dataclass
-class Document:
-    id: str
-    title: str
-    owner: str
-    adopted: date | None
-    revised: date | None
-    case_number: str
-    source: str
-    doubt_entry: str
-    sections: list[Section]
-    entries: list[Entry]
-    file: str = ""
-
-    def section(self, number: str) -> Section | None:
-        return next((s for s in self.sections if s.number == number), None)
-
-    @property
-    def version_label(self) -> str:
-        if self.revised:
-            return f"revidert {self.revised.strftime('%d.%m.%Y')}"
-        if self.adopted:
-            return f"vedtatt {self.adopted.strftime('%d.%m.%Y')}"
-        return ""
-
-
-@dataclass
-class Leader:
-    name: str
-    title: str = ""
-    slack_user: str = ""
-    email: str = ""
-
-
-@dataclass
-class Department:
-    id: str
-    name: str
-    leader: Leader
-    parent: str = ""
-
-
-@dataclass
-class Person:
-    name: str
-    role: str = "ansatt"
-    department: str = ""
-    slack_user: str = ""
-    email: str = ""
-
-
-@dataclass
-class Contacts:
-    it_name: str = "IT-avdelingen"
-    it_slack_channel: str = ""
-    it_email: str = ""
-    it_phone: str = ""
-    politicians_contact: Leader | None = None
-    departments: dict[str, Department] = field(default_factory=dict)
-    people: list[Person] = field(default_factory=list)
-
-
-@dataclass
-class Knowledge:
-    folder: Path
-    documents: list[Document]
-    synonym_groups: list[list[str]]
-    contacts: Contacts
-    ignored_words: list[str] = field(default_factory=list)
-    matching: dict[str, float] = field(default_factory=dict)  # threshold overrides
-
-    @property
-    def entries(self) -> list[Entry]:
-        return [entry for document in self.documents for entry in document.entries]
-
-    def document(self, document_id: str) -> Document | None:
-        return next((d for d in self.documents if d.id == document_id), None)
-
+from bot.knowledge.model import (
+    AUDIENCES,
+    Contacts,
+    Department,
+    Document,
+    Entry,
+    Knowledge,
+    KnowledgeError,
+    Leader,
+    Person,
+    Section,
+)
 
 
 def default_folder() -> Path:
@@ -157,10 +45,10 @@ def default_folder() -> Path:
     configured = os.environ.get("GUIDEBOT_KNOWLEDGE")
     if configured:
         return Path(configured)
-    packaged = Path(str(resources.files("bot"))) / "knowledge"
+    packaged = Path(str(resources.files("bot"))) / "packaged_knowledge"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "knowledge"
+    return Path(__file__).resolve().parents[2] / "knowledge"
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -402,7 +290,7 @@ def _read_synonyms(path: Path, display: str) -> tuple[list[list[str]], list[str]
 
 
 def _read_settings(path: Path, display: str) -> tuple[dict[str, float], list[str]]:
-    from bot.matcher import Thresholds  # the matcher owns the names and defaults
+    from bot.matching.matcher import Thresholds  # the matcher owns the names and defaults
 
     if not path.exists():
         return {}, []

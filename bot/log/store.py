@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.privacy import Masker
+from bot.log.privacy import Masker
 
 DEFAULT_RETENTION_DAYS = 90
 EVENT_RETENTION_SECONDS = 24 * 3600

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.knowledge import Knowledge, KnowledgeError, load_knowledge
-from bot.sourcetext import CLOSING_SECTION, normalise_for_compare, parse_guideline
-from bot.textnorm import Analyzer, base_terms, fold
+from bot.knowledge.sourcetext import CLOSING_SECTION, normalise_for_compare, parse_guideline
+from bot.matching.normalise import Analyzer, base_terms, fold
 
 
 def check_folder(folder: Path | str | None = None) -> tuple[Knowledge | None, list[str]]:

@@ -27,7 +27,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from bot.knowledge import Entry, Knowledge
-from bot.textnorm import Analyzer, Synonyms, Vocabulary
+from bot.matching.normalise import Analyzer, Synonyms, Vocabulary
 
 # How much a term found only in an entry's quote, answer or section title counts, relative to a
 # term in its phrasings and keywords, which editors wrote to be found by.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bot.answers import section_label
 from bot.knowledge import Knowledge
-from bot.reports import MIN_GROUP_ASKERS, OUTCOME_NAMES, OUTCOMES, QuestionGroup, Report
+from bot.log.reports import MIN_GROUP_ASKERS, OUTCOME_NAMES, OUTCOMES, QuestionGroup, Report
 
 FORMATS = ("text", "markdown", "csv", "json", "html")
 

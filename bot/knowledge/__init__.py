@@ -1,0 +1,23 @@
+"""The knowledge base: the model (`model`), loading from YAML (`loading`), the editor's checks
+(`check`), reading a guideline's source text (`sourcetext`) and importing new guidelines
+(`importing`). The names most code needs are re-exported here."""
+
+from bot.knowledge.loading import default_folder, load_knowledge, read_yaml
+from bot.knowledge.model import (
+    AUDIENCES,
+    Contacts,
+    Department,
+    Document,
+    Entry,
+    Knowledge,
+    KnowledgeError,
+    Leader,
+    Person,
+    Section,
+    is_numbered,
+)
+
+__all__ = [
+    "AUDIENCES", "Contacts", "Department", "Document", "Entry", "Knowledge", "KnowledgeError", "Leader",
+    "Person", "Section", "default_folder", "is_numbered", "load_knowledge", "read_yaml",
+]
