@@ -69,7 +69,7 @@ def synthetic_entries(entries, copies: int, seed: int = 7):
 def main() -> None:
     knowledge = load_knowledge(ROOT / "knowledge")
     labelled = load_questions(ROOT / "tests" / "eval" / "questions.yaml")
-    in_scope = [q for q in labelled if q.expect]
+    in_scope = [q for q in labelled if q.in_scope]
     entry_section = {e.id: e.section for e in knowledge.entries}
     document = knowledge.documents[0]
     sentences, sentence_section = [], []

@@ -123,7 +123,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     bot = _bot(args)
     for name in args.questions:
-        report = evaluate(bot.index, load_questions(Path(name)))
+        report = evaluate(bot.index, load_questions(Path(name), bot.knowledge.entries))
         print(f"# {name}")
         print(report.as_text())
         if args.verbose:
