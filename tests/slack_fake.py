@@ -205,3 +205,49 @@ def event_body(event: dict, event_id: str) -> str:
             "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
         }
     )
+
+
+class RecordingProxy:
+    """A forwarding HTTP proxy on loopback that records each request it relays (for checking
+    that the bot's Slack clients honour HTTPS_PROXY). Plain http targets only: it forwards
+    `POST http://host:port/path` requests, which is what a client sends a proxy for http URLs."""
+
+    def __init__(self):
+        self.seen: list[tuple[str, str]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _relay(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else None
+                proxy.seen.append((self.command, self.path))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "host")}
+                request = urllib.request.Request(self.path, data=data, method=self.command, headers=headers)
+                opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy loop
+                try:
+                    with opener.open(request, timeout=10) as response:
+                        status, body, kind = response.status, response.read(), response.headers.get("Content-Type")
+                except urllib.error.HTTPError as error:
+                    status, body, kind = error.code, error.read(), error.headers.get("Content-Type")
+                self.send_response(status)
+                self.send_header("Content-Type", kind or "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _relay
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -37,10 +37,10 @@ _ids = count(1)
 class SlackHarness:
     """One running guidebot Slack app (HTTP mode) against a fake Web API."""
 
-    def __init__(self, bot, db_path, fake: FakeSlack):
+    def __init__(self, bot, db_path, fake: FakeSlack, proxy: str = ""):
         self.fake = fake
         self.store = Store(db_path, Service.masker_for(bot))
-        settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.api_url)
+        settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.api_url, proxy=proxy)
         self.app = build_app(Service(bot, self.store), settings, retention_days=90, client=make_client(settings))
         self.server = HttpServer(self.app, "127.0.0.1", 0, SECRET, threads=4).start()
         self.url = f"http://127.0.0.1:{self.server.port}/slack/events"
@@ -70,6 +70,12 @@ class SlackHarness:
     def click(
         self, user: str, button: dict, message: dict | None, channel: str, response: str = "r1"
     ) -> tuple[int, str]:
+        return self.send_form(self.click_form(user, button, message, channel, response))
+
+    def click_form(
+        self, user: str, button: dict, message: dict | None, channel: str, response: str = "r1"
+    ) -> dict:
+        """The form Slack posts for a click on `button` (a fresh trigger_id and action_ts)."""
         payload = {
             "type": "block_actions",
             "user": {"id": user},
@@ -96,22 +102,23 @@ class SlackHarness:
         }
         if message is not None:
             payload["message"] = message
-        return self.send_form({"payload": json.dumps(payload)})
+        return {"payload": json.dumps(payload)}
 
     def command(self, user: str, text: str, channel: str = CHANNEL) -> tuple[int, str]:
-        return self.send_form(
-            {
-                "token": "unused",
-                "team_id": TEAM,
-                "channel_id": channel,
-                "user_id": user,
-                "command": "/retningslinjer",
-                "text": text,
-                "response_url": self.fake.response_url("cmd"),
-                "trigger_id": f"{next(_ids)}.2.3",
-                "api_app_id": "A0GUIDEBOT",
-            }
-        )
+        return self.send_form(self.command_form(user, text, channel))
+
+    def command_form(self, user: str, text: str, channel: str = CHANNEL) -> dict:
+        return {
+            "token": "unused",
+            "team_id": TEAM,
+            "channel_id": channel,
+            "user_id": user,
+            "command": "/retningslinjer",
+            "text": text,
+            "response_url": self.fake.response_url("cmd"),
+            "trigger_id": f"{next(_ids)}.2.3",
+            "api_app_id": "A0GUIDEBOT",
+        }
 
 
 @pytest.fixture()
