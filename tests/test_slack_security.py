@@ -33,6 +33,7 @@ from bot.adapters.slack.app import make_client
 from bot.adapters.slack.context import on_ack_path
 from bot.adapters.slack.server import HttpServer, RejectionLog, json_depth_within
 from bot.adapters.slack.settings import SettingsError, SlackSettings
+from bot.knowledge import Leader
 
 QUESTION = "Kan jeg dele HEMMELIGBILDET av kollegaen min på Facebook?"
 SECRET_USER = "U0SECRET99"
@@ -251,6 +252,23 @@ def test_ten_replays_of_ja_send_and_a_second_click_send_one_dm(slack, fake):
     assert slack.store.read("SELECT count(*) AS n FROM escalations")[0]["n"] == 1
     claims = json.dumps([tuple(r) for r in slack.store.read("SELECT * FROM events")])
     assert SIGRID not in claims  # claims are keyed hashes
+
+
+def test_ja_send_needs_a_fresh_confirmation_of_its_own(slack, fake):
+    slack.send_event(dm("hvordan bytter jeg passord?"))
+    (posted,) = fake.wait_for("chat.postMessage")
+    ask = buttons(posted)[blocks.ASK_LEADER]
+    # The "Spør lederen min" value itself, or a confirmation sealed an hour ago, sends nothing.
+    slack.click(SIGRID, {**ask, "action_id": blocks.SEND_TO_LEADER}, None, DM, response="skipped")
+    assert "for gammel" in fake.wait_for("response/skipped")[0]["text"]
+    key = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET).value_key
+    old = blocks.value(q=1, e="", l="nb", t="hvordan bytter jeg passord?", x=int(time.time()) - 1)
+    stale = blocks.seal(blocks.leader_confirmation(Leader("Kari Nordvik", slack_user=KARI), False, "nb", old),
+                        key, SIGRID, DM)
+    slack.click(SIGRID, buttons(stale)[blocks.SEND_TO_LEADER], None, DM, response="stale")
+    assert "for gammel" in fake.wait_for("response/stale")[0]["text"]
+    settle(fake)
+    assert [p["channel"] for p in fake.calls_to("chat.postMessage")] == [DM]
 
 
 def test_ten_replays_of_a_feedback_click_record_one_row(slack, fake):

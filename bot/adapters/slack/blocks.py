@@ -74,6 +74,7 @@ TEXTS = {
         "not_yours": "Denne knappen kan jeg ikke bruke: den hører til et annet spørsmål eller en annen person. "
         "Still spørsmålet ditt på nytt, så får du egne knapper.",
         "already_sent": "Dette spørsmålet er allerede sendt til lederen din.",
+        "expired": "Denne bekreftelsen er for gammel. Trykk «Spør lederen min» på nytt.",
     },
     "en": {
         "useful": "Useful",
@@ -110,6 +111,7 @@ TEXTS = {
         "not_yours": "I can't use this button: it belongs to another question or another person. "
         "Ask your question again to get your own buttons.",
         "already_sent": "This question has already been sent to your leader.",
+        "expired": "This confirmation has expired. Press «Ask my leader» again.",
     },
 }
 
@@ -189,12 +191,14 @@ def open_value(raw: Any, key: bytes, user: str, channel: str) -> ButtonValue | N
 
 @dataclass(frozen=True)
 class ButtonValue:
-    """What a button carries back: the logged question, an entry, the language, the question."""
+    """What a button carries back: the logged question, an entry, the language, the question,
+    and for "Ja, send" when the confirmation expires (Unix time)."""
 
     question_id: int | None = None
     entry: str = ""
     language: str = "nb"
     text: str = ""
+    expires: int | None = None
 
 
 def read_value(raw: Any) -> ButtonValue:
@@ -212,11 +216,13 @@ def read_value(raw: Any) -> ButtonValue:
 def _fields(data: dict, strict: bool) -> ButtonValue | None:
     """The fields of a value; out of range is None when `strict`, else the field's default."""
     question_id, entry, text, language = data.get("q"), data.get("e", ""), data.get("t", ""), data.get("l", "nb")
+    expires = data.get("x")
     checks = {
         "q": question_id is None or (type(question_id) is int and 0 < question_id <= MAX_QUESTION_ID),
         "e": isinstance(entry, str) and len(entry) <= MAX_ENTRY_ID_LENGTH,
         "t": isinstance(text, str),
         "l": language in TEXTS,
+        "x": expires is None or (type(expires) is int and 0 < expires <= MAX_QUESTION_ID),
     }
     if strict and not all(checks.values()):
         return None
@@ -225,6 +231,7 @@ def _fields(data: dict, strict: bool) -> ButtonValue | None:
         entry=entry if checks["e"] else "",
         language=language if checks["l"] else "nb",
         text=text if checks["t"] else "",
+        expires=expires if checks["x"] else None,
     )
 
 

@@ -175,6 +175,9 @@ class SlackWsgiApp:
         except Rejected as rejected:
             self.rejections.count(rejected.reason)
             return _reply(start_response, rejected.status, HTTPStatus(rejected.status).phrase.lower())
+        except Exception as error:  # a bug of ours: still an answer, and a log line without content
+            self.rejections.count(f"unexpected {type(error).__name__}")
+            return _reply(start_response, 400, "bad request")
         try:
             with on_ack_path():
                 response = self.app.dispatch(request)

@@ -4,13 +4,15 @@
 A click is acted on only if its value is one the bot sealed for this user in this channel
 (`SlackBot.opened`); anything else gets a polite ephemeral "not your button" and changes
 nothing. Where to post always comes from the click's verified envelope, never from a value.
-"Ja, send" reaches the leader once per question, however often it is clicked.
+"Ja, send" reaches the leader once per question, however often it is clicked: it claims the
+question in the claim table, and its button expires (an hour) long before the claim does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +24,8 @@ from bot.adapters.slack.context import SlackBot, clicked_by, clicked_in
 from bot.answers import section_label
 
 __all__ = ["clicked_by", "clicked_in", "language_of", "register_actions"]
+
+CONFIRMATION_SECONDS = 3600  # "Ja, send" works for an hour; the claim table keeps claims a day
 
 
 def register_actions(app: App, slack: SlackBot) -> None:
@@ -80,10 +84,18 @@ def register_actions(app: App, slack: SlackBot) -> None:
             text = blocks.TEXTS[clicked.language]["no_leader"].format(it=blocks.it_contact(referral))
             _reply_privately(body, client, respond, blocks.simple_message(text))
             return
-        # The sealed value goes on to the confirmation's buttons: same user, same channel.
+        # The confirmation's buttons expire, well inside the claim table's retention, so
+        # "Ja, send" can never outlive the claim that makes it send once.
+        confirmed = blocks.value(
+            q=clicked.question_id,
+            e=clicked.entry,
+            l=clicked.language,
+            t=clicked.text,
+            x=int(time.time()) + CONFIRMATION_SECONDS,
+        )
         political = referral.contact_kind == "politisk"
-        confirm = blocks.leader_confirmation(contact, political, clicked.language, action["value"])
-        _reply_privately(body, client, respond, confirm)
+        confirm = blocks.leader_confirmation(contact, political, clicked.language, confirmed)
+        _reply_privately(body, client, respond, slack.seal(confirm, clicked_by(body), clicked_in(body)))
 
     @app.action(blocks.SEND_TO_LEADER)
     def handle_send_to_leader(
@@ -95,6 +107,9 @@ def register_actions(app: App, slack: SlackBot) -> None:
             refuse(action, respond)
             return
         language = clicked.language
+        if clicked.expires is None or clicked.expires < time.time():
+            respond(replace_original=True, **blocks.simple_message(blocks.TEXTS[language]["expired"]))
+            return
         user = clicked_by(body)
         asker = slack.asker(client, user)
         contact = slack.bot.referral_for(asker).contact
