@@ -170,6 +170,17 @@ def test_logs_hold_no_question_text_user_ids_or_bodies_at_debug(slack, fake, cap
     assert_logs_clean(caplog)
 
 
+def test_library_records_keep_only_their_first_clause(slack, caplog):
+    # What Bolt logs for an unhandled click, and slack_sdk for each request at DEBUG.
+    body = {"type": "block_actions", "user": {"id": SECRET_USER}, "value": QUESTION}
+    logging.getLogger("slack_bolt.App").warning(f"Unhandled request ({body})")
+    logging.getLogger("slack_sdk.web.base_client").debug(f"Sending a request - body: {body}")
+    logging.getLogger("slack_sdk.socket_mode.builtin.client").warning("Failed: %s", body)
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("slack_")]
+    assert messages == ["Unhandled request [details withheld]", "Failed [details withheld]"]
+    assert_logs_clean(caplog)
+
+
 def test_a_flood_of_forged_requests_is_one_summary_line(slack, fake, caplog):
     body = event_body(dm(QUESTION, user=SECRET_USER), "EvFLOOD001")
     for _ in range(30):

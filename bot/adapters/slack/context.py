@@ -10,7 +10,7 @@ Also the rules every Slack call follows:
   thread, or before a slash command's ack, a failed call fails at once instead of sleeping.
 - `quiet_slack_libraries`: Bolt and slack_sdk log request bodies (question text, user ids) at
   DEBUG and INFO, and parts of them at WARNING; their loggers are set to WARNING and every
-  record they emit keeps only its first clause.
+  record they make keeps only its first clause.
 """
 
 from __future__ import annotations
@@ -90,44 +90,56 @@ def make_client(settings: SlackSettings) -> WebClient:
     return client
 
 
-class WithholdRequestContent(logging.Filter):
-    """Keeps only the first clause of a library's log record: "Invalid request signature
+_CLAUSE = re.compile(r"[^(:{\[\n]*")
+_factory_lock = threading.Lock()
+_factory_installed = False
+
+
+def withhold_details(record: logging.LogRecord) -> None:
+    """Keep only the first clause of a library's log record: "Invalid request signature
     detected (…, body: …)" becomes "Invalid request signature detected [details withheld]"."""
-
-    _CLAUSE = re.compile(r"[^(:{\[\n]*")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a library's broken format string: withhold it all
-            message = ""
-        head = (self._CLAUSE.match(message).group() or "log record").strip()[:120]
-        record.msg = head if head == message.strip() else head + " [details withheld]"
-        record.args = ()
-        record.exc_info = None
-        record.exc_text = None
-        record.stack_info = None
-        return True
-
-
-_WITHHOLD = WithholdRequestContent()
+    try:
+        message = record.getMessage()
+    except Exception:  # a library's broken format string: withhold it all
+        message = ""
+    head = (_CLAUSE.match(message).group() or "log record").strip()[:120]  # type: ignore[union-attr]
+    record.msg = head if head == message.strip() else head + " [details withheld]"
+    record.args = ()
+    record.exc_info = None
+    record.exc_text = None
+    record.stack_info = None
 
 
 def library_logger(name: str) -> logging.Logger:
-    """A logger for a Slack library to use: WARNING and up, first clauses only."""
+    """A logger for a Slack library to use: WARNING and up (see `quiet_slack_libraries`)."""
     logger = logging.getLogger(name)
     logger.setLevel(logging.WARNING)
-    if _WITHHOLD not in logger.filters:
-        logger.addFilter(_WITHHOLD)
     return logger
 
 
 def quiet_slack_libraries() -> None:
-    """Apply `library_logger` to Bolt's and slack_sdk's loggers, including those they have
-    created so far (logger filters do not reach child loggers, so each gets its own)."""
+    """Bolt's and slack_sdk's loggers, those they have made so far included (Bolt sets its
+    loggers' levels from the root logger's), to WARNING; and every record any of their loggers
+    makes, now or later, cut to its first clause. That is done where records are made (the
+    record factory), because a logger's filters do not reach the child loggers a library
+    creates later."""
+    global _factory_installed
     names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in LIBRARY_LOGGERS]
     for name in [*LIBRARY_LOGGERS, *names]:
         library_logger(name)
+    with _factory_lock:
+        if _factory_installed:
+            return
+        make_record = logging.getLogRecordFactory()
+
+        def make_library_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = make_record(*args, **kwargs)
+            if record.name.split(".")[0] in LIBRARY_LOGGERS:
+                withhold_details(record)
+            return record
+
+        logging.setLogRecordFactory(make_library_record)
+        _factory_installed = True
 
 
 def clicked_by(body: dict) -> str:

@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest
 
-from bot.adapters.slack.context import VERIFIED, on_ack_path
+from bot.adapters.slack.context import VERIFIED, on_ack_path, quiet_slack_libraries
 from bot.log.store import Store
 
 log = logging.getLogger("guidebot.slack")
@@ -433,7 +433,9 @@ def _allow_open_files(wanted: int) -> None:
 def socket_mode_handler(app: App, app_token: str) -> Any:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    return SocketModeHandler(app, app_token)
+    handler = SocketModeHandler(app, app_token)
+    quiet_slack_libraries()  # the Socket Mode client's loggers exist only from here on
+    return handler
 
 
 def start_purging(store: Store, interval: float = PURGE_INTERVAL_SECONDS) -> threading.Event:
