@@ -227,6 +227,15 @@ def test_unsigned_malformed_bodies_get_401_not_400(slack, fake, body):
     assert post(slack.url, body, {"X-Slack-Request-Timestamp": str(int(time.time()))})[0] == 401
 
 
+def test_the_examples_in_the_docstrings_hold():
+    import doctest
+
+    from bot.adapters.slack import server
+
+    for module in (server, blocks):
+        assert doctest.testmod(module).failed == 0
+
+
 def test_json_depth_is_measured_without_recursion():
     assert json_depth_within('{"a": [{"b": [1]}]}', limit=4)
     assert not json_depth_within('{"a": [{"b": [[1]]}]}', limit=4)

@@ -370,6 +370,8 @@ class HttpServer:
         from waitress.adjustments import Adjustments
         from waitress.task import ThreadedTaskDispatcher
 
+        if not signing_secret:
+            raise ValueError("HTTP mode needs Slack's signing secret (SLACK_SIGNING_SECRET)")
         _allow_open_files(connection_limit + 64)
         adj = Adjustments(
             host=host,
