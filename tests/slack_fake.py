@@ -3,7 +3,8 @@
 A stdlib ThreadingHTTPServer on loopback, like bolt-python's own test servers: it answers the
 methods guidebot calls with Slack-shaped JSON and records every call, so tests can assert what
 was posted. `fail_next` makes the next call to a method fail (HTTP status, body, headers), to
-test rate limits (429 with Retry-After) and failures inside handlers. Also signs requests the
+test rate limits (429 with Retry-After) and failures inside handlers; `hold` keeps a method's
+answer back until released, to see who waits for it. Also signs requests the
 way Slack does (`sign`) for sending events to the app under test.
 """
 
@@ -29,6 +30,7 @@ class FakeSlack:
         self.calls: list[tuple[str, dict]] = []
         self.attempts: dict[str, int] = {}
         self.fail_next: dict[str, list[tuple[int, dict, dict]]] = {}
+        self.hold: dict[str, threading.Event] = {}  # a method waits (≤ 10 s) until its event is set
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = 0
@@ -113,6 +115,8 @@ class FakeSlack:
             status, body, headers = failure
             self._send(handler, status, body, headers)
             return
+        if method in self.hold:
+            self.hold[method].wait(timeout=10)
         body = self._respond(method, params)
         with self._changed:
             self.calls.append((method, params))

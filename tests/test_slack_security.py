@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
 import time
 import urllib.parse
 
@@ -147,6 +148,25 @@ def test_web_api_retries_happen_off_the_ack_path_only(fake):
     fake.fail_next["chat.postMessage"] = [limited]
     client.chat_postMessage(channel=DM, text="x")
     assert fake.attempts["chat.postMessage"] == 3
+
+
+def test_an_apology_is_posted_from_a_worker_never_while_slack_waits(bot, tmp_path, fake):
+    # The database fails before any listener runs (on the HTTP request thread): the apology
+    # must not hold up the response, however slow the Web API is.
+    db = tmp_path / "g.sqlite3"
+    harness = SlackHarness(bot, db, fake)
+    try:
+        db.rename(tmp_path / "moved.sqlite3")
+        db.mkdir()  # new connections to the database now fail
+        release = fake.hold["chat.postMessage"] = threading.Event()
+        status, _ = harness.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
+        answered_while_held = not fake.calls_to("chat.postMessage")
+        release.set()
+        (apology,) = fake.wait_for("chat.postMessage")
+        assert answered_while_held and status in (200, 500)
+        assert apology["channel"] == DM and "Beklager" in apology["text"]
+    finally:
+        harness.server.stop()
 
 
 # -- 4. logs: no question text, user ids or bodies, rejections summarised
