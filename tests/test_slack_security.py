@@ -388,7 +388,7 @@ def test_a_client_trickling_bytes_is_cut_off_at_the_request_deadline(bot, tmp_pa
         with socket.create_connection(("127.0.0.1", harness.server.port), timeout=5) as trickler:
             trickler.sendall(b"POST /slack/events HTTP/1.1\r\n")
             closed = False
-            for _ in range(20):  # one byte every 0.25 s: never silent long enough for channel_timeout
+            for _ in range(40):  # one byte every 0.25 s: never silent long enough for channel_timeout
                 try:
                     trickler.sendall(b"X")
                     trickler.settimeout(0.25)
