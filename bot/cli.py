@@ -154,7 +154,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
     start_purging(store)
     app = build_app(Service(bot, store), settings, store.retention_days)
     if args.http:
-        server = HttpServer(app, args.host, args.port, threads=args.threads)
+        server = HttpServer(app, args.host, args.port, settings.signing_secret, threads=args.threads)
         print(f"guidebot: serving Slack on http://{args.host}:{server.port}/slack/events", flush=True)
         server.serve_forever()
     else:
@@ -282,7 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
         "database (question log, event ids); see .env.example.",
     )
     slack.add_argument("--http", action="store_true", help="serve the Events API over HTTP instead of Socket Mode")
-    slack.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default 0.0.0.0)")
+    slack.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="HTTP mode: address to listen on (default 127.0.0.1: put a reverse proxy in front; "
+        "0.0.0.0 in a container)",
+    )
     slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
     slack.add_argument("--threads", type=int, default=8, help="HTTP mode: worker threads (default 8)")
     slack.set_defaults(run=cmd_slack)
