@@ -17,7 +17,7 @@ import yaml
 
 from bot.knowledge.check import check_folder
 from bot.log.formats import render, unanswered_yaml
-from bot.log.reports import MIN_GROUP_ASKERS, build_report
+from bot.log.reports import GROUP_LABELS, MIN_GROUP_ASKERS, REST, build_report
 from bot.log.store import LoggedQuestion, Store
 from bot.service import Service
 from tests.conftest import ROOT
@@ -47,11 +47,10 @@ def log(store: Store, text: str, outcome: str = "answered", entry: str | None = 
 def known(tmp_path, bot):
     """Two weeks of questions: 3 + 2 similar wordings about colleagues' photos (4.4), 2 about
     reply time, 3 referred password questions, 1 clarify; feedback on two answers; helse has 6
-    distinct askers, oppvekst 3 (too few to show)."""
+    distinct askers, oppvekst 3 (too few to show, and so helse cannot be shown either)."""
     clock = Clock(START)
     store = Store(tmp_path / "known.sqlite3", Service.masker_for(bot), clock=clock)
-    for n in range(3):
-        log(store, "kan jeg poste bilde av kollega", asker=f"U{n}")
+    photo = [log(store, "kan jeg poste bilde av kollega", asker=f"U{n}") for n in range(3)]
     for n in range(2):
         log(store, "Kan jeg legge ut et bilde av kollegaen min?", asker=f"U{n + 3}")
     clock.now = START + timedelta(days=7)
@@ -63,7 +62,7 @@ def known(tmp_path, bot):
                   asker="U2")
     store.record_feedback(first, "svartid", True)
     store.record_feedback(first, "svartid", False)
-    store.record_feedback(1, "bilder-av-kollegaer", False)
+    store.record_feedback(photo[0], "bilder-av-kollegaer", False)
     store.record_choice(clarify, "omdomme-tillit")
     store.record_escalation(clarify, None)
     yield store
@@ -99,9 +98,84 @@ def test_report_figures_from_a_known_log(known, bot):
 def test_small_groups_are_hidden(known, bot):
     report = report_for(known, bot)
     shown = {(a.kind, a.name): (a.questions, a.askers) for a in report.audience}
-    assert shown == {("rolle", "ansatt"): (11, 9), ("avdeling", "helse"): (7, 6)}
+    # oppvekst has 3 askers; showing helse (7 of 11 questions) would give away oppvekst's 4.
+    assert shown == {("rolle", "ansatt"): (11, 9)}
     assert all(askers >= MIN_GROUP_ASKERS for _, askers in shown.values())
-    assert report.hidden_groups == 1  # oppvekst: 3 askers
+    assert report.hidden_groups == 2
+
+
+def _truth(logged: list[tuple], since: str, until: str, kind: str) -> dict[str, tuple[int, int]]:
+    """(questions, distinct askers) per group among what the test logged between since and until."""
+    column = {"rolle": 1, "avdeling": 2}[kind]
+    found: dict[str, tuple[int, set]] = {}
+    for day, role, department, asker in logged:
+        if since <= day <= until:
+            name = (role, department)[column - 1]
+            count, askers = found.get(name, (0, set()))
+            found[name] = (count + 1, askers | {asker})
+    return {name: (count, len(askers)) for name, (count, askers) in found.items()}
+
+
+def test_askers_are_counted_over_exactly_the_reported_window(tmp_path, bot):
+    """The attack: four people of a department ask early in a week, one person asks after the
+    report's start. Counting askers from the Monday before but questions from the start showed
+    that one person's questions as a group of 5 askers."""
+    clock = Clock(START)  # Monday 2026-11-02
+    store = Store(tmp_path / "window.sqlite3", clock=clock)
+    logged = []
+    for n in range(4):
+        log(store, f"tidlig spørsmål {n}", department="oppvekst", asker=f"U{n}")
+        logged.append((clock.now.date().isoformat(), "ansatt", "oppvekst", f"U{n}"))
+    clock.now = START + timedelta(days=3)  # Thursday
+    for _ in range(2):
+        log(store, "sent spørsmål", department="oppvekst", asker="U9")
+        logged.append((clock.now.date().isoformat(), "ansatt", "oppvekst", "U9"))
+    for since in (date(2026, 11, 4), date(2026, 11, 2), date(2026, 11, 9)):
+        report = build_report(store, bot.knowledge, since, until=date(2026, 11, 15))
+        for group in report.audience:
+            truth = _truth(logged, report.since, report.until, group.kind)
+            assert (group.questions, group.askers) == truth[group.name], (since, group)
+            assert group.askers >= MIN_GROUP_ASKERS
+        assert report.total == sum(1 for day, *_ in logged if report.since <= day <= report.until)
+    # The report says which whole weeks it covers: the log keeps weeks, not days.
+    assert build_report(store, bot.knowledge, date(2026, 11, 4), until=date(2026, 11, 15)).since == "2026-11-02"
+    assert build_report(store, bot.knowledge, date(2026, 11, 9), until=date(2026, 11, 15)).audience == []
+
+
+def test_hidden_groups_cannot_be_recovered_by_subtraction(tmp_path, bot):
+    """The attack: total minus the groups shown gives the hidden group's count. Here roles are
+    ansatt (6 askers), politiker (5) and leder (1); departments helse (6), teknisk (5), and
+    none for the politicians (5), with the one leader in oppvekst."""
+    store = Store(tmp_path / "subtract.sqlite3", clock=Clock(START))
+    logged = []
+    people = [(f"A{n}", "ansatt", "helse") for n in range(6)] + [(f"P{n}", "politiker", "") for n in range(5)]
+    people += [(f"T{n}", "ansatt", "teknisk") for n in range(5)] + [("L0", "leder", "oppvekst")]
+    for asker, role, department in people:
+        for _ in range(3 if asker == "L0" else 1):
+            log(store, "spørsmål", role=role, department=department, asker=asker)
+            logged.append(("2026-11-02", role, department, asker))
+    report = build_report(store, bot.knowledge, date(2026, 11, 2), until=date(2026, 11, 8))
+    assert report.total == len(logged) == 19
+    for kind in ("rolle", "avdeling"):
+        truth = _truth(logged, report.since, report.until, kind)
+        named = {a.name: (a.questions, a.askers) for a in report.audience if a.kind == kind and a.name != REST}
+        hidden = set(truth) - {n for n in truth for label in named if label in (n, GROUP_LABELS.get(n))}
+        for name, figures in named.items():
+            assert figures[1] >= MIN_GROUP_ASKERS and figures == truth[next(n for n in truth
+                                                                            if name in (n, GROUP_LABELS.get(n)))]
+        # Whatever a reader can derive (total minus what is shown) covers 5 or more askers.
+        derivable = report.total - sum(q for q, _ in named.values())
+        rest_askers = len({a for _day, role, department, a in logged
+                           if (role if kind == "rolle" else department) in hidden})
+        assert derivable == 0 or rest_askers >= MIN_GROUP_ASKERS or not named, (kind, named, hidden)
+        assert not hidden or len(hidden) >= 2 or not named
+    shown = {(a.kind, a.name): (a.questions, a.askers) for a in report.audience}
+    assert shown == {
+        ("rolle", "ansatt"): (11, 11), ("rolle", REST): (8, 6),  # leder (1 asker) and politiker hidden together
+        ("avdeling", "helse"): (6, 6), ("avdeling", "teknisk"): (5, 5),
+        ("avdeling", REST): (8, 6),  # oppvekst (1 asker) hidden with the smallest other group (no department)
+    }
+    assert report.hidden_groups == 4
 
 
 def test_period_excludes_older_questions(known, bot):
