@@ -13,10 +13,10 @@ for reading them).
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 import random
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
