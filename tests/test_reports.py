@@ -4,13 +4,17 @@ unanswered queue as YAML an editor can paste; the CLI around them."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 import yaml
@@ -187,15 +191,37 @@ def test_every_format_renders_the_same_figures(known, bot):
     report = report_for(known, bot)
     as_json = json.loads(render(report, "json"))
     assert as_json["outcomes"] == {"answered": 7, "clarify": 1, "referred": 3}
-    rows = list(csv.reader(io.StringIO(render(report, "csv"))))
-    assert rows[0] == ["del", "a", "b", "c", "d"]
-    assert ["hyppige", "kan jeg poste bilde av kollega", "5", "punkt 4.4", "bilder-av-kollegaer"] in rows
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv").removeprefix("\ufeff")), delimiter=";"))
+    photo = next(r for r in rows if r["del"] == "hyppige spørsmål")
+    assert (photo["spørsmål"], photo["antall"], photo["punkt"], photo["oppføring"]) == (
+        "kan jeg poste bilde av kollega", "5", "punkt 4.4", "bilder-av-kollegaer")
     markdown = render(report, "markdown")
     assert "| hvordan bytter jeg passord? | 3 | – |  |" in markdown
     text = render(report, "text")
     assert "Hyppige spørsmål" in text and "kan jeg poste bilde av kollega" in text and "11 i alt" in text
     with pytest.raises(ValueError):
         render(report, "pdf")
+
+
+def test_csv_opens_in_norwegian_excel(tmp_path, bot):
+    """Excel with Norwegian settings splits on semicolons and reads a file without a BOM as
+    Windows-1252: so semicolons, a UTF-8 BOM, CRLF, and a header that names every column."""
+    store = Store(tmp_path / "excel.sqlite3", clock=Clock(START))
+    log(store, "kan jeg poste bilde; og hva med «Båtsfjord»?\nny linje", outcome="referred")
+    log(store, "kan jeg poste bilde av kollega")
+    output = tmp_path / "rapport.csv"
+    env = {"GUIDEBOT_DB": str(tmp_path / "excel.sqlite3")}
+    store.close()
+    result = run("report", "--since", "2026-10-01", "--format", "csv", "-o", str(output), env=env)
+    assert result.returncode == 0, result.stderr
+    raw = output.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and "Båtsfjord".encode() in raw
+    header, *rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert header[:4] == ["del", "spørsmål", "antall", "utfall"] and "ulike spørrere" in header
+    assert len(set(header)) == len(header) and all(len(row) == len(header) for row in rows)
+    referred = next(dict(zip(header, row, strict=True)) for row in rows if row[0] == "ubesvarte spørsmål")
+    assert referred["spørsmål"] == "kan jeg poste bilde; og hva med «Båtsfjord»?\nny linje"
+    assert {row[0] for row in rows} >= {"utfall", "per uke", "hyppige spørsmål", "mest spurte punkter"}
 
 
 def test_csv_cells_cannot_run_as_formulas(tmp_path, bot):
@@ -230,7 +256,7 @@ def test_html_is_one_self_contained_escaped_page(tmp_path, bot):
     parser = _Page()
     parser.feed(page)
     assert parser.external == [] and "script" not in parser.tags
-    assert parser.tags.count("svg") == 2 and "rect" in parser.tags
+    assert parser.tags.count("svg") == 1 and "rect" in parser.tags and "ol" in parser.tags  # weeks chart, section bars
     assert '<html lang="nb">' in page and 'name="viewport"' in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Utvikling per uke" in "".join(parser.text)
@@ -239,21 +265,63 @@ def test_html_is_one_self_contained_escaped_page(tmp_path, bot):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+# Measures the rendered page (test only: the report itself never carries a script): nothing may
+# stick out of the viewport or out of its chart, and no section title may be cut short.
+LAYOUT_PROBE = """<script>
+const problems = [];
+const width = window.innerWidth;
+if (document.documentElement.scrollWidth > width + 1) problems.push("page scrolls sideways: " + document.documentElement.scrollWidth);
+for (const element of document.querySelectorAll("h1, h2, p, li, .card, th, td, .bars .label, svg text")) {
+  const box = element.getBoundingClientRect();
+  if (!box.width) continue;
+  if (box.left < -1 || box.right > width + 1) problems.push("outside the page: " + element.textContent.slice(0, 40));
+  const svg = element.closest("svg");
+  if (svg) {
+    const frame = svg.getBoundingClientRect();
+    if (box.left < frame.left - 1 || box.right > frame.right + 1) problems.push("outside its chart: " + element.textContent);
+  }
+  if (element.scrollWidth > element.clientWidth + 1 && getComputedStyle(element).overflow !== "visible") {
+    problems.push("clipped: " + element.textContent.slice(0, 40));
+  }
+}
+const labels = [...document.querySelectorAll(".bars .label")].map(e => e.textContent);
+const weeks = [...document.querySelectorAll("svg text")].map(e => e.textContent);
+document.body.dataset.layout = JSON.stringify({problems, labels, weeks});
+</script>"""
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt install chromium)")
-def test_html_report_renders_in_headless_chromium_at_phone_width(known, bot, tmp_path):
-    page = tmp_path / "rapport.html"
-    page.write_text(render(report_for(known, bot), "html"), encoding="utf-8")
-    shot = tmp_path / "rapport.png"
-    result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--screenshot={shot}",
-         "--window-size=390,2200", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )
+@pytest.mark.parametrize("width", [390, 1280])
+def test_html_report_layout_in_headless_chromium(known, bot, tmp_path, width):
+    """Renders the report with long section titles and 15 weeks at phone and desktop width:
+    a screenshot (kept when GUIDEBOT_SCREENSHOT names a folder), and a layout probe."""
+    report = report_for(known, bot, since=date(2026, 8, 3))
+    page = render(report, "html")
+    flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+             "--hide-scrollbars", f"--window-size={width},2400"]
+    shot = tmp_path / f"rapport-{width}.png"
+    (tmp_path / "rapport.html").write_text(page, encoding="utf-8")
+    result = subprocess.run([*flags, f"--screenshot={shot}", (tmp_path / "rapport.html").as_uri()],
+                            capture_output=True, text=True, timeout=120)
     assert shot.exists(), result.stderr
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000  # a real rendering, not a blank page
-    if "GUIDEBOT_SCREENSHOT" in __import__("os").environ:
-        shutil.copy(shot, __import__("os").environ["GUIDEBOT_SCREENSHOT"])
+    if os.environ.get("GUIDEBOT_SCREENSHOT"):
+        shutil.copy(shot, Path(os.environ["GUIDEBOT_SCREENSHOT"]) / shot.name)
+
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", LAYOUT_PROBE + "</body>"), encoding="utf-8")
+    dom = subprocess.run([*flags, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    found = re.search(r'data-layout="([^"]*)"', dom)
+    assert found, dom[-2000:]
+    layout = json.loads(html.unescape(found.group(1)))
+    assert layout["problems"] == []
+    titles = [f"punkt {s.section} {s.title}" for s in report.top_sections]
+    assert layout["labels"] == titles  # whole titles, none cut short
+    assert "Retningslinjer for bruk av sosiale medier på vegne av Båtsfjord kommune" in layout["labels"][0]
+    assert layout["weeks"][-1] == "9.11."  # the last week has its label
 
 
 def test_unanswered_yaml_can_be_pasted_and_still_checks(known, bot, knowledge_copy):
