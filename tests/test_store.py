@@ -478,13 +478,14 @@ def test_the_asker_key_lives_outside_the_database(tmp_path, monkeypatch):
         Store(tmp_path / "env2.sqlite3")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_an_unreadable_key_file_stops_the_cli_with_one_line(tmp_path):
     path = tmp_path / "cli.sqlite3"
     Store(path).close()
-    (tmp_path / "cli.sqlite3.key").chmod(0)
+    unreadable = tmp_path / "secrets"  # a folder where the key file should be: unreadable even for root
+    unreadable.mkdir(mode=0o700)
     result = subprocess.run([sys.executable, "-m", "bot", "report"], capture_output=True, text=True, cwd=ROOT,
-                            env={"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(path)}, timeout=60)
+                            env={"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(path),
+                                 "GUIDEBOT_LOG_KEY_FILE": str(unreadable)}, timeout=60)
     assert result.returncode == 2 and "cannot read the asker-hash key" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 

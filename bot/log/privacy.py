@@ -35,6 +35,7 @@ _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _AT = r"(?:\s*(?:\(\s*(?:at|a|@)\s*\)|\[\s*(?:at|a|@)\s*\]|\{\s*(?:at|@)\s*\})\s*|\s+(?:at|snabel-a|krøllalfa)\s+)"
 _DOT = r"(?:\s*(?:\.|\(\s*(?:dot|punktum|prikk)\s*\)|\[\s*(?:dot|punktum|prikk)\s*\])\s*|\s+(?:dot|punktum|prikk)\s+)"
 _TLD = r"(?:no|com|org|net|se|dk|fi|eu|io|info|nu|me|uk|de|biz)"
+_AT_MARKS = ("at", "(a)", "[a]", "snabel", "krøll")  # cheap test before the obfuscated-e-mail pattern
 _OBFUSCATED_EMAIL = re.compile(rf"[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.IGNORECASE)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _HANDLE = re.compile(r"(?<![\w@.])@[^\W_][\w.\-]*[^\W_]|(?<![\w@.])@[^\W_]")
@@ -187,16 +188,24 @@ class Masker:
         self._first, self._last = name_lists()
 
     def mask(self, text: str) -> str:
-        text = _SLACK_USER.sub(MASKS["user"], text)
-        text = _SLACK_CHANNEL.sub(MASKS["channel"], text)
-        text = _SLACK_LINK.sub(MASKS["link"], text)
-        text = _EMAIL.sub(MASKS["email"], text)
-        text = _OBFUSCATED_EMAIL.sub(MASKS["email"], text)
-        text = _URL.sub(MASKS["link"], text)
-        text = _HANDLE.sub(MASKS["user"], text)
-        text = _NUMBER.sub(_number_mask, text)
-        text = _PLATE.sub(_plate_mask, text)
-        text = _ADDRESS.sub(MASKS["address"], text)
+        # Cheap tests first: most questions have no digits, no '@' and no '<', and skip those patterns.
+        if "<" in text:
+            text = _SLACK_USER.sub(MASKS["user"], text)
+            text = _SLACK_CHANNEL.sub(MASKS["channel"], text)
+            text = _SLACK_LINK.sub(MASKS["link"], text)
+        if "@" in text:
+            text = _EMAIL.sub(MASKS["email"], text)
+        lower = text.lower()
+        if any(mark in lower for mark in _AT_MARKS):
+            text = _OBFUSCATED_EMAIL.sub(MASKS["email"], text)
+        if "www." in lower or "://" in text:
+            text = _URL.sub(MASKS["link"], text)
+        if "@" in text:
+            text = _HANDLE.sub(MASKS["user"], text)
+        if any(c.isdigit() for c in text):
+            text = _NUMBER.sub(_number_mask, text)
+            text = _PLATE.sub(_plate_mask, text)
+            text = _ADDRESS.sub(MASKS["address"], text)
         text = _BARE_ID.sub(MASKS["user"], text)
         text = _HEALTH_AFTER.sub(lambda m: m.group(1) + MASKS["health"], text)
         text = _HEALTH_TERMS.sub(MASKS["health"], text)
