@@ -161,7 +161,10 @@ def test_purge_deletes_old_text_and_keeps_counts(tmp_path):
     assert rows[old]["text"] is None and rows[old]["week"] == "2026-08-03" and rows[old]["section"] == "4.4"
     assert rows[recent]["text"] == "nytt spørsmål"
     assert not store.claim_event("EvNEW") and store.claim_event("EvOLD")  # old id forgotten, new kept
+    store.log_question(question("enda et"))
     assert store.purge()["texts_deleted"] == 0
+    # Even with nothing to delete, the WAL (pages in the order they were written) is emptied.
+    assert (tmp_path / "retention.sqlite3-wal").stat().st_size == 0
 
 
 def test_since_parses_days_weeks_and_dates():

@@ -210,14 +210,26 @@ def asker_key(db_path: Path, legacy_key: bytes | None = None) -> bytes:
         return legacy_key or secrets.token_bytes(32)
     path = key_file_for(db_path)
     if not path.exists():
+        # Written whole under a temporary name, then linked into place: a process starting at
+        # the same moment either finds no key file or a complete one, never half of one.
+        draft = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w", encoding="ascii") as handle:
                 handle.write((legacy_key or secrets.token_bytes(32)).hex() + "\n")
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                raise
+            except OSError:  # a filesystem without hard links: rename, unless someone was quicker
+                if not path.exists():
+                    os.rename(draft, path)
         except FileExistsError:
             pass  # another process made it just now: read theirs
         except OSError as error:
             raise StoreError(f"{path}: cannot create the asker-hash key file ({error.strerror})") from None
+        finally:
+            draft.unlink(missing_ok=True)
     try:
         mode = path.stat().st_mode
         text = path.read_text(encoding="ascii").strip()
@@ -453,7 +465,8 @@ class Store:
         """Delete question text whose week began more than the retention period ago (so no text
         is kept longer than that), keeping its week, section and outcome for counts; asker
         hashes of those weeks; and Slack event ids older than a day. Deleted text is overwritten
-        in the file (secure_delete) and the WAL is truncated, so it is gone from the bytes too."""
+        in the file (secure_delete) and the WAL is truncated, so it is gone from the bytes too
+        (and the order in which rows were written with it)."""
         now = self.clock()
         last_purged_week = (now - timedelta(days=self.retention_days)).date().isoformat()
         with self._write() as connection:
@@ -464,8 +477,9 @@ class Store:
             events = connection.execute(
                 "DELETE FROM events WHERE received_at < ?", (now.timestamp() - EVENT_RETENTION_SECONDS,)
             ).rowcount
-        if texts or askers or events:
-            self._truncate_wal()
+        # Always, not only after deletions: the WAL keeps pages in commit order, and a day's
+        # order of writes is more than the file should keep.
+        self._truncate_wal()
         return {"texts_deleted": texts, "asker_weeks_deleted": askers, "event_ids_deleted": events}
 
 
