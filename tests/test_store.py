@@ -463,6 +463,11 @@ def test_the_asker_key_lives_outside_the_database(tmp_path, monkeypatch):
     key_file.chmod(0o600)
     saved = key_file.read_text()
     key_file.unlink()
+    with pytest.raises(StoreError, match="key.sqlite3.key: the asker-hash key file is missing; restore it"):
+        Store(path)
+    assert not key_file.exists()  # no new key made for a database in use
+    key_file.write_text("ab" * 32 + "\n")
+    key_file.chmod(0o600)
     with pytest.raises(StoreError, match="is not the one this database was written with"):
         Store(path)
     key_file.write_text("kaffe\n")

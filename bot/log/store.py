@@ -196,11 +196,12 @@ def key_file_for(db_path: Path) -> Path:
     return Path(configured) if configured else db_path.with_name(db_path.name + ".key")
 
 
-def asker_key(db_path: Path, legacy_key: bytes | None = None) -> bytes:
+def asker_key(db_path: Path, legacy_key: bytes | None = None, create: bool = True) -> bytes:
     """The secret for asker hashes, kept out of the database so that the file alone cannot test
     a guessed user id against the hashes: GUIDEBOT_LOG_KEY (at least 32 characters), else the
     key file (made with mode 0600 on first use; `legacy_key`, from a version 1 database, is
-    written there so existing hashes keep counting). Raises StoreError naming the problem."""
+    written there so existing hashes keep counting). A missing key file is made only when
+    `create` (a new or upgraded database). Raises StoreError naming the problem."""
     from_env = os.environ.get(KEY_ENV, "")
     if from_env:
         if len(from_env.strip()) < 32:
@@ -209,6 +210,10 @@ def asker_key(db_path: Path, legacy_key: bytes | None = None) -> bytes:
     if str(db_path) == ":memory:":
         return legacy_key or secrets.token_bytes(32)
     path = key_file_for(db_path)
+    if not path.exists() and not create:
+        raise StoreError(
+            f"{path}: the asker-hash key file is missing; restore it from the backup (or set {KEY_ENV}), see README"
+        )
     if not path.exists():
         # Written whole under a temporary name, then linked into place: a process starting at
         # the same moment either finds no key file or a complete one, never half of one.
@@ -345,7 +350,8 @@ class Store:
             if version == 1:
                 row = connection.execute("SELECT value FROM meta WHERE key = 'asker_key'").fetchone()
                 legacy_key = bytes.fromhex(row[0]) if row else None
-            self._asker_key = asker_key(self.path, legacy_key)  # read once: it never changes
+            # Read once: it never changes. A database already in use needs its key, not a new one.
+            self._asker_key = asker_key(self.path, legacy_key, create=version < len(MIGRATIONS))
             for number, step in enumerate(MIGRATIONS[version:], version + 1):
                 if callable(step):
                     step(self, connection, legacy_key)
