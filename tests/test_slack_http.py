@@ -503,7 +503,11 @@ def test_question_log_holds_no_identity(slack, fake):
     values = json.dumps(tuple(row), ensure_ascii=False)
     for identity in (SIGRID, DM, "Sigrid", "sigrid.eriksen", "Kari"):
         assert identity not in values
-    assert row["role"] == "ansatt" and row["department"] == "helse" and row["surface"] == "dm"
+    columns = set(row.keys())
+    assert row["surface"] == "dm" and not {"role", "department"} & columns
+    # Role and department only as counters, and as "andre" for groups under 5 people in contacts.
+    audience = {(r["dimension"], r["name"]) for r in slack.store.read("SELECT dimension, name FROM audience")}
+    assert audience == {("role", "andre"), ("department", "andre")}
     assert "[navn]" in row["text"] and "[e-post]" in row["text"]
 
 

@@ -332,10 +332,13 @@ def test_forged_or_foreign_button_values_change_nothing_and_are_refused_politely
     slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
     (sigrids,) = fake.wait_for("chat.postMessage")
     useful = buttons(sigrids)[blocks.USEFUL]
+    seal, inner = useful["value"].split(".", 1)
+    issued = json.loads(inner)
+    other_question = json.dumps({**issued, "q": issued["q"] + 1}, separators=(",", ":"))
     forged = [
         json.dumps({"q": 2**63, "e": "bilder-av-kollegaer"}),
         json.dumps({"q": 1, "e": "x" * 100_000}),
-        useful["value"].replace('"q":1', '"q":2'),
+        f"{seal}.{other_question}",  # the asker's seal on another question's id
         "x" * 22 + "." + json.dumps({"q": 1, "e": "bilder-av-kollegaer"}),
     ]
     for n, value in enumerate(forged):
