@@ -97,10 +97,10 @@ def _folder_line(args: argparse.Namespace) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from bot.knowledge.check import check_folder
+    from bot.knowledge.check import examine_folder
 
     print(_folder_line(args))
-    knowledge, found = check_folder(args.knowledge)
+    knowledge, found = examine_folder(args.knowledge)
     groups = (
         ("FEIL (guidebot starter ikke før disse er rettet)", found.errors),
         ("VENTER PÅ GJENNOMGANG (vises ikke før du har sett på dem)", found.waiting),

@@ -112,9 +112,7 @@ def seed_docx(path: Path) -> Path:
         elif heading:
             level = heading.group(1).count(".") + 1
             paragraphs.append([f"Heading {level}", text])
-        elif last and last[0].startswith("Heading") and (text.isupper() or text[:1].islower()):
-            last.append(text)
-        elif last and last[0] == "Normal":
+        elif last and last[0].startswith("Heading") and (text.isupper() or text[:1].islower()) or last and last[0] == "Normal":
             last.append(text)
         else:
             paragraphs.append(["Normal", text])

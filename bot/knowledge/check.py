@@ -1,13 +1,15 @@
 """`guidebot check`: what an editor needs to know about the knowledge files, in three kinds.
 
 - **Errors** stop the bot (it will not start on them): a quote that is not verbatim in the
-  document's current source, an id used twice, an unknown section or related id, a source that
-  cannot be read. `load_knowledge` raises on exactly these (`errors_in`).
+  document's current source, an id used twice, an unknown section, a source that cannot be
+  read (and what loading finds: YAML slips, a key given twice, departments in a cycle).
+  `load_knowledge` raises on exactly these (`errors_in`).
 - **Waiting for review**: entries `guidebot import --update` marked when the guideline was
   revised; they are not served until an editor has looked at them.
 - **Advice** improves the answers: entries without phrasings (counted per document), a phrasing
-  on two entries, sentences or sections of the source no entry quotes, synonyms that read alike,
-  and a synonym group for one document that changes how another document's questions are read.
+  on two entries, a `related` id that is gone, sentences or sections of the source no entry
+  quotes, synonyms that read alike, and a synonym group for one document that changes how
+  another document's questions are read.
 
 Every line names file, line and entry, in Norwegian, for the people who edit the files.
 """
@@ -42,13 +44,19 @@ class Findings:
     counts: list[DocumentCount] = field(default_factory=list)
 
 
-def check_folder(folder: Path | str | None = None) -> tuple[Knowledge | None, Findings]:
-    """Load and check; returns the knowledge (if it loaded) and what was found."""
+def examine_folder(folder: Path | str | None = None) -> tuple[Knowledge | None, Findings]:
+    """Load and check; returns the knowledge (if it loaded) and what was found, by kind."""
     try:
         knowledge = load_knowledge(folder, verify=False)
     except KnowledgeError as error:
         return None, Findings(errors=list(error.problems))
     return knowledge, check_knowledge(knowledge)
+
+
+def check_folder(folder: Path | str | None = None) -> tuple[Knowledge | None, list[str]]:
+    """Load and check; every finding (errors, waiting, advice) as one list: [] means all is well."""
+    knowledge, found = examine_folder(folder)
+    return knowledge, found.errors + found.waiting + found.advice
 
 
 def errors_in(knowledge: Knowledge) -> list[str]:
@@ -82,9 +90,9 @@ def check_knowledge(knowledge: Knowledge, advice: bool = True) -> Findings:
             seen_ids.setdefault(entry.id, f"{entry.file}:{entry.line}")
             if document.section(entry.section) is None:
                 found.errors.append(f"{where}: punkt '{entry.section}' står ikke under 'sections'")
-            for related in entry.related:
+            for related in entry.related:  # harmless to the bot (it only links what it found)
                 if related not in all_ids:
-                    found.errors.append(f"{where}: related '{related}' er ingen oppføring")
+                    found.advice.append(f"{where}: related '{related}' er ingen oppføring (lenger); fjern den")
             quote = normalise_for_compare(entry.quote)
             if entry.waits_for_review:
                 found.waiting.append(_waiting(entry, compact))

@@ -152,8 +152,12 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
         is_item = (
             not number[:1].isdigit()
             or (before is not None and before.kind == "paragraph" and before.text.rstrip().endswith(":"))
+            # The list goes on: the next number, shaped like the items before (a title after
+            # sentences, "4. Ansvar" after items "1."-"3.", is the next section).
             or (before is not None and before.kind == "item" and before.number
-                and _depth(before.number) == _depth(number) and _successor(before.number) == number)
+                and _depth(before.number) == _depth(number) and _successor(before.number) == number
+                and (looks_like_title(before.text) == looks_like_title(block.text)
+                     or number not in _next_numbers(current)))
             # A sibling right after it with nothing between: a list (an empty section is rarer).
             or (after is not None and after.kind == "numbered" and after.number == _successor(number))
             or not looks_like_title(block.text)

@@ -137,9 +137,9 @@ def _update(guideline: Guideline, args: argparse.Namespace, folder: Path, existi
 
 def _check_after(folder: Path) -> int:
     """Run the checks on what was written, so the editor sees at once whether the bot can use it."""
-    from bot.knowledge.check import check_folder
+    from bot.knowledge.check import examine_folder
 
-    _, found = check_folder(folder)
+    _, found = examine_folder(folder)
     for line in found.errors:
         print(f"FEIL: {line}", file=sys.stderr)
     print(
