@@ -111,14 +111,15 @@ def revise(old: dict, new: Guideline, revised: date | None = None) -> tuple[dict
             continue
         quote = draft.quote if draft.kind == "item" else " ".join(unquoted)
         count = 1
-        while f"{document.get('id')}-{slug(draft.section)}-ny-{count:02d}" in ids:
+        while f"{document.get('id')}-{slug(draft.section, 24)}-ny-{count:02d}" in ids:
             count += 1
-        entry_id = f"{document.get('id')}-{slug(draft.section)}-ny-{count:02d}"
+        entry_id = f"{document.get('id')}-{slug(draft.section, 24)}-ny-{count:02d}"
         ids.add(entry_id)
-        entries.append(
-            {"id": entry_id, "section": section_of.get(unquoted[0], draft.section), "audience": "alle",
-             "quote": quote, "questions": [], "review": "ny"}
-        )
+        section = section_of.get(unquoted[0], draft.section)
+        # After the last entry of its section, so the file keeps the guideline's order.
+        at = max((i + 1 for i, e in enumerate(entries) if str(e.get("section")) == section), default=len(entries))
+        new_entry = {"id": entry_id, "section": section, "audience": "alle", "quote": quote, "questions": []}
+        entries.insert(at, {**new_entry, "review": "ny"})
         quoted.append(normalise_for_compare(quote))
         result.added.append(entry_id)
     data["sections"] = sections

@@ -109,7 +109,7 @@ def document_data(guideline: Guideline, document_id: str, source: str, title: st
         for count, draft in enumerate(section.drafts, 1):
             data["entries"].append(
                 {
-                    "id": f"{document_id}-{slug(section.number)}-{count:02d}",
+                    "id": f"{document_id}-{slug(section.number, 24)}-{count:02d}",
                     "section": section.number,
                     "audience": "alle",
                     "quote": draft.quote,
