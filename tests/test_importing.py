@@ -283,3 +283,102 @@ def test_any_numbered_document_round_trips_through_import_and_check(tmp_path_fac
         assert any(normalise_for_compare(sentence) in q for q in quotes), (sentence, text)
     data = yaml.safe_load((folder / "documents" / "generert.yaml").read_text(encoding="utf-8"))
     assert len({e["id"] for e in data["entries"]}) == len(data["entries"])
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("a: [uten slutt\n", "en liste i [ ] er ikke lukket med ]"),
+        ("a:\n\t- b\n", "tabulator brukt som innrykk; bruk mellomrom"),
+        ("quote: Merk: dette\nanswer: x: y\n", "et kolon (:) der det ikke kan stå"),
+        ("entries:\n  - id: x\n   quote: y\n", "innrykket stemmer ikke med linjene over"),
+        ('quote: "ikke lukket\n', "et anførselstegn er ikke lukket"),
+    ],
+)
+def test_yaml_slips_are_told_in_norwegian_without_pyyaml_words(tmp_path, text, says):
+    from bot.knowledge.loading import read_yaml
+
+    path = tmp_path / "dokument.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeError) as error:
+        read_yaml(path)
+    (problem,) = error.value.problems
+    assert problem.startswith(f"{path}:") and says in problem
+    assert not any(word in problem for word in ("scanner", "mapping", "block", "flow", "token"))
+
+
+def test_pdf_paragraph_after_a_bullet_list_is_not_glued_and_headers_are_left_out(tmp_path):
+    fpdf = pytest.importorskip("fpdf")
+    from tests.guideline_files import FONT
+
+    if not FONT.exists():
+        pytest.skip("the DejaVu font is not installed")
+    pdf = fpdf.FPDF()
+    pdf.add_font("DejaVu", fname=str(FONT))
+    pdf.set_font("DejaVu", size=10)
+
+    def line(text: str, indent: float = 0) -> None:
+        pdf.set_x(pdf.l_margin + indent)
+        pdf.cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+
+    for page in (1, 2):
+        pdf.add_page()
+        line("Fjordvik kommune – IKT-reglement")  # a page header on both pages
+        pdf.ln(5)
+        if page == 1:
+            line("1. Formål")
+            line("Reglementet gjelder for hele arbeids-")
+            line("dagen og for alt utstyr kommunen eier.")
+            pdf.ln(5)
+            line("2. Utstyr")
+            for first, more in [("Lås skjermen når du går fra", "plassen din."), ("Meld tap av utstyr", None)]:
+                pdf.set_x(pdf.l_margin + 5)
+                pdf.cell(5, 5, "•")
+                pdf.cell(0, 5, first, new_x="LMARGIN", new_y="NEXT")
+                if more:
+                    line(more, indent=10)
+            pdf.ln(5)
+            line("Brudd kan føre til at tilgangen stenges.")
+        else:
+            line("3. Ansvar")
+            line("Leder har ansvar for at reglementet er kjent.")
+    path = tmp_path / "ikt.pdf"
+    pdf.output(str(path))
+    guideline = read_guideline(path)
+    sections = {s.number: [d.quote for d in s.drafts] for s in guideline.outline.sections}
+    assert sections["1"] == ["Reglementet gjelder for hele arbeidsdagen og for alt utstyr kommunen eier."]
+    # The paragraph after the list is its own entry, not glued to the last bullet.
+    assert sections["2"] == [
+        "Lås skjermen når du går fra plassen din.", "Meld tap av utstyr", "Brudd kan føre til at tilgangen stenges."
+    ]
+    assert sections["3"] == ["Leder har ansvar for at reglementet er kjent."]
+    assert ("topp- eller bunntekst") in {why for _, _, why in guideline.left_out}
+    assert "Fjordvik kommune – IKT-reglement" not in guideline.source_text
+
+
+def test_word_list_paragraphs_numbered_by_word_are_items(tmp_path):
+    docx = pytest.importorskip("docx")
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    document.add_heading("Utstyr", level=1)
+    document.add_paragraph("Dette gjeld:")
+    for text in ["Lås skjermen.", "Meld tap av utstyr."]:
+        paragraph = document.add_paragraph(text, style="List Paragraph")
+        numbering = OxmlElement("w:numPr")
+        ilvl, num_id = OxmlElement("w:ilvl"), OxmlElement("w:numId")
+        ilvl.set(qn("w:val"), "0")
+        num_id.set(qn("w:val"), "999")  # a list Word numbers, format not in the file: read as bullets
+        numbering.extend([ilvl, num_id])
+        paragraph._p.get_or_add_pPr().append(numbering)
+    path = tmp_path / "utstyr.docx"
+    document.save(str(path))
+    guideline = read_guideline(path)
+    (section,) = guideline.outline.sections
+    assert [(d.kind, d.quote) for d in section.drafts] == [
+        ("list", "Dette gjeld: • Lås skjermen. • Meld tap av utstyr."),
+        ("item", "Lås skjermen."),
+        ("item", "Meld tap av utstyr."),
+    ]
+    assert normalise_for_compare(section.drafts[0].quote) in normalise_for_compare(guideline.source_text)

@@ -18,7 +18,9 @@ import re
 from bot.knowledge.importing.structure import Block, looks_like_title
 
 _NUMBERED = re.compile(r"^\s*((?:\d+(?:\.\d+)*)|[a-zæøå])([.)])?\s+(\S.*?)\s*$")
-_BULLET = re.compile(r"^\s*([•\u2022\u25cf\u25aa\u25e6\u2013\-\*–·o])\s+(\S.*?)\s*$")
+# Bullets as Word and PDF tools write them, also Symbol/Wingdings glyphs in the private use area.
+_BULLET = re.compile(r"^\s*([•●▪■◦○➢►✓\uf0b7\uf0a7\uf076\uf0d8\u2013\-\*–·o])\s+(\S.*?)\s*$")
+_DASHES = ("-", "–", "\u2013")
 _DOT_LEADER = re.compile(r"\.{5,}\s*\d+\s*$")
 _PAGE_NUMBER = re.compile(r"^\s*(?:side\s+)?\d+(?:\s*(?:av|/)\s*\d+)?\s*$", re.IGNORECASE)
 
@@ -79,6 +81,10 @@ def text_blocks(text: str) -> tuple[list[Block], list[tuple[int, str, str]]]:
         previous_text = parts[-1][-1] if parts else ""
         numbered = _numbered(raw)
         bullet = _BULLET.match(raw) if not numbered else None
+        if bullet and bullet.group(1) in _DASHES and blank_run == 0 and previous is not None and not (
+            previous.kind == "item" and previous.marker == bullet.group(1)
+        ) and not _ends_sentence(previous_text):
+            bullet = None  # "– helst innen en arbeidsdag" running on, not a dash bullet
         nxt = next((x.strip() for x in lines[number:] if x.strip()), "")
         if _DOT_LEADER.search(line):
             left_out.append((number, line, "innholdsfortegnelse"))
