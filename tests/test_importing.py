@@ -382,3 +382,39 @@ def test_word_list_paragraphs_numbered_by_word_are_items(tmp_path):
         ("item", "Meld tap av utstyr."),
     ]
     assert normalise_for_compare(section.drafts[0].quote) in normalise_for_compare(guideline.source_text)
+
+
+def test_item_titles_on_their_own_line_stay_with_their_rule_and_subheadings_are_sections():
+    text = (
+        "1. Formål\nInstruksen gjeld behandling av personopplysningar.\n\n"
+        "2. Prinsipp\nInnsyn\nDen registrerte har rett til innsyn.\n\n"
+        "Følgjande prinsipp gjeld:\n"
+        "1. Lovleg behandling\nOpplysningane skal behandlast lovleg.\n"
+        "2. Formålsavgrensing\nOpplysningane skal berre brukast til formålet.\n"
+        "3. Lagringsavgrensing\nOpplysningane skal slettast når dei ikkje trengst.\n\n"
+        "3. Ansvar\nLeiar har ansvaret.\n"
+    )
+    guideline = from_text(text)
+    sections = {s.number: [(d.kind, d.quote) for d in s.drafts] for s in guideline.outline.sections}
+    assert list(sections) == ["1", "2", "Innsyn", "3"]
+    assert ("item", "Lovleg behandling Opplysningane skal behandlast lovleg.") in sections["Innsyn"]
+    assert ("item", "Formålsavgrensing Opplysningane skal berre brukast til formålet.") in sections["Innsyn"]
+    assert sections["3"] == [("sentence", "Leiar har ansvaret.")]
+    _every_sentence_is_kept(text, guideline)
+
+
+def test_word_bold_headings_and_typed_numbers(tmp_path):
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    document.add_paragraph().add_run("Passord").bold = True
+    document.add_paragraph("1. Passordet skal ha minst 12 teikn.")
+    document.add_paragraph("2. Del aldri passordet.")
+    document.add_paragraph().add_run("E-post").bold = True
+    document.add_paragraph("1. Jobb-e-posten er berre til arbeid.")
+    path = tmp_path / "typed.docx"
+    document.save(str(path))
+    sections = {s.number: [d.quote for d in s.drafts] for s in read_guideline(path).outline.sections}
+    assert sections == {
+        "Passord": ["Passordet skal ha minst 12 teikn.", "Del aldri passordet."],
+        "E-post": ["Jobb-e-posten er berre til arbeid."],
+    }

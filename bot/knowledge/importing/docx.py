@@ -3,7 +3,9 @@
 Word says what is structure: a paragraph in a heading style ("Heading 1", "Overskrift 2", or
 any style with an outline level) is a heading; one in a list style ("List Bullet", "List
 Number", "Listeavsnitt") or with list numbering is a list item. A heading's number is taken from
-its text ("4.1 Tittel") or, when Word numbers the headings itself, counted by level. Numbered
+its text ("4.1 Tittel") or, when Word numbers the headings itself, counted by level. A short
+paragraph all in bold is a heading typed by hand; numbers and bullets typed by hand ("1.",
+"•") are read as in a text file. Numbered
 list items are counted and restart after anything that is not a list item.
 
 The text written to sources/ is the document as read: one paragraph a line, a blank line
@@ -16,7 +18,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.knowledge.importing.structure import Block
+from bot.knowledge.importing.structure import Block, looks_like_title
+from bot.knowledge.importing.txt import _BULLET, _numbered
 from bot.knowledge.model import KnowledgeError
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -97,6 +100,13 @@ def _format_of(paragraph, num, level: int) -> str:
     return "bullet"
 
 
+def _bold_title(paragraph, text: str) -> bool:
+    if isinstance(paragraph, str) or not looks_like_title(text) or len(text) > 80:
+        return False
+    runs = [run for run in paragraph.runs if run.text.strip()]
+    return bool(runs) and all(run.bold for run in runs)
+
+
 def _iter_paragraphs(document):
     """Paragraphs and table rows in document order (a row as one paragraph-like text)."""
     from docx.table import Table
@@ -171,8 +181,23 @@ def read_docx(path: Path):
             number = str(list_counters[depth - 1]) if kind == "number" else ""
             blocks.append(Block("item", text, number, marker, line))
             lines.append(f"{marker} {text}")
+        elif _bold_title(paragraph, text):
+            # A short paragraph in bold: a heading typed by hand (no heading style).
+            typed = _TYPED_NUMBER.match(text)
+            kind = "numbered" if typed else "heading"
+            blocks.append(Block(kind, typed.group(2) if typed else text, typed.group(1) if typed else "", "", line))
+            lines.append(text)
+            list_counters.clear()
         else:
-            blocks.append(Block("paragraph", text, "", "", line, blank_before=1))
+            # Numbers and bullets typed by hand ("1. Formål", "• Regel") are read as in a text file.
+            numbered, bullet = _numbered(text), _BULLET.match(text)
+            if numbered:
+                marker = numbered.group(1) + (numbered.group(2) or "")
+                blocks.append(Block("numbered", numbered.group(3), numbered.group(1), marker, line, 1))
+            elif bullet:
+                blocks.append(Block("item", bullet.group(2), "", bullet.group(1), line, 1))
+            else:
+                blocks.append(Block("paragraph", text, "", "", line, blank_before=1))
             lines.append(text)
             list_counters.clear()
     if not blocks:

@@ -147,6 +147,9 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
             out.append(block)
             continue
         before = out[-1] if out else None
+        if (before is not None and before.kind == "paragraph" and before.blank_before == 0
+                and len(out) > 1 and out[-2].kind == "item"):
+            before = out[-2]  # an item's rule on the line below its title belongs to the item
         after = blocks[index + 1] if index + 1 < len(blocks) else None
         number = block.number
         is_item = (

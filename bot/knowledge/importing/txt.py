@@ -113,7 +113,11 @@ def text_blocks(text: str) -> tuple[list[Block], list[tuple[int, str, str]]]:
             run_on(line)  # a sentence broken over a page or a blank line
         elif (
             looks_like_title(line) and len(line.split()) <= 10
-            and (blank_run > 0 or previous is None or _ends_sentence(previous_text) or previous.kind == "heading?")
+            and (
+                blank_run > 0 or previous is None or _ends_sentence(previous_text) or previous.kind == "heading?"
+                # an unnumbered sub-heading right under a numbered heading: "3. Rettar" / "Innsyn"
+                or (previous.kind == "numbered" and looks_like_title(previous_text) and len(line) <= 50)
+            )
             and not nxt[:1].islower()
         ):
             start("heading?", line, line=number)
