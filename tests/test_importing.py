@@ -236,6 +236,8 @@ _BODY = st.one_of(
     st.lists(_SENTENCE, min_size=1, max_size=3).map(lambda s: ("paragraph", s)),
     st.lists(_SENTENCE, min_size=1, max_size=4).map(lambda s: ("bullets", s)),
     st.tuples(_SENTENCE, st.lists(_SENTENCE, min_size=2, max_size=4)).map(lambda t: ("numbered", t)),
+    # a numbered list right under the heading, its items short rules without a full stop
+    st.lists(_TITLE.map(lambda t: t + " alltid"), min_size=2, max_size=4).map(lambda s: ("titled", s)),
 )
 
 
@@ -258,6 +260,9 @@ def numbered_documents(draw):
                 expected += body
             elif kind == "bullets":
                 lines += [f"• {s}" for s in body] + [""]
+                expected += body
+            elif kind == "titled":
+                lines += [f"{i}. {s}" for i, s in enumerate(body, 1)] + [""]
                 expected += body
             else:
                 lead, items = body

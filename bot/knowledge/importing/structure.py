@@ -159,8 +159,10 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
             # sentences, "4. Ansvar" after items "1."-"3.", is the next section).
             or (before is not None and before.kind == "item" and before.number
                 and _depth(before.number) == _depth(number) and _successor(before.number) == number
-                and (looks_like_title(before.text) == looks_like_title(block.text)
-                     or number not in _next_numbers(current)))
+                and (number not in _next_numbers(current)
+                     or (looks_like_title(before.text) == looks_like_title(block.text)
+                         # more space above it than above the item before: a new section
+                         and block.blank_before <= before.blank_before)))
             # A sibling right after it with nothing between: a list (an empty section is rarer).
             or (after is not None and after.kind == "numbered" and after.number == _successor(number))
             or not looks_like_title(block.text)
