@@ -169,3 +169,20 @@ def test_every_command_is_documented_in_the_readme():
     subparsers = next(a for a in build_parser()._actions if a.dest == "command")
     missing = [name for name in subparsers.choices if f"`guidebot {name}" not in readme]
     assert missing == []
+
+
+def test_import_update_then_check_lists_what_waits_for_review(tmp_path, knowledge_copy):
+    text = (KNOWLEDGE / "sources" / "batsfjord-sosiale-medier.txt").read_text(encoding="utf-8")
+    revised = tmp_path / "sosiale-medier-2026.txt"
+    revised.write_text(text.replace("Publiser aldri bilder av kollegaer uten samtykke.",
+                                    "Publiser aldri bilder av kollegaer uten skriftlig samtykke."), encoding="utf-8")
+    result = run("import", str(revised), "--document", "sosiale-medier", "--update", "--revised", "2026-03-01",
+                 "--knowledge", str(knowledge_copy))
+    assert result.returncode == 0, result.stderr
+    assert "Endret: 1 oppføring(er) venter på gjennomgang (nytt sitat foreslått): bilder-av-kollegaer" in result.stderr
+    result = run("check", "--knowledge", str(knowledge_copy))
+    assert result.returncode == 0
+    assert "VENTER PÅ GJENNOMGANG" in result.stdout and "uten skriftlig samtykke" in result.stdout
+    assert "1 venter på gjennomgang" in result.stdout
+    answer = run("--knowledge", str(knowledge_copy), "ask", "--json", "kan jeg legge ut et bilde av kollegaen min?")
+    assert "uten samtykke.»" not in answer.stdout and '"quote": "Publiser aldri bilder av kollegaer uten samtykke."' not in answer.stdout
