@@ -27,7 +27,7 @@ FORMATS = (".pdf", ".docx", ".txt")
 
 _HEADER = """\
 # Laget av `guidebot import`. Hver oppføring svarer med sitatet sitt til du skriver et svar.
-# Slik gjør du den bedre (se README, «Legge til en retningslinje»):
+# Slik gjør du den bedre (se README, «Adding a guideline»):
 # - answer:    et kort svar på vanlig norsk; si ikke mer enn sitatet sier.
 # - questions: måter folk spør på (bokmål, nynorsk, engelsk, slik folk skriver i chat).
 # - audience:  ansatte, politikere eller alle.
@@ -119,8 +119,18 @@ def document_data(guideline: Guideline, document_id: str, source: str, title: st
     return data
 
 
+class _EditorDumper(yaml.SafeDumper):
+    """Lists indented under their key, as in the hand-written knowledge files."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
 def dump(data: dict, header: str = _HEADER) -> str:
-    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    body = yaml.dump(data, Dumper=_EditorDumper, allow_unicode=True, sort_keys=False, width=100)
+    # A blank line before each entry and before the top-level keys, for the eye.
+    body = re.sub(r"\n(  - id: |sections:|entries:)", r"\n\n\1", body)
+    return header + body
 
 
 def document_yaml(guideline: Guideline, document_id: str, source: str, title: str = "") -> str:
