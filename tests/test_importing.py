@@ -423,3 +423,14 @@ def test_word_bold_headings_and_typed_numbers(tmp_path):
         "Passord": ["Passordet skal ha minst 12 teikn.", "Del aldri passordet."],
         "E-post": ["Jobb-e-posten er berre til arbeid."],
     }
+
+
+def test_a_password_protected_pdf_is_one_clear_line(tmp_path):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=seed_pdf(tmp_path / "seed.pdf"))
+    writer.encrypt("hemmelig")
+    writer.write(tmp_path / "laast.pdf")
+    with pytest.raises(KnowledgeError) as error:
+        read_guideline(tmp_path / "laast.pdf")
+    assert error.value.problems == [f"{tmp_path / 'laast.pdf'}: PDF-filen er passordbeskyttet; lagre en kopi uten passord først"]

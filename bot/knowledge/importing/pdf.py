@@ -76,15 +76,17 @@ def _join_hyphenated(text: str, nxt: str) -> str:
 
 def read_pdf(path: Path):
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     from bot.knowledge.importing import from_text
 
     try:
         reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise KnowledgeError([f"{path}: PDF-filen er passordbeskyttet; lagre en kopi uten passord først"])
         pages = [_page_lines(page, number) for number, page in enumerate(reader.pages, 1)]
         title = ((reader.metadata or {}).get("/Title") or "").strip() if reader.metadata else ""
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as error:
+    except (PdfReadError, DependencyError, OSError, ValueError, KeyError, TypeError) as error:
         raise KnowledgeError([f"{path}: PDF-filen kan ikke leses ({error})"]) from None
     left_out: list[tuple[int, str, str]] = []
     # Page headers and footers: the same text at the same height on at least half the pages.
