@@ -434,3 +434,25 @@ def test_a_password_protected_pdf_is_one_clear_line(tmp_path):
     with pytest.raises(KnowledgeError) as error:
         read_guideline(tmp_path / "laast.pdf")
     assert error.value.problems == [f"{tmp_path / 'laast.pdf'}: PDF-filen er passordbeskyttet; lagre en kopi uten passord først"]
+
+
+def test_paragraph_signs_and_chapters_are_sections_named_by_their_number(tmp_path):
+    text = (
+        "Kapittel 1 Innleiing\n\n§ 1 Formål\nForskrifta skal sikre trygg bruk av IT.\n\n"
+        "§ 2. Teieplikt\nAlle tilsette har teieplikt.\nSjå også § 3 om brot.\n\n§ 3 Brot\nBrot vert melde til leiar.\n"
+    )
+    guideline = from_text(text)
+    assert [(s.number, s.title) for s in guideline.outline.sections] == [
+        ("Kapittel 1", "Innleiing"), ("§ 1", "Formål"), ("§ 2", "Teieplikt"), ("§ 3", "Brot")
+    ]
+    assert [d.quote for d in guideline.outline.sections[2].drafts] == [
+        "Alle tilsette har teieplikt.", "Sjå også § 3 om brot."
+    ]
+    folder = empty_folder(tmp_path)
+    (tmp_path / "forskrift.txt").write_text(text, encoding="utf-8")
+    assert import_into(folder, tmp_path / "forskrift.txt", "forskrift") == 0
+    knowledge, found = examine_folder(folder)
+    assert found.errors == []
+    from bot.answers import section_label
+
+    assert section_label("§ 2", "nb") == "§ 2"

@@ -141,7 +141,7 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
     current: str | None = None
     out: list[Block] = []
     for index, block in enumerate(blocks):
-        if block.kind == "heading" and block.number:
+        if block.kind == "heading" and block.number[:1].isdigit():
             current = block.number
         if block.kind != "numbered":
             out.append(block)
@@ -247,6 +247,7 @@ def outline(blocks: list[Block]) -> Outline:
         if block.kind in ("heading", "heading?"):
             title = title_case(" ".join(block.text.split()))
             section = open_section(block.number or title, title, block.line)
+            seen_list_in_last = False
             index += 1
             continue
         if section is None:

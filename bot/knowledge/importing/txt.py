@@ -21,6 +21,8 @@ _NUMBERED = re.compile(r"^\s*((?:\d+(?:\.\d+)*)|[a-zæøå])([.)])?\s+(\S.*?)\s*
 # Bullets as Word and PDF tools write them, also Symbol/Wingdings glyphs in the private use area.
 _BULLET = re.compile(r"^\s*([•●▪■◦○➢►✓\uf0b7\uf0a7\uf076\uf0d8\u2013\-\*–·o])\s+(\S.*?)\s*$")
 _DASHES = ("-", "–", "\u2013")
+# "§ 3 Taushetsplikt", "§ 3a.", "Kapittel 2 Ansvar", "Kap. 2: Ansvar": headings named by their number.
+_PARAGRAPH_SIGN = re.compile(r"^\s*((?:§|kapittel|kap\.)\s*\d+[a-z]?)[.:]?(?:\s+(\S.*?))?\s*$", re.IGNORECASE)
 _DOT_LEADER = re.compile(r"\.{5,}\s*\d+\s*$")
 _PAGE_NUMBER = re.compile(r"^\s*(?:side\s+)?\d+(?:\s*(?:av|/)\s*\d+)?\s*$", re.IGNORECASE)
 
@@ -90,6 +92,10 @@ def text_blocks(text: str) -> tuple[list[Block], list[tuple[int, str, str]]]:
             left_out.append((number, line, "innholdsfortegnelse"))
         elif _PAGE_NUMBER.match(line):
             left_out.append((number, line, "sidetall"))
+        elif (sign := _PARAGRAPH_SIGN.match(line)) and (not sign.group(2) or looks_like_title(sign.group(2))):
+            named = " ".join(sign.group(1).split())
+            named = named[:1].upper() + named[1:]
+            start("heading", sign.group(2) or named, named, line=number)
         elif numbered:
             marker = numbered.group(1) + (numbered.group(2) or "")
             start("numbered", numbered.group(3), numbered.group(1), marker, number)
@@ -102,7 +108,7 @@ def text_blocks(text: str) -> tuple[list[Block], list[tuple[int, str, str]]]:
         ):
             run_on(line)  # a numbered line running on: "5. ... ANSATT ELLER" / "POLITIKER"
         elif previous is not None and (
-            (blank_run == 0 and previous.kind not in ("numbered", "heading?"))
+            (blank_run == 0 and previous.kind not in ("numbered", "heading?", "heading"))
             or (previous.kind == "item" and blank_run == 1 and broken)
         ):
             run_on(line)
