@@ -12,8 +12,11 @@ people who edit the files (IT and communication staff) can find and fix it:
       settings.yaml        optional: matching thresholds (when to answer, ask back, refer)
 
 `load_knowledge(folder)` returns a `Knowledge`; it raises `KnowledgeError` with every problem
-found, each as ``file:line: message``. Deeper checks (verbatim quotes, coverage) are in
-`bot.knowledge.check`.
+found, each as ``file:line: message`` in Norwegian: YAML slips said plainly, a key given twice
+in one mapping, departments whose `parent`s go in a ring, and (unless ``verify=False``) the
+errors of `bot.knowledge.check` such as a quote not verbatim in the current source. So the bot
+never starts on knowledge it could answer wrongly from. `default_folder()` is the folder rule
+(``--knowledge``, then $GUIDEBOT_KNOWLEDGE, then ./knowledge, then the packaged copy).
 """
 
 from __future__ import annotations

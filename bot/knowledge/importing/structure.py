@@ -183,10 +183,10 @@ def _sentences(text: str) -> list[str]:
     parts = split_sentences(text)
     merged: list[str] = []
     carry = ""
-    for part in parts:
+    for position, part in enumerate(parts):
         part = f"{carry} {part}".strip() if carry else part
         carry = ""
-        if len(part.split()) <= 2 and part is not parts[-1]:
+        if len(part.split()) <= 2 and position < len(parts) - 1:
             carry = part
             continue
         if len(part.split()) <= 2 and merged:
