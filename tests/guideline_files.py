@@ -91,13 +91,9 @@ def seed_pdf(path: Path) -> Path:
     return path
 
 
-def seed_docx(path: Path) -> Path:
-    """The seed as Word would hold it: Heading 1/2 styles, List Bullet items, Normal paragraphs."""
-    docx = pytest.importorskip("docx")
-    document = docx.Document()
-    document.add_paragraph("Retningslinjer for bruk av sosiale medier", style="Title")
-    # (style, text) paragraphs: a heading line (and its run-on line), bullets with their
-    # running-on lines, paragraphs up to a blank line.
+def _seed_paragraphs() -> list[list[str]]:
+    """The seed as [style, line, line, ...] paragraphs: a heading line (and its run-on line),
+    bullets with their running-on lines, paragraphs up to a blank line."""
     paragraphs: list[list[str]] = []
     for kind, text in _seed_lines():
         heading = re.match(r"^(\d+(?:\.\d+)*)\.?\s+[A-ZÆØÅ]", text)
@@ -107,19 +103,69 @@ def seed_docx(path: Path) -> Path:
                 paragraphs.append(["-"])
         elif kind == "bullet":
             paragraphs.append(["List Bullet", text[1:].strip()])
-        elif kind == "more":
-            last.append(text)
         elif heading:
             level = heading.group(1).count(".") + 1
             paragraphs.append([f"Heading {level}", text])
-        elif last and last[0].startswith("Heading") and (text.isupper() or text[:1].islower()) or last and last[0] == "Normal":
+        elif (
+            kind == "more"
+            or (last and last[0] == "Normal")
+            or (last and last[0].startswith("Heading") and (text.isupper() or text[:1].islower()))
+        ):
             last.append(text)
         else:
             paragraphs.append(["Normal", text])
-    for style, *lines in paragraphs:
-        if lines:
-            document.add_paragraph(" ".join(lines).replace("IT- avdelingen", "IT-avdelingen"), style=style)
+    return [p for p in paragraphs if len(p) > 1]
+
+
+def _joined(lines: list[str]) -> str:
+    return " ".join(lines).replace("IT- avdelingen", "IT-avdelingen")
+
+
+def seed_docx(path: Path) -> Path:
+    """The seed as Word would hold it: Heading 1/2 styles, List Bullet items, Normal paragraphs."""
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    document.add_paragraph("Retningslinjer for bruk av sosiale medier", style="Title")
+    for style, *lines in _seed_paragraphs():
+        document.add_paragraph(_joined(lines), style=style)
     document.save(str(path))
+    return path
+
+
+def seed_pdf_reportlab(path: Path) -> Path:
+    """The seed typeset by ReportLab: text wrapped by the typesetter, headings in a larger bold
+    font, bullets drawn apart from their text by a list flowable."""
+    pytest.importorskip("reportlab")
+    if not FONT.exists():
+        pytest.skip("the DejaVu font (for æøå, – and •) is not installed")
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus import ListFlowable, ListItem, Paragraph, SimpleDocTemplate
+
+    pdfmetrics.registerFont(TTFont("DejaVu", str(FONT)))
+    pdfmetrics.registerFont(TTFont("DejaVuBold", str(FONT.with_name("DejaVuSans-Bold.ttf"))))
+    styles = getSampleStyleSheet()
+    body = styles["BodyText"]
+    body.fontName = "DejaVu"
+    headings = {1: styles["Heading1"], 2: styles["Heading2"]}
+    for style in headings.values():
+        style.fontName = "DejaVuBold"
+    story: list = []
+    bullets: list = []
+    for style, *lines in _seed_paragraphs():
+        if style == "List Bullet":
+            bullets.append(ListItem(Paragraph(_joined(lines), body)))
+            continue
+        if bullets:
+            story.append(ListFlowable(bullets, bulletType="bullet", start="•", bulletFontName="DejaVu"))
+            bullets = []
+        level = int(style.split()[-1]) if style.startswith("Heading") else 0
+        story.append(Paragraph(_joined(lines), headings[level] if level else body))
+    if bullets:
+        story.append(ListFlowable(bullets, bulletType="bullet", start="•", bulletFontName="DejaVu"))
+    SimpleDocTemplate(str(path), pagesize=A4, title="Retningslinjer for bruk av sosiale medier").build(story)
     return path
 
 

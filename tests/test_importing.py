@@ -19,7 +19,7 @@ from bot.knowledge.importing import from_text, read_guideline, report
 from bot.knowledge.importing.writing import write_import
 from bot.knowledge.model import KnowledgeError
 from bot.knowledge.sourcetext import normalise_for_compare, split_sentences
-from tests.guideline_files import NYNORSK, SEED, _seed_lines, nynorsk_docx, seed_docx, seed_pdf
+from tests.guideline_files import NYNORSK, SEED, _seed_lines, nynorsk_docx, seed_docx, seed_pdf, seed_pdf_reportlab
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 SEED_SECTIONS = ["1", "2", "3", "4", "4.1", "4.2", "4.3", "4.4", "5", "5.1", "5.2"]
@@ -56,12 +56,14 @@ def seed_bullets() -> list[str]:
     return bullets
 
 
-@pytest.fixture(params=["txt", "pdf", "docx"])
+@pytest.fixture(params=["txt", "pdf", "pdf-reportlab", "docx"])
 def seed_file(request, tmp_path) -> Path:
     if request.param == "txt":
         return SEED
     if request.param == "pdf":
         return seed_pdf(tmp_path / "retningslinjer.pdf")
+    if request.param == "pdf-reportlab":
+        return seed_pdf_reportlab(tmp_path / "retningslinjer.pdf")
     return seed_docx(tmp_path / "retningslinjer.docx")
 
 

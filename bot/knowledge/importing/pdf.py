@@ -27,6 +27,7 @@ from bot.knowledge.importing.txt import _BULLET, _PAGE_NUMBER, _numbered
 from bot.knowledge.model import KnowledgeError
 
 _SUSPENDED = ("og", "eller", "samt", "og/eller", "and", "or")
+_LONE_MARKER = re.compile(r"^[•●▪■◦○➢►✓\uf0b7\uf0a7\uf076\uf0d8\-–·*]$|^(\d+|[a-zæøå])[.)]$")
 
 
 @dataclass
@@ -35,30 +36,34 @@ class _Line:
     x: float
     y: float
     page: int
+    size: float = 0.0  # the font size as drawn
 
 
 def _page_lines(page, number: int) -> list[_Line]:
     """The page's text lines with the position of each line's first piece of text."""
-    pieces: list[tuple[str, float, float]] = []
+    pieces: list[tuple[str, float, float, float]] = []
 
-    def visit(text: str, cm: list[float], tm: list[float], _font: object, _size: float) -> None:
+    def visit(text: str, cm: list[float], tm: list[float], _font: object, size: float) -> None:
         x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        pieces.append((text, x, y))
+        scale = abs(tm[3] * cm[3]) or abs(tm[0] * cm[0]) or 1.0
+        pieces.append((text, x, y, size * scale))
 
     page.extract_text(visitor_text=visit)
     lines: list[_Line] = []
     current: list[str] = []
-    where: tuple[float, float] | None = None
-    for text, x, y in pieces:
+    where: tuple[float, float, float] | None = None
+    for text, x, y, size in pieces:
         for i, part in enumerate(text.split("\n")):
             if i > 0:
-                lines.append(_Line("".join(current), *(where or (0.0, 0.0)), number))
+                x0, y0, size0 = where or (0.0, 0.0, 0.0)
+                lines.append(_Line("".join(current), x0, y0, number, size0))
                 current, where = [], None
             if part.strip() and where is None:
-                where = (x, y)
+                where = (x, y, size)
             current.append(part)
-    lines.append(_Line("".join(current), *(where or (0.0, 0.0)), number))
+    x0, y0, size0 = where or (0.0, 0.0, 0.0)
+    lines.append(_Line("".join(current), x0, y0, number, size0))
     return [line for line in lines if line.text.strip()]
 
 
@@ -89,14 +94,22 @@ def read_pdf(path: Path):
     except (PdfReadError, DependencyError, OSError, ValueError, KeyError, TypeError) as error:
         raise KnowledgeError([f"{path}: PDF-filen kan ikke leses ({error})"]) from None
     left_out: list[tuple[int, str, str]] = []
-    # Page headers and footers: the same text at the same height on at least half the pages.
-    repeated = Counter((line.text.strip(), round(line.y)) for page in pages for line in page)
+    # Page headers and footers: among each page's first and last two lines, the same text at
+    # the same height on at least half the pages (a bullet glyph repeating is no header).
+    def edges(page: list[_Line]) -> list[_Line]:
+        return page[:2] + page[-2:] if len(page) > 4 else page
+
+    repeated = Counter(key for page in pages for key in {(line.text.strip(), round(line.y)) for line in edges(page)})
     threshold = max(2, (len(pages) + 1) // 2)
     lines: list[_Line] = []
     for page in pages:
+        edge = {id(line) for line in edges(page)}
         for line in page:
             text = line.text.strip()
-            if len(pages) > 1 and repeated[(text, round(line.y))] >= threshold:
+            if (
+                len(pages) > 1 and id(line) in edge and not _LONE_MARKER.match(text)
+                and repeated[(text, round(line.y))] >= threshold
+            ):
                 left_out.append((0, f"side {line.page}: {text}", "topp- eller bunntekst"))
             elif _PAGE_NUMBER.match(text):
                 left_out.append((0, f"side {line.page}: {text}", "sidetall"))
@@ -119,9 +132,19 @@ def _clean(lines: list[_Line]) -> str:
     out: list[str] = []  # paragraphs; each a list of lines joined by "\n"
     bullet_x: float | None = None  # where the current bullet's marker starts
     previous: _Line | None = None
+    lone_marker: _Line | None = None  # a bullet drawn apart from its text ("•", then the text)
     for line in lines:
         text = line.text.strip()
-        gap = previous is not None and previous.page == line.page and abs(previous.y - line.y) > 1.4 * spacing
+        if _LONE_MARKER.match(text):
+            lone_marker = line
+            continue
+        if lone_marker is not None:
+            line = _Line(f"{lone_marker.text.strip()} {text}", lone_marker.x, line.y, line.page, line.size)
+            text, lone_marker = line.text, None
+        step = abs(previous.y - line.y) if previous is not None else 0.0
+        # A gap is more than the usual line spacing, and more than a line of this size needs
+        # (a heading in a larger font running onto a second line is no gap).
+        gap = previous is not None and previous.page == line.page and step > max(1.4 * spacing, 1.5 * previous.size)
         starts = bool(_BULLET.match(text) or _numbered(text))
         if starts:
             out.append(text)

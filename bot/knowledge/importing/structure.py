@@ -166,7 +166,10 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
             # A sibling right after it with nothing between: a list (an empty section is rarer).
             or (after is not None and after.kind == "numbered" and after.number == _successor(number))
             or not looks_like_title(block.text)
-            or number not in _next_numbers(current)
+            # The first numbered heading may start anywhere (an excerpt from "4.4"), unless it
+            # follows an unnumbered heading: then it is a list restarting under that heading.
+            or (number not in _next_numbers(current)
+                and (current is not None or (before is not None and before.kind in ("heading", "heading?"))))
             or (restarts >= 2 and number == "1" and before is not None and before.kind in ("heading", "heading?")
                 and not before.number)
         )
