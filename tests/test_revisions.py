@@ -107,3 +107,18 @@ def test_a_second_update_with_the_same_text_changes_nothing(knowledge_copy, tmp_
     revise_seed(knowledge_copy, tmp_path)
     _, second = entries_by_id(knowledge_copy)
     assert first == second
+
+
+def test_a_doubt_entry_waiting_for_review_is_advice_and_not_quoted_in_referrals(knowledge_copy, tmp_path):
+    source = knowledge_copy / "sources" / "batsfjord-sosiale-medier.txt"
+    old = "Tvilstilfeller i forhold til retningslinjene tas opp med nærmeste leder."
+    new = "Tvilstilfeller i forhold til retningslinjene tas opp med nærmeste leder eller personalavdelingen."
+    path = tmp_path / "ny.txt"
+    path.write_text(source.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    args = Namespace(file=str(path), document="sosiale-medier", knowledge=str(knowledge_copy), output=None,
+                     source=None, title=None, update=True, revised=None)
+    assert write_import(read_guideline(path), args) == 0
+    knowledge, found = examine_folder(knowledge_copy)
+    assert any("doubt_entry 'tvilstilfeller' venter på gjennomgang" in a for a in found.advice)
+    answer = Guidebot(knowledge).ask("printeren virker ikke")
+    assert answer.outcome == "referred" and answer.doubt_quote is None

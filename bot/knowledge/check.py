@@ -79,6 +79,11 @@ def check_knowledge(knowledge: Knowledge, advice: bool = True) -> Findings:
             found.errors.append(f"{document.file}: punkt {number} står to ganger under 'sections'")
         if document.doubt_entry and document.doubt_entry not in all_ids:
             found.errors.append(f"{document.file}: doubt_entry '{document.doubt_entry}' er ingen oppføring")
+        elif document.doubt_entry in {e.id for e in document.held}:
+            found.advice.append(
+                f"{document.file}: doubt_entry '{document.doubt_entry}' venter på gjennomgang, så henvisninger "
+                "viser ikke det sitatet før den er gjennomgått"
+            )
         source_text = _read_source(knowledge.folder, document, found.errors)
         compact = normalise_for_compare(source_text) if source_text else ""
         dehyphenated = normalise_for_compare(source_text.replace("-\n", "")) if source_text else ""
