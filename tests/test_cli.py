@@ -113,6 +113,8 @@ def test_import_names_a_bad_file_or_id_in_one_line(tmp_path):
     source = KNOWLEDGE / "sources" / "batsfjord-sosiale-medier.txt"
     result = run("import", str(source), "--document", "Sosiale Medier!", "-o", str(tmp_path / "x.yaml"))
     assert result.returncode == 2 and "--document 'Sosiale Medier!'" in result.stderr
+    result = run("import", str(source), "--document", "x", "--update", "-o", str(tmp_path / "x.yaml"))
+    assert result.returncode == 2 and "bruk det uten -o" in result.stderr and not (tmp_path / "x.yaml").exists()
 
 
 def test_chat_answers_and_lets_the_person_pick():

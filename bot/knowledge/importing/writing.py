@@ -57,6 +57,8 @@ def write_import(guideline: Guideline, args: argparse.Namespace) -> int:
         raise KnowledgeError(
             [f"guidebot import: --document '{document_id}' kan bare ha små bokstaver a-z, tall og bindestrek"]
         )
+    if args.output and args.update:
+        raise KnowledgeError(["guidebot import: --update oppdaterer dokumentet i kunnskapsmappen; bruk det uten -o"])
     if args.output:
         return _write_output(guideline, args)
     folder = _folder(args)
