@@ -458,3 +458,26 @@ def test_paragraph_signs_and_chapters_are_sections_named_by_their_number(tmp_pat
     from bot.answers import section_label
 
     assert section_label("§ 2", "nb") == "§ 2"
+
+
+def test_two_unnumbered_headings_of_one_title_are_two_sections_and_pass_check(tmp_path):
+    # A handbook with a part for staff and a part for leaders, each with the same long heading:
+    # the entry ids are made from the section number cut to 24 characters, which cut off the
+    # second's "(2)", so both got the same ids and check refused the fresh import.
+    text = (
+        "For tilsette\n\nTilgang og brukarkontroll\n\nDu får berre tilgang til dei systema du treng i arbeidet.\n\n"
+        "For leiarar\n\nTilgang og brukarkontroll\n\nLeiaren skal melde frå når ein tilsett sluttar.\n"
+    )
+    source = tmp_path / "handbok.txt"
+    source.write_text(text, encoding="utf-8")
+    folder = empty_folder(tmp_path)
+    assert import_into(folder, source, "handbok") == 0
+    _, found = examine_folder(folder)
+    assert found.errors == []
+    data = yaml.safe_load((folder / "documents" / "handbok.yaml").read_text(encoding="utf-8"))
+    numbers = [s["number"] for s in data["sections"]]
+    assert "Tilgang og brukarkontroll" in numbers and "Tilgang og brukarkontroll (2)" in numbers
+    ids = [e["id"] for e in data["entries"]]
+    assert len(ids) == len(set(ids))
+    by_section = {e["section"]: e["quote"] for e in data["entries"]}
+    assert by_section["Tilgang og brukarkontroll (2)"] == "Leiaren skal melde frå når ein tilsett sluttar."

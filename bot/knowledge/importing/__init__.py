@@ -105,11 +105,19 @@ def document_data(guideline: Guideline, document_id: str, source: str, title: st
         "sections": [{"number": s.number, "title": s.title} for s in sections],
         "entries": [],
     }
+    ids: set[str] = set()
     for section in sections:
         for count, draft in enumerate(section.drafts, 1):
+            entry_id = base = f"{document_id}-{slug(section.number, 24)}-{count:02d}"
+            # Two section numbers can slug alike once cut ("Tilgang og brukarkontroll (2)").
+            twin = 1
+            while entry_id in ids:
+                twin += 1
+                entry_id = f"{base}-{twin}"
+            ids.add(entry_id)
             data["entries"].append(
                 {
-                    "id": f"{document_id}-{slug(section.number, 24)}-{count:02d}",
+                    "id": entry_id,
                     "section": section.number,
                     "audience": "alle",
                     "quote": draft.quote,
