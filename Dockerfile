@@ -1,6 +1,9 @@
 # guidebot: docker build -t guidebot .
 # Socket Mode: docker run --env-file .env -v guidebot-data:/data guidebot
 # HTTP mode:   docker run --env-file .env -v guidebot-data:/data -p 3000:3000 guidebot guidebot slack --http
+# Teams:       docker run --env-file .env -v guidebot-data:/data -p 127.0.0.1:3978:3978 guidebot guidebot teams --host 0.0.0.0
+#              (behind your TLS reverse proxy: Microsoft calls https://<host>/api/messages)
+# Teams zip:   docker run --rm -v "$PWD:/out" -e TEAMS_CLIENT_ID=... guidebot guidebot teams package -o /out/guidebot-teams.zip
 # Own knowledge: add -v "$PWD/knowledge:/knowledge:ro" -e GUIDEBOT_KNOWLEDGE=/knowledge
 FROM python:3.11-slim
 
@@ -17,6 +20,6 @@ RUN pip install . \
 
 USER guidebot
 VOLUME ["/data"]
-EXPOSE 3000
+EXPOSE 3000 3978
 HEALTHCHECK CMD ["python", "-c", "import sqlite3, os; sqlite3.connect(os.environ['GUIDEBOT_DB']).execute('select 1')"]
 CMD ["guidebot", "slack"]

@@ -146,9 +146,13 @@ class FakeMicrosoft:
             def do_PUT(self):
                 fake._handle(self, "PUT", self._body())
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 256  # the stdlib's 5 drops connections under load (SYN retries, 1 s+)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.login = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.login = Server(("127.0.0.1", 0), Handler)
         self.login.daemon_threads = True
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_file, key_file)
@@ -284,7 +288,7 @@ class FakeMicrosoft:
         if failure is not None:
             self._send(handler, *failure)
             return
-        if kind in ("send", "reply", "update", "member", "manager", "upload") and self.latency:
+        if kind in ("send", "reply", "update", "member") and self.latency:  # the Bot Connector only
             time.sleep(self.latency)
         if kind not in ("metadata", "keys", "discovery"):
             try:

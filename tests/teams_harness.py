@@ -36,6 +36,8 @@ def members() -> dict[str, dict]:
         if email:
             found[user_id] = {"id": user_id, "name": name.capitalize(), "aadObjectId": aad, "email": email,
                               "userPrincipalName": email, "tenantId": TENANT}
+    # Elin's mailbox is not in contacts.yaml under this address; her UPN is.
+    found[PEOPLE["elin"][0]]["email"] = "elin.m@batsfjord.kommune.no"
     return found
 
 

@@ -14,7 +14,9 @@ what the bot gave out in that conversation.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -22,8 +24,10 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.adapters.teams import cards
 from bot.adapters.teams.graph import Graph
@@ -34,6 +38,7 @@ from bot.log.privacy import notice
 from bot.service import Service
 
 log = logging.getLogger("guidebot.teams")
+T = TypeVar("T")
 
 MEMBER_CACHE_SECONDS = 3600
 CACHE_LIMIT = 10_000
@@ -105,7 +110,7 @@ class Who:
     """The asker as the core sees them, and the e-mail/UPN they were found by."""
 
     asker: Asker
-    email: str = ""
+    email: str = ""  # the address found in contacts (else the first Teams gave)
 
 
 class TeamsBot:
@@ -119,10 +124,17 @@ class TeamsBot:
         self.retention_days = retention_days
         self.graph = graph
         self.seal = CardSeal(settings.client_secret)
-        self._members: dict[str, tuple[str, float]] = {}
+        self._members: dict[str, tuple[tuple[str, ...], float]] = {}
         # (conversation, bot message id) -> (question id, entry): Teams' feedback invoke names only
         # the message. Kept in memory: feedback reaching another process than the answer is lost.
         self.answered: OrderedDict[tuple[str, str], tuple[int | None, str]] = OrderedDict()
+        # One thread for the core and the database: matching holds the GIL anyway, and writes from
+        # one thread never wait on each other in SQLite's busy handler (other processes still may).
+        self._core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guidebot-core")
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a blocking core or store call off the event loop, on the core thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._core, functools.partial(function, *args))
 
     def notice(self, language: str = "nb") -> str:
         return notice(self.retention_days, language, self.it_contact())
@@ -130,34 +142,38 @@ class TeamsBot:
     def it_contact(self) -> str:
         return self.bot.referral_for(Asker()).it_label
 
-    async def email_of(self, ctx: Any) -> str:
-        """The e-mail (else UPN) the Bot Connector has for the sender, cached an hour; "" if none."""
+    async def addresses_of(self, ctx: Any) -> tuple[str, ...]:
+        """The e-mail and UPN the Bot Connector has for the sender (cached an hour); () if none."""
         activity = ctx.activity
         user_id = activity.from_.id or ""
         if not user_id:
-            return ""
+            return ()
         cached = self._members.get(user_id)
         if cached and time.monotonic() - cached[1] < MEMBER_CACHE_SECONDS:
             return cached[0]
-        email = ""
+        found: list[str] = []
         try:
             member = await ctx.api.conversations.get_member_by_id(activity.conversation.id, user_id)
             for name in ("email", "user_principal_name"):
                 value = getattr(member, name, None)
-                if isinstance(value, str) and "@" in value:
-                    email = value.strip().lower()
-                    break
+                if isinstance(value, str) and "@" in value and value.strip().lower() not in found:
+                    found.append(value.strip().lower())
         except Exception as error:  # 404 for a guest, network trouble: the asker stays unknown
             log.warning("member lookup failed, treating the asker as unknown: %s", type(error).__name__)
         if len(self._members) > CACHE_LIMIT:
             self._members.clear()
-        self._members[user_id] = (email, time.monotonic())
-        return email
+        self._members[user_id] = (tuple(found), time.monotonic())
+        return tuple(found)
 
     async def who(self, ctx: Any) -> Who:
-        """Role and department from contacts (by e-mail/UPN); nearest leader from Graph, else contacts."""
-        email = await self.email_of(ctx)
-        asker = self.bot.identify(email=email) if email else Asker()
+        """Role and department from contacts (by e-mail, else UPN); nearest leader from Graph, else contacts."""
+        addresses = await self.addresses_of(ctx)
+        asker, email = Asker(), addresses[0] if addresses else ""
+        for address in addresses:
+            found = self.bot.identify(email=address)
+            if found.role != "ukjent":
+                asker, email = found, address
+                break
         if asker.role == "politiker":
             return Who(asker, email)  # politicians are referred to the political contact
         aad_object_id = getattr(ctx.activity.from_, "aad_object_id", None) or ""

@@ -19,7 +19,6 @@ Then the SDK validates the token again (its own path) and routes the activity to
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -39,7 +38,6 @@ from starlette.routing import Route
 from bot.adapters.teams.app import CapturingAdapter, build_app, cloud_for
 from bot.adapters.teams.context import TeamsBot
 from bot.adapters.teams.settings import TeamsSettings
-from bot.log.store import Store
 from bot.service import Service
 
 log = logging.getLogger("guidebot.teams")
@@ -91,14 +89,14 @@ def claim_key(body: dict) -> str:
 class TeamsFrontDoor:
     """The checks before the SDK (see the module docstring), then the SDK's own handler."""
 
-    def __init__(self, app: App, adapter: CapturingAdapter, settings: TeamsSettings, store: Store | None,
-                 max_body: int = MAX_BODY_BYTES):
+    def __init__(self, app: App, adapter: CapturingAdapter, teams: TeamsBot, max_body: int = MAX_BODY_BYTES):
         self.app = app
+        self.teams = teams
         self.adapter = adapter
-        self.settings = settings
-        self.store = store
+        self.settings = teams.settings
+        self.store = teams.store
         self.max_body = max_body
-        self.validator = InboundActivityTokenValidator(settings.client_id, cloud=cloud_for(settings))
+        self.validator = InboundActivityTokenValidator(self.settings.client_id, cloud=cloud_for(self.settings))
 
     async def startup(self) -> None:
         await self.app.initialize()
@@ -124,8 +122,9 @@ class TeamsFrontDoor:
         if not authorization.startswith("Bearer "):
             return PlainTextResponse("unauthorized", status_code=401)
         try:
-            # PyJWT fetches the signing keys with urllib (blocking, cached): off the event loop.
-            await asyncio.to_thread(self._validate, authorization.removeprefix("Bearer "), body["serviceUrl"])
+            # The SDK's validator; PyJWT fetches the signing keys with urllib and caches them (the
+            # SDK validates again on its own path in the same way).
+            await self.validator.validate_token(authorization.removeprefix("Bearer "), body["serviceUrl"])
         except Exception as error:
             log.warning("token rejected: %s", type(error).__name__)
             return PlainTextResponse("unauthorized", status_code=401)
@@ -139,7 +138,7 @@ class TeamsFrontDoor:
         except ValueError as error:
             log.info("activity the SDK cannot read rejected: %s", str(error).splitlines()[0][:200])
             return PlainTextResponse("bad request", status_code=400)
-        if self.store is not None and not await asyncio.to_thread(self.store.claim_event, claim_key(body)):
+        if self.store is not None and not await self.teams.run(self.store.claim_event, claim_key(body)):
             log.info("duplicate activity ignored")
             return Response(status_code=200)
         assert self.adapter.handler is not None, "app.initialize() registers the route"
@@ -148,9 +147,6 @@ class TeamsFrontDoor:
         if result.get("body") is not None:
             return JSONResponse(result["body"], status_code=status)
         return Response(status_code=status)
-
-    def _validate(self, token: str, service_url: str) -> None:
-        asyncio.run(self.validator.validate_token(token, service_url))
 
 
 async def healthz(request: Request) -> Response:
@@ -213,5 +209,5 @@ class TeamsServer:
 def build_asgi(service: Service, settings: TeamsSettings, retention_days: int) -> tuple[Starlette, TeamsBot]:
     """The whole Teams app as one ASGI app, and the listeners' shared state (for tests)."""
     app, teams, adapter = build_app(service, settings, retention_days)
-    front = TeamsFrontDoor(app, adapter, settings, service.store)
+    front = TeamsFrontDoor(app, adapter, teams)
     return asgi_app(front, teams), teams

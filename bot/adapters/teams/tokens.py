@@ -12,6 +12,7 @@ import asyncio
 import functools
 import logging
 import threading
+import time
 
 import msal
 import requests
@@ -19,6 +20,8 @@ import requests
 from bot.adapters.teams.settings import TeamsSettings
 
 log = logging.getLogger("guidebot.teams")
+
+REFRESH_MARGIN_SECONDS = 300  # a fresh token five minutes before the old one expires
 
 
 class TokenError(Exception):
@@ -30,6 +33,7 @@ class BotTokens:
         self.settings = settings
         self._client: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, float]] = {}  # scope -> (token, hand out until)
 
     def _msal(self) -> msal.ConfidentialClientApplication:
         with self._lock:
@@ -51,6 +55,9 @@ class BotTokens:
 
     def get(self, scope: str) -> str:
         """A valid app-only token for `scope` (blocking; cached by MSAL)."""
+        return self._fetch(scope)[0]
+
+    def _fetch(self, scope: str) -> tuple[str, int]:
         try:
             result = self._msal().acquire_token_for_client(scopes=[scope])
         except Exception as error:  # network, TLS, a login host that is not Entra
@@ -58,9 +65,16 @@ class BotTokens:
         token = result.get("access_token") if isinstance(result, dict) else None
         if not token:
             raise TokenError(f"Entra refused a token for {scope}: {result.get('error', 'unknown error')}")
-        return token
+        expires_in = result.get("expires_in")
+        return token, expires_in if isinstance(expires_in, int) else 0
 
     async def for_scope(self, scope: str | list[str], tenant_id: str | None = None) -> str:
-        """The Teams SDK's token provider: `token(scope, tenant_id)`. Only our own tenant is served."""
+        """The Teams SDK's token provider: `token(scope, tenant_id)`. Only our own tenant is served.
+        Called for every outgoing request: a token with minutes left is handed out at once."""
         wanted = scope[0] if isinstance(scope, list) else scope
-        return await asyncio.to_thread(self.get, wanted)
+        cached = self._tokens.get(wanted)
+        if cached and time.monotonic() < cached[1]:
+            return cached[0]
+        token, expires_in = await asyncio.to_thread(self._fetch, wanted)
+        self._tokens[wanted] = (token, time.monotonic() + max(0, expires_in - REFRESH_MARGIN_SECONDS))
+        return token

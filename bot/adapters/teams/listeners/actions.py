@@ -6,7 +6,6 @@ is opened with the card seal: anything the bot did not issue in this conversatio
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -67,7 +66,7 @@ async def act(ctx: Any, teams: TeamsBot, clicked: CardValue) -> dict | None:
         if answer is None or answer.entry is None:
             return cards.notice_card(t["expired"])
         if store is not None and clicked.question_id is not None:
-            await asyncio.to_thread(store.record_choice, clicked.question_id, answer.entry.id)
+            await teams.run(store.record_choice, clicked.question_id, answer.entry.id)
         content = cards.answer_card(answer, clicked.question_id, seal, teams.can_ask_leader(who.asker))
         message_id = await send(ctx, cards.message(content, cards.summary_of(answer), feedback=True))
         teams.remember_answer(ctx.activity.conversation.id, message_id, clicked.question_id, answer.entry.id)
@@ -92,6 +91,6 @@ async def act(ctx: Any, teams: TeamsBot, clicked: CardValue) -> dict | None:
         citation = cite(document, entry, clicked.language) if entry and document else ""
         link = cards.chat_deep_link(contact.email, cards.leader_draft(clicked.text, citation, clicked.language))
         if store is not None:
-            await asyncio.to_thread(store.record_escalation, clicked.question_id, entry.id if entry else None)
+            await teams.run(store.record_escalation, clicked.question_id, entry.id if entry else None)
         return cards.leader_link_card(contact, link, clicked.language)
     return cards.notice_card(t["expired"])

@@ -7,7 +7,6 @@ for it.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from microsoft_teams.apps import App
@@ -23,5 +22,5 @@ def register_feedback(app: App, teams: TeamsBot) -> None:
         behind = teams.answer_behind(activity.conversation.id, activity.reply_to_id or "")
         store = teams.store
         if behind is not None and store is not None and behind[0] is not None and reaction in ("like", "dislike"):
-            await asyncio.to_thread(store.record_feedback, behind[0], behind[1], reaction == "like")
+            await teams.run(store.record_feedback, behind[0], behind[1], reaction == "like")
         return {"status": 200}

@@ -5,7 +5,6 @@ A card's Action.Submit from an older client arrives as a message with a value (a
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 from typing import Any
@@ -62,7 +61,7 @@ async def answer(ctx: Any, teams: TeamsBot, question: str, surface: str) -> None
     who = await teams.who(ctx)
     sender = ctx.activity.from_
     asker_id = getattr(sender, "aad_object_id", None) or sender.id or ""
-    asked = await asyncio.to_thread(teams.service.ask, question, "teams", surface, who.asker, asker_id)
+    asked = await teams.run(teams.service.ask, question, "teams", surface, who.asker, asker_id)
     answer = asked.answer
     seal = teams.seal.sealer(ctx.activity.conversation.id)
     content = cards.card_for(answer, asked.question_id, seal, teams.can_ask_leader(who.asker))

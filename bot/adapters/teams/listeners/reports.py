@@ -7,7 +7,6 @@ person who accepted is checked again as a leader (from the verified activity).""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date, timedelta
 from typing import Any
@@ -39,7 +38,7 @@ async def send_report(ctx: Any, teams: TeamsBot, language: str, personal: bool) 
         return
     store = teams.store
     since = store.clock().date() - timedelta(days=REPORT_DAYS)
-    report = await asyncio.to_thread(_report, teams, since)
+    report = await teams.run(_report, teams, since)
     await send(ctx, cards.message(cards.report_card(report), f"guidebot: {report.total} spørsmål"))
     size = len(render_html(report).encode("utf-8"))
     context = teams.seal.sealer(ctx.activity.conversation.id)(v=REPORT_VERB, l=language, t=since.isoformat())
@@ -77,7 +76,7 @@ def register_reports(app: App, teams: TeamsBot) -> None:
             if not teams.is_leader(who) or teams.store is None or upload is None or not _safe(upload.upload_url):
                 await send(ctx, cards.text_message(t["leaders_only"]))
                 return {"status": 200}
-            report = await asyncio.to_thread(_report, teams, date.fromisoformat(clicked.text))
+            report = await teams.run(_report, teams, date.fromisoformat(clicked.text))
             content = render_html(report).encode("utf-8")
             async with httpx.AsyncClient(timeout=30) as client:
                 response = await client.put(
