@@ -192,10 +192,12 @@ def test_clarify_offers_choices_and_a_pick_answers_and_replaces_the_card(teams, 
     picks = [a for a in actions_of(content) if a["verb"] == cards.PICK]
     assert len(picks) >= 2 and actions_of(content)[-1]["title"] == "Ingen av disse"
     assert picks[0]["fallback"]["type"] == "Action.Submit"
-    status, body = teams.click(picks[0], conversation=thread)
+    status, body = teams.click(picks[0], conversation=thread, reply_to="bot-msg-41")
     assert status == 200
     replaced = invoke_card(body)
     assert texts(replaced)[0].startswith("Du valgte punkt")
+    (path, update) = fake.calls_of("update")[0]  # replaced for everyone in the channel, too
+    assert path.endswith("/activities/bot-msg-41") and card_of(update) == replaced
     answer = fake.posted()[1]
     assert any(t.startswith("«") for t in texts(card_of(answer)))
     (chosen,) = teams.store.read("SELECT entry FROM choices")
@@ -586,7 +588,12 @@ json_values = st.recursive(
 @given(
     kind=st.sampled_from(["message", "invoke", "installationUpdate", "conversationUpdate", "x"]) | json_values,
     name=st.sampled_from(["adaptiveCard/action", "message/submitAction", "fileConsent/invoke"]) | json_values,
-    value=json_values,
+    value=json_values | st.fixed_dictionaries({"action": st.fixed_dictionaries(
+        {"type": st.sampled_from(["Action.Execute", "Action.Submit"]), "verb": json_values,
+         "data": st.dictionaries(st.sampled_from(["guidebot", "x"]), json_values, max_size=2)})})
+    | st.fixed_dictionaries({"actionName": st.just("feedback"), "actionValue": json_values})
+    | st.fixed_dictionaries({"action": st.sampled_from(["accept", "decline"]), "context": json_values,
+                             "uploadInfo": json_values}),
     text=json_values,
     conversation=json_values,
     sender=json_values,

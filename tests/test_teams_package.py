@@ -84,6 +84,14 @@ def test_package_needs_a_client_id_and_https_urls(bot, tmp_path, monkeypatch):
         write_package(tmp_path / "x.zip", bot, client_id="guidebot")
 
 
+def test_teams_command_has_help():
+    result = subprocess.run([sys.executable, "-m", "bot", "teams", "--help"], capture_output=True, text=True,
+                            cwd=ROOT, timeout=60)
+    assert result.returncode == 0
+    for word in ("TEAMS_CLIENT_ID", "TEAMS_TENANT_ID", "/api/messages", "package", "--port"):
+        assert word in result.stdout
+
+
 def test_cli_writes_the_package(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TEAMS_CLIENT_ID": CLIENT_ID}
     out = tmp_path / "pkg" / "guidebot-teams.zip"

@@ -35,6 +35,13 @@ def register_actions(app: App, teams: TeamsBot) -> None:
             return message_response(t["sorry"].format(it=teams.it_contact()))
         if replacement is None:
             return message_response("OK")
+        if clicked.verb in (cards.PICK, cards.NONE_OF_THESE) and ctx.activity.reply_to_id:
+            # The invoke's card replaces it for the person who clicked; updating the message
+            # replaces it for everyone else in a channel or group chat too.
+            try:
+                await send(ctx, {**cards.message(replacement, "guidebot"), "id": ctx.activity.reply_to_id})
+            except Exception as error:
+                log.warning("could not update the clicked card for everyone: %s", type(error).__name__)
         return card_response(replacement)
 
 
