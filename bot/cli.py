@@ -185,6 +185,7 @@ def cmd_teams(args: argparse.Namespace) -> int:
     from bot.service import Service
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.share_ca_bundle()
     bot = _bot(args)
     store = _open_store(bot)
     start_purging(store)

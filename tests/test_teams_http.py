@@ -552,7 +552,8 @@ def test_cli_teams_serves_healthz_and_checks_tokens(tmp_path, fake):
     env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"), "HOME": str(tmp_path),
            "TEAMS_CLIENT_ID": CLIENT_ID, "TEAMS_CLIENT_SECRET": "test-client-secret", "TEAMS_TENANT_ID": TENANT,
            "TEAMS_OPENID_METADATA_URL": fake.openid_metadata_url, "TEAMS_LOGIN_URL": fake.login_url,
-           "GRAPH_API_URL": fake.graph_url, "REQUESTS_CA_BUNDLE": str(fake.ca_file)}
+           # Graph over TLS too: httpx trusts the test CA only because REQUESTS_CA_BUNDLE is shared.
+           "GRAPH_API_URL": fake.login_url + "/graph/v1.0", "REQUESTS_CA_BUNDLE": str(fake.ca_file)}
     process = subprocess.Popen([sys.executable, "-m", "bot", "teams", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -569,8 +570,11 @@ def test_cli_teams_serves_healthz_and_checks_tokens(tmp_path, fake):
         harness = TeamsHarness.__new__(TeamsHarness)
         harness.fake, harness.url = fake, url + "/api/messages"
         assert harness.send(harness.message("kan jeg legge ut et bilde av kollegaen min?"), token=None)[0] == 401
+        fake.managers[PEOPLE["sigrid"][1]] = {**KARI_GRAPH, "displayName": "Kari fra Graph"}
         assert harness.send(harness.message("kan jeg legge ut et bilde av kollegaen min?"))[0] == 200
         assert "4.4" in all_text(fake.posted()[0])
+        assert harness.send(harness.message("hvordan bytter jeg passord?"))[0] == 200
+        assert "Kari fra Graph" in all_text(fake.posted()[1])
     finally:
         process.terminate()
         process.wait(timeout=10)

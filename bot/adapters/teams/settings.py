@@ -45,6 +45,12 @@ class TeamsSettings:
         """Instance discovery only makes sense for Microsoft's own login hosts."""
         return (urlparse(self.login_url).hostname or "") in MICROSOFT_LOGIN_HOSTS
 
+    def share_ca_bundle(self) -> None:
+        """One CA bundle for every client: httpx (the SDK's and Graph's) reads only SSL_CERT_FILE,
+        requests (MSAL) REQUESTS_CA_BUNDLE; urllib (the signing keys) OpenSSL's SSL_CERT_FILE."""
+        if self.ca_bundle and not os.environ.get("SSL_CERT_FILE"):
+            os.environ["SSL_CERT_FILE"] = self.ca_bundle
+
     @classmethod
     def from_env(cls) -> TeamsSettings:
         def need(name: str) -> str:
