@@ -113,6 +113,10 @@ class Who:
     email: str = ""  # the address found in contacts (else the first Teams gave)
 
 
+async def _nothing() -> None:
+    return None
+
+
 class TeamsBot:
     """Everything the listeners share."""
 
@@ -166,8 +170,12 @@ class TeamsBot:
         return tuple(found)
 
     async def who(self, ctx: Any) -> Who:
-        """Role and department from contacts (by e-mail, else UPN); nearest leader from Graph, else contacts."""
-        addresses = await self.addresses_of(ctx)
+        """Role and department from contacts (by e-mail, else UPN); nearest leader from Graph, else
+        contacts. The member lookup and Graph are asked at the same time."""
+        aad_object_id = getattr(ctx.activity.from_, "aad_object_id", None) or ""
+        addresses, manager = await asyncio.gather(
+            self.addresses_of(ctx), self.graph.manager(aad_object_id) if aad_object_id else _nothing()
+        )
         asker, email = Asker(), addresses[0] if addresses else ""
         for address in addresses:
             found = self.bot.identify(email=address)
@@ -176,8 +184,6 @@ class TeamsBot:
                 break
         if asker.role == "politiker":
             return Who(asker, email)  # politicians are referred to the political contact
-        aad_object_id = getattr(ctx.activity.from_, "aad_object_id", None) or ""
-        manager = await self.graph.manager(aad_object_id) if aad_object_id else None
         if manager is not None and manager.email != email:
             asker = replace(asker, leader=Leader(name=manager.name, email=manager.email))
         return Who(asker, email)

@@ -34,6 +34,7 @@ class BotTokens:
         self._client: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[str, float]] = {}  # scope -> (token, hand out until)
+        self._fetching: dict[str, asyncio.Lock] = {}
 
     def _msal(self) -> msal.ConfidentialClientApplication:
         with self._lock:
@@ -75,6 +76,10 @@ class BotTokens:
         cached = self._tokens.get(wanted)
         if cached and time.monotonic() < cached[1]:
             return cached[0]
-        token, expires_in = await asyncio.to_thread(self._fetch, wanted)
-        self._tokens[wanted] = (token, time.monotonic() + max(0, expires_in - REFRESH_MARGIN_SECONDS))
-        return token
+        async with self._fetching.setdefault(wanted, asyncio.Lock()):  # one request to Entra at a time
+            cached = self._tokens.get(wanted)
+            if cached and time.monotonic() < cached[1]:
+                return cached[0]
+            token, expires_in = await asyncio.to_thread(self._fetch, wanted)
+            self._tokens[wanted] = (token, time.monotonic() + max(0, expires_in - REFRESH_MARGIN_SECONDS))
+            return token

@@ -5,6 +5,7 @@ A card's Action.Submit from an older client arrives as a message with a value (a
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from typing import Any
@@ -57,8 +58,12 @@ def register_messages(app: App, teams: TeamsBot) -> None:
 
 
 async def answer(ctx: Any, teams: TeamsBot, question: str, surface: str) -> None:
-    await typing(ctx)
-    who = await teams.who(ctx)
+    # The typing indicator goes out while the asker is looked up (each a Bot Connector round trip).
+    typing_sent = asyncio.create_task(typing(ctx))
+    try:
+        who = await teams.who(ctx)
+    finally:
+        await typing_sent  # the indicator before the answer, never after it
     sender = ctx.activity.from_
     asker_id = getattr(sender, "aad_object_id", None) or sender.id or ""
     asked = await teams.run(teams.service.ask, question, "teams", surface, who.asker, asker_id)
