@@ -180,7 +180,6 @@ def cmd_teams(args: argparse.Namespace) -> int:
     except (SettingsError, ValueError) as error:
         print(f"guidebot teams: {error}", file=sys.stderr)
         return 2
-    from bot.adapters.slack.server import start_purging
     from bot.adapters.teams.server import TeamsServer, build_asgi
     from bot.service import Service
 
@@ -188,7 +187,6 @@ def cmd_teams(args: argparse.Namespace) -> int:
     settings.share_ca_bundle()
     bot = _bot(args)
     store = _open_store(bot)
-    start_purging(store)
     asgi, _teams = build_asgi(Service(bot, store), settings, store.retention_days)
     print(f"guidebot: serving Teams on http://{args.host}:{args.port}/api/messages", flush=True)
     TeamsServer(asgi, args.host, args.port).serve_forever()

@@ -22,6 +22,7 @@ from teams_fake import CLIENT_ID, KEY_ID, TENANT, FakeMicrosoft, new_key, post
 from teams_harness import CHANNEL, PEOPLE, PERSONAL, TeamsHarness, actions_of, all_text, card_of, members
 
 from bot.adapters.teams import cards
+from bot.log.store import Store
 from tests.conftest import ROOT
 
 KARI_GRAPH = {"id": "m-kari", "displayName": "Kari Nordvik", "mail": "kari.nordvik@batsfjord.kommune.no",
@@ -614,3 +615,24 @@ def test_any_signed_teams_shaped_body_gets_an_answer_not_a_500(teams, kind, name
         activity["from"] = sender
     status, _ = teams.send(activity)
     assert status in (200, 400, 401, 403, 501), (status, activity)
+
+
+def test_question_text_past_retention_is_purged_when_the_teams_app_runs(bot, tmp_path, fake):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.service import Service
+
+    long_ago = Store(tmp_path / "old.sqlite3", Service.masker_for(bot),
+                     clock=lambda: datetime.now(UTC) - timedelta(days=100))
+    Service(bot, long_ago).ask("kan jeg legge ut et bilde av kollegaen min?", "teams", "dm", bot.identify(), "x")
+    long_ago.close()
+    harness = TeamsHarness(bot, tmp_path / "old.sqlite3", fake)
+    try:
+        for _ in range(100):
+            (row,) = harness.store.read("SELECT text, section FROM questions")
+            if row["text"] is None:
+                break
+            time.sleep(0.02)
+        assert row["text"] is None and row["section"] == "4.4"  # the count stays, the text goes
+    finally:
+        harness.close()

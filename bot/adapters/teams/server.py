@@ -19,6 +19,7 @@ Then the SDK validates the token again (its own path) and routes the activity to
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -43,6 +44,7 @@ from bot.service import Service
 log = logging.getLogger("guidebot.teams")
 
 MESSAGES_PATH = "/api/messages"
+PURGE_INTERVAL_SECONDS = 24 * 3600
 MAX_BODY_BYTES = 1_000_000  # Teams' own activities are far smaller (messages are capped near 100 KB)
 HANDLED_TYPES = frozenset({"message", "invoke", "installationUpdate", "conversationUpdate", "typing",
                            "messageReaction", "messageUpdate", "messageDelete", "event"})
@@ -153,13 +155,24 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def asgi_app(front: TeamsFrontDoor, teams: TeamsBot | None = None) -> Starlette:
+async def purge_now_and_then(teams: TeamsBot, interval: float = PURGE_INTERVAL_SECONDS) -> None:
+    """Delete question text past the retention period at start-up and then daily."""
+    while teams.store is not None:
+        try:
+            log.info("retention purge: %s", await teams.run(teams.store.purge))
+        except Exception as error:  # a failed purge is retried next round, never fatal
+            log.error("retention purge failed: %r", error)
+        await asyncio.sleep(interval)
+
+
+def asgi_app(front: TeamsFrontDoor, teams: TeamsBot) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await front.startup()
+        purging = asyncio.create_task(purge_now_and_then(teams))
         yield
-        if teams is not None:
-            await teams.graph.close()
+        purging.cancel()
+        await teams.graph.close()
 
     return Starlette(
         routes=[
