@@ -433,6 +433,8 @@ def test_two_processes_sharing_the_database_answer_once(bot, tmp_path, fake):
         b'{"type": "message"}',
         b'{"type":' + b'"x' * 20,
         b"\xff\xfe\x00garbage",
+        b"[" * 200_000,  # nesting deeper than the JSON parser's recursion limit
+        b'{"type": "message", "value": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_001,
         json.dumps({"type": "message", "id": 5, "serviceUrl": "x", "from": {}, "conversation": {}}).encode(),
     ],
 )
@@ -636,3 +638,16 @@ def test_question_text_past_retention_is_purged_when_the_teams_app_runs(bot, tmp
         assert row["text"] is None and row["section"] == "4.4"  # the count stays, the text goes
     finally:
         harness.close()
+
+
+def test_deeply_nested_but_parseable_fields_get_no_500(teams, fake):
+    deep: dict = {}
+    for _ in range(900):
+        deep = {"a": deep}
+    for field in ("channelData", "value", "entities"):
+        activity = teams.message("kan jeg legge ut et bilde av kollegaen min?")
+        activity[field] = deep if field != "entities" else [deep]
+        if field == "channelData":
+            activity["channelData"] = {"tenant": {"id": activity["conversation"]["tenantId"]}, "x": deep}
+        status, _ = teams.send(activity)
+        assert status in (200, 400), (field, status)

@@ -58,7 +58,7 @@ def read_activity(raw: bytes) -> dict:
     """The body as an activity dict, or BadRequest."""
     try:
         body = json.loads(raw)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nesting deeper than the parser goes
         raise BadRequest("not JSON") from error
     if not isinstance(body, dict):
         raise BadRequest("not a JSON object")
