@@ -34,12 +34,13 @@ def register_messages(app: App, teams: TeamsBot) -> None:
         if getattr(activity, "value", None) is not None and not text.strip():
             await handle_submit(ctx, teams)
             return
-        personal = conversation_type(activity) == "personal"
-        if not personal and not activity.is_recipient_mentioned():
-            return  # in channels and group chats only @mentions are for guidebot
-        question = question_text(activity)
-        language = detect_language(question)
+        language = "nb"
         try:
+            personal = conversation_type(activity) == "personal"
+            if not personal and not activity.is_recipient_mentioned():
+                return  # in channels and group chats only @mentions are for guidebot
+            question = question_text(activity)
+            language = detect_language(question)
             if not question and activity.attachments:
                 await send(ctx, cards.text_message(cards.TEXTS["nb"]["only_text"]))
                 return
