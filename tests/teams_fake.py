@@ -117,7 +117,9 @@ class FakeMicrosoft:
         self.headers: list[tuple[str, dict]] = []
         self.token_requests: list[dict] = []
         self.message_ids: list[str] = []  # the id the fake gave each message the bot posted
-        self.fail_next: dict[str, list[tuple[int, dict]]] = {}
+        # kind -> [(status, body) or (status, body, headers)]: the next calls of that kind fail so
+        self.fail_next: dict[str, list[tuple]] = {}
+        self.attempts: dict[str, int] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ids = count(1)
@@ -273,6 +275,7 @@ class FakeMicrosoft:
         with self._lock:
             self.members, self.managers = dict(members), dict(managers)
             self.fail_next.clear()
+            self.attempts.clear()
             self.token_requests.clear()
             self.latency = 0.0
 
@@ -283,6 +286,7 @@ class FakeMicrosoft:
         path = parsed.path
         kind, status, body = self._route(method, path, raw, handler)
         with self._lock:
+            self.attempts[kind] = self.attempts.get(kind, 0) + 1
             queued = self.fail_next.get(kind)
             failure = queued.pop(0) if queued else None
         if failure is not None:
@@ -361,11 +365,13 @@ class FakeMicrosoft:
         return "unknown", 404, {"error": "not found"}
 
     @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, body: dict) -> None:
+    def _send(handler: BaseHTTPRequestHandler, status: int, body: dict, headers: dict | None = None) -> None:
         data = json.dumps(body).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")
         handler.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
         handler.end_headers()
         handler.wfile.write(data)
 

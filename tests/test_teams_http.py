@@ -486,6 +486,15 @@ def _nodes(node):
             yield from _nodes(item)
 
 
+def test_a_throttled_answer_waits_out_retry_after_and_is_posted(teams, fake):
+    fake.fail_next["send"] = [(200, {"id": "typing"}), (429, {"error": {"code": "Throttled"}}, {"Retry-After": "1"})]
+    started = time.monotonic()
+    assert teams.send(teams.message("kan jeg legge ut et bilde av kollegaen min?"))[0] == 200
+    assert time.monotonic() - started >= 1.0
+    (posted,) = fake.posted()
+    assert "4.4" in all_text(posted) and fake.attempts["send"] == 3
+
+
 def test_a_failing_connector_gets_an_apology_with_it_contact_and_the_bot_keeps_running(teams, fake):
     fake.fail_next["send"] = [(200, {"id": "typing"}), (500, {"error": {"code": "ServiceError"}})]
     assert teams.send(teams.message("kan jeg legge ut et bilde av kollegaen min?"))[0] in (200, 500)
