@@ -590,6 +590,10 @@ def test_cli_teams_serves_healthz_and_checks_tokens(tmp_path, fake):
     finally:
         process.terminate()
         process.wait(timeout=10)
+    log = process.stderr.read()
+    assert "serving Teams" in process.stdout.read() and "retention purge" in log
+    for identity in (PERSONAL, *PEOPLE["sigrid"], "passord"):  # no ids and no question text in the log
+        assert identity not in log
 
 
 json_values = st.recursive(

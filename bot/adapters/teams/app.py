@@ -85,8 +85,16 @@ def cloud_for(settings: TeamsSettings) -> CloudEnvironment:
     )
 
 
+def _no_request_lines(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
 def build_app(service: Service, settings: TeamsSettings, retention_days: int) -> tuple[App, TeamsBot, CapturingAdapter]:
     """The SDK app with every listener registered, the listeners' shared state, and the adapter."""
+    # httpx logs every request's URL at INFO: conversation, user and AAD object ids. A filter,
+    # not a level: the SDK resets httpx's level each time it makes a client.
+    if _no_request_lines not in logging.getLogger("httpx").filters:
+        logging.getLogger("httpx").addFilter(_no_request_lines)
     tokens = BotTokens(settings)
     cloud = cloud_for(settings)
 
