@@ -366,12 +366,16 @@ def test_file_consent_with_a_forged_context_uploads_nothing(teams, fake):
         {"key": "other"},
         {"expires_in": -3600},
         {"service_url": "https://attacker.example/teams/"},
+        {"issuer": "entra"},
     ],
-    ids=["none", "garbage", "wrong-audience", "wrong-issuer", "bad-signature", "expired", "serviceurl-mismatch"],
+    ids=["none", "garbage", "wrong-audience", "wrong-issuer", "bad-signature", "expired", "serviceurl-mismatch",
+         "entra-token-not-from-the-agent-platform"],
 )
 def test_bad_tokens_get_401_and_nothing_is_posted_or_logged(teams, fake, options):
     if options.get("key") == "other":
         options = {"key": new_key()}
+    if options.get("issuer") == "entra":  # the SDK's other path: an Entra token (Agent 365 only)
+        options = {"issuer": f"{fake.login_url}/{TENANT}/v2.0", "tid": TENANT, "azp": CLIENT_ID}
     status, _ = teams.send(teams.message("kan jeg poste bilde?"), **options)
     assert status == 401
     settle(0.2)
