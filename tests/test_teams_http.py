@@ -151,6 +151,16 @@ def test_referral_names_the_leader_graph_gives(teams, fake):
     assert graph_headers[0]["Authorization"].startswith("Bearer ey")
 
 
+def test_the_chat_link_names_the_graph_manager_by_upn(teams, fake):
+    fake.managers[PEOPLE["sigrid"][1]] = {"id": "m", "displayName": "Kari Nordvik", "mail": "kari@batsfjord.no",
+                                          "userPrincipalName": "kari.nordvik@batsfjord.kommune.no"}
+    teams.send(teams.message("hvordan bytter jeg passord?"))
+    teams.click(actions_of(card_of(fake.posted()[0]))[0])
+    yes, _ = actions_of(card_of(fake.posted()[1]))
+    link = invoke_card(teams.click(yes)[1])["actions"][0]["url"]
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["users"] == ["kari.nordvik@batsfjord.kommune.no"]
+
+
 def test_no_manager_in_graph_falls_back_to_contacts_by_email_or_upn(teams, fake):
     # Graph: 404; Elin's e-mail is not in contacts.yaml, her UPN is.
     teams.send(teams.message("hvordan bytter jeg passord?", who="elin"))

@@ -28,7 +28,7 @@ _OBJECT_ID = re.compile(r"^[0-9a-fA-F-]{1,64}$")
 @dataclass(frozen=True)
 class Manager:
     name: str
-    email: str  # mail, else userPrincipalName: what a Teams chat deep link needs
+    email: str  # userPrincipalName, else mail: what a Teams chat deep link needs
 
 
 class Graph:
@@ -82,7 +82,8 @@ class Graph:
         if not isinstance(data, dict):
             return None, ERROR_CACHE_SECONDS
         name = data.get("displayName") if isinstance(data.get("displayName"), str) else ""
-        email = next((data[k] for k in ("mail", "userPrincipalName") if isinstance(data.get(k), str) and data[k]), "")
+        # The UPN first: it is what a Teams chat deep link names a person by (often the same as mail).
+        email = next((data[k] for k in ("userPrincipalName", "mail") if isinstance(data.get(k), str) and data[k]), "")
         if not (name or email):
             return None, self.ttl
         return Manager(name=name or email, email=email.lower()), self.ttl
