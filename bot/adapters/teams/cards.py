@@ -181,7 +181,7 @@ def answer_card(answer: Answer, question_id: int | None, seal: Seal, can_ask_lea
     lead = [{"type": "TextRun", "text": answer.role_note + " ", "weight": "Bolder"}] if answer.role_note else []
     body.append({"type": "RichTextBlock", "inlines": [*lead, {"type": "TextRun", "text": answer.short_answer()}]})
     body.append(quote_block(entry.quote))
-    body.append(verbatim("📄 " + cite(document, entry, answer.language), isSubtle=True, size="Small"))
+    body.append(verbatim(cite(document, entry, answer.language), isSubtle=True, size="Small"))
     if answer.see_also:
         also = "; ".join(f"{section_label(e.section, answer.language)}: «{shorten(e.quote)}»" for e in answer.see_also)
         body.append(verbatim(f"{t['see_also']}: {also}", isSubtle=True, size="Small"))
