@@ -350,3 +350,15 @@ def test_reports_are_for_leaders_only(chat):
     assert "2 spørsmål" in leader_view and "punkt 4.4" in leader_view and "Ubesvarte: 1" in leader_view
     assert "Sigrid" not in leader_view
 
+
+
+def test_english_questions_get_the_english_frame_and_the_norwegian_quote(chat, bot):
+    reply = chat.ask("sigrid", "can I use facebook at work?")
+    assert "section 4.1" in reply.text and "Ask my leader" in reply.text
+    assert reply.quote in {e.quote for e in bot.knowledge.entries}  # quotes stay as the guideline has them
+
+
+def test_an_empty_question_gets_a_hint_and_nothing_is_logged(chat):
+    reply = chat.ask("sigrid", "   ")
+    assert "Skriv et spørsmål" in reply.text
+    assert rows(chat, "SELECT count(*) FROM questions") == [(0,)]
