@@ -42,7 +42,6 @@ TEXTS = {
         "ask_unknown": "Spør din nærmeste leder, eller {it}.",
         "ask_political": "Spør {contact}, eller {it}.",
         "doubt": "Retningslinjene sier selv:",
-        "thanks": "Takk for tilbakemeldingen!",
         "confirm": "Din nærmeste leder er {leader}. Vil du åpne en chat med {leader} med spørsmålet ditt som utkast? "
         "Du sender det selv; guidebot sender ingenting.",
         "confirm_political": "Politikernes kontakt er {leader}. Vil du åpne en chat dit med spørsmålet ditt som "
@@ -66,7 +65,6 @@ TEXTS = {
         "report_personal": "Rapporten får du i en personlig chat med meg: skriv «rapport» der.",
         "report_file": "Hele rapporten for {since} – {until} som HTML-fil (åpnes i nettleseren).",
         "report_declined": "Greit, jeg lagret ikke rapporten.",
-        "report_saved": "Rapporten er lagret i OneDrive: {name}",
     },
     "en": {
         "ask_leader": "Ask my leader",
@@ -78,7 +76,6 @@ TEXTS = {
         "ask_unknown": "Ask your nearest leader, or {it}.",
         "ask_political": "Ask {contact}, or {it}.",
         "doubt": "The guidelines themselves say:",
-        "thanks": "Thank you for the feedback!",
         "confirm": "Your nearest leader is {leader}. Open a chat with {leader} with your question as a draft? "
         "You send it yourself; guidebot sends nothing.",
         "confirm_political": "The politicians' contact is {leader}. Open a chat there with your question as a draft? "
@@ -102,7 +99,6 @@ TEXTS = {
         "report_personal": "You get the report in a personal chat with me: write “report” there.",
         "report_file": "The full report for {since} – {until} as an HTML file (opens in a browser).",
         "report_declined": "OK, I did not save the report.",
-        "report_saved": "The report is saved in OneDrive: {name}",
     },
 }
 
