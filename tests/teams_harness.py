@@ -103,7 +103,8 @@ class TeamsHarness:
         if mention:
             text = f"<at>guidebot</at> {text}"
             entities = [{"type": "mention", "text": "<at>guidebot</at>", "mentioned": {"id": BOT_ID, "name": "guidebot"}}]
-        return self.activity("message", who, conversation, text=text, textFormat="plain", entities=entities, **fields)
+        fields.setdefault("textFormat", "plain")
+        return self.activity("message", who, conversation, text=text, entities=entities, **fields)
 
     def click(self, action: dict, who: str = "sigrid", conversation: str = PERSONAL, reply_to: str = "") -> tuple[int, str]:
         """Press an Action.Execute button: the adaptiveCard/action invoke Teams sends."""

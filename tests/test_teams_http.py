@@ -678,3 +678,11 @@ def test_deeply_nested_but_parseable_fields_get_no_500(teams, fake):
             activity["channelData"] = {"tenant": {"id": activity["conversation"]["tenantId"]}, "x": deep}
         status, _ = teams.send(activity)
         assert status in (200, 400), (field, status)
+
+
+def test_teams_html_markup_is_read_as_plain_text(teams, fake):
+    html = "<p>kan jeg legge ut et <b>bilde</b> av kollegaen&nbsp;min?</p>"
+    teams.send(teams.message(html, conversation=f"{CHANNEL};messageid=9", mention=True, textFormat="xml"))
+    assert "4.4" in all_text(fake.posted()[0])
+    (row,) = teams.store.read("SELECT text FROM questions")
+    assert row["text"] == "kan jeg legge ut et bilde av kollegaen min?"
