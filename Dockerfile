@@ -6,6 +6,9 @@
 #   0.0.0.0, so publish the port on the host's loopback only and put a reverse proxy (nginx,
 #   Caddy: TLS, body and header timeouts, request buffering) in front; see README,
 #   "Behind a reverse proxy". Outgoing proxy: -e HTTPS_PROXY=http://proxy.kommune.no:3128
+# Teams:       docker run --env-file .env -v guidebot-data:/data -p 127.0.0.1:3978:3978 guidebot guidebot teams --host 0.0.0.0
+#              (behind your TLS reverse proxy: Microsoft calls https://<host>/api/messages)
+# Teams zip:   docker run --rm -v "$PWD:/out" -e TEAMS_CLIENT_ID=... guidebot guidebot teams package -o /out/guidebot-teams.zip
 # Own knowledge: add -v "$PWD/knowledge:/knowledge:ro" -e GUIDEBOT_KNOWLEDGE=/knowledge
 FROM python:3.11-slim
 
@@ -22,6 +25,6 @@ RUN pip install . \
 
 USER guidebot
 VOLUME ["/data"]
-EXPOSE 3000
+EXPOSE 3000 3978
 HEALTHCHECK CMD ["python", "-c", "import sqlite3, os; sqlite3.connect(os.environ['GUIDEBOT_DB']).execute('select 1')"]
 CMD ["guidebot", "slack"]

@@ -8,6 +8,8 @@ guidebot import ikt-reglement.pdf --document ikt-reglement
 guidebot import ikt-reglement-2026.pdf --document ikt-reglement --update
 guidebot eval
 guidebot slack [--http --port 3000]
+guidebot teams [--host 127.0.0.1] [--port 3978]
+guidebot teams package -o guidebot-teams.zip
 guidebot report --since 30d --format html --output rapport.html
 guidebot log unanswered --format yaml
 """
@@ -28,7 +30,8 @@ ROLES = {"ansatt": "ansatt", "leder": "leder", "politiker": "politiker", "folkev
 
 
 def _bot(args: argparse.Namespace) -> Guidebot:
-    if args.command in ("chat", "slack", "teams"):  # long-running: say where edits must go
+    long_running = args.command in ("chat", "slack") or (args.command == "teams" and args.action != "package")
+    if long_running:  # say where edits must go
         print(f"guidebot: {_folder_line(args)}", file=sys.stderr, flush=True)
     return Guidebot.from_folder(args.knowledge)
 
@@ -182,6 +185,53 @@ def cmd_slack(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_teams(args: argparse.Namespace) -> int:
+    import logging
+
+    from bot.adapters.teams.settings import SettingsError, TeamsSettings
+
+    if args.action == "package":
+        return _teams_package(args)
+    try:
+        settings = TeamsSettings.from_env()
+        from bot.log.store import retention_days_from_env
+
+        retention_days_from_env()  # checked here, so a bad value is named before anything starts
+    except (SettingsError, ValueError) as error:
+        print(f"guidebot teams: {error}", file=sys.stderr)
+        return 2
+    from bot.adapters.teams.server import TeamsServer, build_asgi
+    from bot.service import Service
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.share_ca_bundle()
+    bot = _bot(args)
+    store = _open_store(bot)
+    asgi, _teams = build_asgi(Service(bot, store), settings, store.retention_days)
+    print(f"guidebot: serving Teams on http://{args.host}:{args.port}/api/messages", flush=True)
+    TeamsServer(asgi, args.host, args.port).serve_forever()
+    return 0
+
+
+def _teams_package(args: argparse.Namespace) -> int:
+    from bot.adapters.teams.package import PackageError, write_package
+
+    try:
+        path = write_package(
+            Path(args.output),
+            _bot(args),
+            website=args.website,
+            privacy_url=args.privacy_url,
+            terms_url=args.terms_url,
+            domain=args.domain,
+        )
+    except PackageError as error:
+        print(f"guidebot teams package: {error}", file=sys.stderr)
+        return 2
+    print(f"guidebot: wrote {path} (upload it in Teams admin center > Teams apps > Manage apps > Upload new app)")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from bot.log.formats import render
     from bot.log.reports import build_report
@@ -323,6 +373,29 @@ def build_parser() -> argparse.ArgumentParser:
     slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
     slack.add_argument("--threads", type=int, default=8, help="HTTP mode: worker threads (default 8)")
     slack.set_defaults(run=cmd_slack)
+
+    teams = commands.add_parser(
+        "teams",
+        help="run the Microsoft Teams app (POST /api/messages), or build its app package",
+        description="Serves POST /api/messages (the Bot Connector) and GET /healthz behind the "
+        "municipality's TLS reverse proxy. Needs TEAMS_CLIENT_ID, TEAMS_CLIENT_SECRET and "
+        "TEAMS_TENANT_ID; GUIDEBOT_DB is the database (may be shared with Slack); see .env.example. "
+        "`guidebot teams package` writes the zip (manifest and icons) to upload to the org's app catalog; "
+        "it needs TEAMS_CLIENT_ID only.",
+    )
+    teams.add_argument("action", nargs="?", choices=["serve", "package"], default="serve",
+                       help="serve (default) or package")
+    teams.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    teams.add_argument("--port", type=int, default=3978, help="port (default 3978)")
+    teams.add_argument("--output", "-o", default="guidebot-teams.zip",
+                       help="package: the zip to write (default guidebot-teams.zip)")
+    teams.add_argument(
+        "--website", help="package: the organisation's https web site (default: from IT's e-mail domain)"
+    )
+    teams.add_argument("--privacy-url", help="package: https page about privacy (default: the web site)")
+    teams.add_argument("--terms-url", help="package: https page with terms of use (default: the web site)")
+    teams.add_argument("--domain", help="package: the bot's public host name, listed in validDomains")
+    teams.set_defaults(run=cmd_teams)
 
     report = commands.add_parser(
         "report",
