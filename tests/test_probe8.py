@@ -1,7 +1,7 @@
 """Defects of issue 8 that an outside re-run of its probes still finds (points 6, 8, 9, 10).
 
-Each test states what should hold and is marked `xfail(strict=True)`: it fails on today's code,
-and once the defect is fixed it passes, which turns the strict xfail red so the marker is removed.
+Each test states what should hold. They were written as `xfail(strict=True)` against the code
+the probe found wanting; the fixes removed the markers one by one, so all of them now must pass.
 Everything runs on the real parts: a real SQLite file read byte for byte, the real report
 builder, the Slack app through its HTTP front door against the local fake Web API, and the masker
 the service builds."""
