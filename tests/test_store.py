@@ -4,6 +4,7 @@ processes writing at once (and one killed mid-write)."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -159,9 +160,9 @@ def test_distinct_askers_are_counted_in_keyed_bitmaps_updated_in_place(tmp_path)
     # linear counting stays close for large groups
     many = bytearray(SKETCH_BITS // 8)
     import random
-    for bit in random.Random(1).sample(range(SKETCH_BITS), 4000):
+    for bit in random.Random(1).sample(range(SKETCH_BITS), SKETCH_BITS // 2):
         many[bit // 8] |= 1 << bit % 8
-    assert 5100 < sketch_count(bytes(many)) < 5600  # 4000 bits set of 8192 ~ 5.5k askers
+    assert sketch_count(bytes(many)) == round(SKETCH_BITS * math.log(2))  # half the bits set: m ln 2 askers
     assert sketch_count(sketch_union([bytes(many), bytes(many)])) == sketch_count(bytes(many))
 
 
@@ -184,9 +185,8 @@ def test_purge_deletes_old_text_and_keeps_counts(tmp_path):
     assert not store.claim_event("EvNEW") and store.claim_event("EvOLD")  # old id forgotten, new kept
     store.log_question(question("enda et"))
     assert store.purge()["texts_deleted"] == 0
-    # A rollback journal, empty between writes: no WAL keeping the pages in the order they were written.
-    assert not (tmp_path / "retention.sqlite3-wal").exists() and not (tmp_path / "retention.sqlite3-shm").exists()
-    assert (tmp_path / "retention.sqlite3-journal").stat().st_size == 0
+    # The WAL (pages in the order they were written) is emptied after every write to the log.
+    assert (tmp_path / "retention.sqlite3-wal").stat().st_size == 0
 
 
 def test_since_parses_days_weeks_and_dates():
@@ -457,7 +457,7 @@ def test_purged_text_is_gone_from_the_files_bytes(tmp_path):
     recent = store.log_question(question("et nytt spørsmål"))
     assert store.purge()["texts_deleted"] == 51
     assert secret.encode() not in raw() and b"vanlig sp" not in raw()
-    assert not (tmp_path / "purge.sqlite3-wal").exists()
+    assert (tmp_path / "purge.sqlite3-wal").stat().st_size == 0
     assert store.read("SELECT text FROM questions WHERE id = ?", (recent,))[0]["text"] == "et nytt spørsmål"
     assert store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 52  # counts stay
 
@@ -620,7 +620,7 @@ def test_linking_attack_physical_order_of_the_files_replays_nothing(tmp_path):
     the order SQLite wrote them (a page's cells grow downwards from its end) and pair that
     order with the order of Slack messages. Within the same day, without a purge: questions,
     feedback, the asker counts and the claims must not come out in the order they were
-    written, and no file may hold a WAL of the day's commits."""
+    written, and the WAL must not hold the day's commits."""
     from test_probe8 import cells_in_physical_order
 
     path = tmp_path / "order.sqlite3"
@@ -638,8 +638,8 @@ def test_linking_attack_physical_order_of_the_files_replays_nothing(tmp_path):
         store.record_escalation(ids[-1], None)
         asked.append(text)
     store.close()
-    assert not (tmp_path / "order.sqlite3-wal").exists() and not (tmp_path / "order.sqlite3-shm").exists()
-    assert (tmp_path / "order.sqlite3-journal").stat().st_size == 0
+    wal = tmp_path / "order.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0  # checkpointed after each write to the log
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     cells = cells_in_physical_order(path)
     texts = [v for record in cells for v in record if isinstance(v, str) and "kodeord" in v]

@@ -1,6 +1,6 @@
 """The bot's SQLite database (``GUIDEBOT_DB``): the privacy-safe question log and Slack event ids.
 
-The files alone (the database and its rollback journal) must not tie a question to a person,
+The files alone (the database, its WAL and shared-memory index) must not tie a question to a person,
 not by what they hold and not by the order it was written in (see the README, "Question log
 and reports"). Tables, and why each holds what it holds:
 
@@ -29,9 +29,10 @@ order they were written, whatever their ids. Each write to a linked table theref
 and re-inserts, in random order, the new row and enough of its neighbours by id to cover its
 page (`_reshuffle`): the page is then in an order drawn at random. The daily purge ends with a
 VACUUM, which rebuilds every table in id order (random ids, so random order) and drops free
-pages. The journal is a rollback journal cut to zero bytes at each commit (no WAL keeping the
-commits in order, no shared-memory index of the pages each commit wrote). Deleted text is
-overwritten (``PRAGMA secure_delete``). The files are made with mode 0600.
+pages. The WAL would keep each question's commit, beside the counters it bumped, in order: every
+write to the log is followed by ``wal_checkpoint(TRUNCATE)``, which copies it into the database
+and cuts it to zero bytes (claims, which tie nothing to a question, skip that fsync). Deleted
+text is overwritten (``PRAGMA secure_delete``). The files are made with mode 0600.
 
 Concurrency: a busy timeout, and every write in a ``BEGIN IMMEDIATE`` transaction (it takes the
 write lock up front, so two writers cannot deadlock on a lock upgrade).
@@ -67,7 +68,7 @@ KEY_ENV = "GUIDEBOT_LOG_KEY"
 KEY_FILE_ENV = "GUIDEBOT_LOG_KEY_FILE"
 _MAX_ID = 2**53 - 1  # random question ids stay exact in JSON and JavaScript (Slack, Teams)
 MAX_TEXT = 1000  # characters of a question kept: longer cells would overflow onto pages taken in write order
-SKETCH_BITS = 8192  # per week and group: distinct askers counted to within a few percent up to ~20 000
+SKETCH_BITS = 2048  # per week and group (256 bytes): exact for small groups, within a few percent to ~5 000
 CLAIM_BUCKET_SECONDS = 3600  # claims keep the hour they came in, nothing finer
 # Rows deleted and re-inserted on each side of a new row: more than a page holds (the smallest
 # row is over 40 bytes, pages are 4096), so the new row's whole page is put in random order.
@@ -322,12 +323,11 @@ class Store:
             _create_private(self.path)
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            # A rollback journal, cut to zero bytes at each commit: it only ever holds the pages
-            # as they were *before* one transaction. A WAL would keep the day's commits in order
-            # (each question beside the counters it bumped) and its -shm the pages each wrote.
-            mode = connection.execute("PRAGMA journal_mode = TRUNCATE").fetchone()[0]
-            self._local.in_wal = mode == "wal"  # another process holds it in WAL: checkpoint instead
-            connection.execute("PRAGMA synchronous = FULL")
+            # WAL, so claims and other quick writes cost no fsync; but a WAL keeps commits in
+            # order, each question beside the counters it bumped, so every write to the log is
+            # followed by a checkpoint that empties it (see `_write`).
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA secure_delete = ON")  # deleted text is overwritten, not just unlinked
             self._local.connection = connection
@@ -335,7 +335,9 @@ class Store:
         return connection
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, checkpoint: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction; then, with `checkpoint`, the WAL is copied into the database
+        and cut to zero bytes, so it never holds a question's commit beyond this call."""
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -347,7 +349,7 @@ class Store:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
-        if getattr(self._local, "in_wal", False):
+        if checkpoint:
             self._truncate_wal()
 
     def read(self, sql: str, parameters: Sequence | dict = (), as_tuples: bool = False) -> list:
@@ -408,14 +410,13 @@ class Store:
         that says nothing about when rows were written) and free pages are dropped."""
         connection = self._connection()
         connection.execute("VACUUM")
-        if getattr(self._local, "in_wal", False):
-            self._truncate_wal()
+        self._truncate_wal()
 
     def _truncate_wal(self) -> None:
         """Copy the WAL into the database and cut it to zero bytes, so that old page images
         (which may hold deleted text) do not linger in the -wal file."""
         connection = self._connection()
-        for _ in range(50):
+        for _ in range(3):  # each try waits out readers up to the busy timeout; else the next write empties it
             busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             if not busy:
                 return
@@ -427,7 +428,7 @@ class Store:
         """True the first time `event_id` is seen (by any process sharing the file), else False.
         Kept as a keyed hash (the file cannot be matched with Slack's event ids) with the hour."""
         now = self.clock().timestamp()
-        with self._write() as connection:
+        with self._write(checkpoint=False) as connection:  # a claim ties nothing to a question
             cursor = connection.execute(
                 "INSERT OR IGNORE INTO events (event_id, received_at) VALUES (?, ?)",
                 (_claim_hash(self._asker_key, event_id), now - now % CLAIM_BUCKET_SECONDS),
@@ -650,7 +651,7 @@ def sketch_union(sketches: Sequence[bytes]) -> bytes:
 
 def sketch_count(sketch: bytes | None) -> int:
     """Distinct askers in a bitmap by linear counting: n = -m ln(zero bits / m). Exact in
-    practice for small groups (two of five askers share a bit about once in 800 weeks, and
+    practice for small groups (two of five askers share a bit about once in 200 weeks, and
     then the group counts one fewer: the safe side for hiding small groups)."""
     if not sketch:
         return 0
