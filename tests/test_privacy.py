@@ -81,6 +81,7 @@ def test_ordinary_questions_are_left_alone(masker, text):
     # Special categories: the word itself, so a leader sees the topic was sensitive, not what it was.
     ("kan jeg være sykmeldt og poste på facebook?", "kan jeg være [helse] og poste på facebook?"),
     ("jeg går til psykolog, kan jeg si det", "jeg går til [helse], kan jeg si det"),
+    ("hun er innlagt på psykiatrisk, kan jeg poste en hilsen", "hun er [helse] på [helse], kan jeg poste en hilsen"),
     ("hun er jøde og vil ikke være med på bildet", "hun er [sensitivt] og vil ikke være med på bildet"),
     ("jeg er kristen, kan jeg dele fra menigheten", "jeg er [sensitivt], kan jeg dele fra menigheten"),
     ("er medlem av Delta, kan jeg poste om streiken", "er medlem av [sensitivt], kan jeg poste om streiken"),

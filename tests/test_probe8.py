@@ -239,3 +239,21 @@ def test_reader_sees_what_was_written(tmp_path):
     asked = _burst(tmp_path / "g.sqlite3", count=5)
     found = {v for r in cells_in_physical_order(tmp_path / "g.sqlite3") for v in r if isinstance(v, str)}
     assert {text for text, _, _ in asked} <= found
+
+
+def test_ja_send_that_could_not_be_sent_can_be_sent_again(slack, fake):  # noqa: F811
+    """The escalation row is written before the DM; if Slack refuses the DM, it is withdrawn,
+    so "Ja, send" is not blocked for a message that never reached the leader."""
+    slack.send_event(slack_dm("kan jeg legge ut et bilde av kollegaen min?"))
+    (posted,) = fake.wait_for("chat.postMessage")
+    message = {"ts": "1700000000.000001", "text": posted["text"], "blocks": posted["blocks"]}
+    for attempt in range(2):
+        slack.click(SIGRID, buttons(posted)[blocks.ASK_LEADER], message, DM)
+        confirm = fake.wait_for("chat.postEphemeral", attempt + 1)[-1]
+        if attempt == 0:
+            fake.fail_next["chat.postMessage"] = [(200, {"ok": False, "error": "channel_not_found"}, {})]
+        slack.click(SIGRID, buttons(confirm)[blocks.SEND_TO_LEADER], None, DM, response=f"try{attempt}")
+        settle(fake)
+    assert fake.fail_next["chat.postMessage"] == []  # the first DM to the leader was refused ...
+    assert len([c for c in fake.calls_to("chat.postMessage") if c.get("channel") == KARI]) == 1  # ... the second sent
+    assert slack.store.read("SELECT count(*) AS n FROM escalations")[0]["n"] == 1

@@ -668,3 +668,23 @@ def test_an_existing_database_and_its_journal_are_made_private(tmp_path):
     store.close()
     for file in tmp_path.iterdir():
         assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+
+
+def test_one_feedback_choice_and_escalation_per_question(tmp_path):
+    clock = Clock(datetime(2026, 11, 2, 9, tzinfo=UTC))
+    store = Store(tmp_path / "once.sqlite3", clock=clock)
+    first, second = (store.log_question(question(f"q{n}")) for n in range(2))
+    assert store.record_feedback(first, "svartid", True) and store.record_feedback(first, "svartid", False)
+    assert [tuple(r) for r in store.read("SELECT question_id, useful FROM feedback")] == [(first, 0)]  # the latest
+    assert store.record_choice(first, "a") and store.record_choice(first, "b")
+    assert [tuple(r) for r in store.read("SELECT question_id, entry FROM choices")] == [(first, "b")]
+    assert store.record_escalation(first, None) and not store.record_escalation(first, None)
+    clock.now += timedelta(days=2)
+    assert store.purge()["event_ids_deleted"] == 0 and not store.record_escalation(first, None)  # still once
+    store.withdraw_escalation(second)  # nothing to withdraw: no error
+    assert store.record_escalation(second, "svartid")
+    store.withdraw_escalation(second)  # the DM could not be sent: it may be tried again
+    assert store.record_escalation(second, "svartid")
+    assert not store.record_feedback(12345, "svartid", True) and not store.record_escalation(12345, None)
+    assert store.record_escalation(None, None) and store.record_escalation(None, None)  # unlogged: each its own row
+    assert store.read("SELECT count(*) AS n FROM escalations")[0]["n"] == 4

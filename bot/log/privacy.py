@@ -103,7 +103,7 @@ _SENSITIVE_TERMS = re.compile(
 _HEALTH_WORDS = re.compile(
     r"\b(?:(?:syk|sjuk)e?meldt\w*|sykdom\w*|sjukdom\w*|angst\w*|"
     r"psykolog\w*|psykiat\w*|psykisk\w*|psykose\w*|alkohol\w*|rusavhengig\w*|ruset|rusmiddel\w*|narkotika\w*|"
-    r"avrusning\w*|avvenning\w*|medisinert|antidepressiva|sykehusinnlagt|innlagt på sykehus\w*|uføretrygd\w*|"
+    r"avrusning\w*|avvenning\w*|medisinert|antidepressiva|sykehusinnlagt|innlagt|innleggelse\w*|uføretrygd\w*|"
     r"ufør|funksjonshemm\w*|handikap\w*|terapeut\w*|terapi|dialyse|operert|hjerneslag|migrene|astma|"
     r"sick leave|anxiety|therapist|psychiatri\w*|alcohol\w*|rehab)\b",
     re.IGNORECASE,
