@@ -626,11 +626,12 @@ def test_linking_attack_physical_order_of_the_files_replays_nothing(tmp_path):
     path = tmp_path / "order.sqlite3"
     clock = Clock(datetime(2026, 11, 4, 8, 0, 1, tzinfo=UTC))
     store = Store(path, Masker(), clock=clock)
-    groups = [("ansatt", "helse"), ("ansatt", "oppvekst"), ("leder", "andre"), ("ansatt", "teknisk")]
+    groups = [("ansatt", "helse"), ("ansatt", "oppvekst"), ("leder", "andre"), ("ansatt", "teknisk"),
+              ("politiker", ""), ("ansatt", "kultur")]
     asked, ids = [], []
     for n in range(60):
         clock.now += timedelta(seconds=37)
-        role, department = groups[n * 7 % 4]
+        role, department = groups[n * 7 % 6]
         store.claim_event(f"Ev{n:08d}")
         text = f"kan jeg legge ut bilde kodeord zq{n:03d}x"
         ids.append(store.log_question(question(text, role=role, department=department), f"U{n:09d}"))
@@ -652,7 +653,14 @@ def test_linking_attack_physical_order_of_the_files_replays_nothing(tmp_path):
     assert sorted(escalated) == sorted(ids) and 0.3 < _concordance(escalated, ids) < 0.7
     # the probe's pairing of asker rows: there is no row per asker, only a bitmap per group
     asker_cells = [r for r in cells if len(r) == 4 and r[1] in ("role", "department") and isinstance(r[3], bytes)]
-    assert len(asker_cells) == 6  # (role: ansatt, leder) + (department: helse, oppvekst, andre, teknisk)
+    assert len(asker_cells) == 9  # 3 roles + 6 departments
+    # Group rows are made when a group first asks in a week, role and department together: in
+    # write order they would pair up. They are re-laid in random order whenever one is made.
+    made = list(dict.fromkeys(x for n in range(60) for x in (("role", groups[n * 7 % 6][0]),
+                                                               ("department", groups[n * 7 % 6][1]))))
+    counters = [(r[1], r[2]) for r in cells if len(r) == 4 and r[1] in ("role", "department") and isinstance(r[3], int)]
+    assert sorted(counters) == sorted(made)
+    assert [(r[1], r[2]) for r in asker_cells] != made  # (a counter also moves when its value grows a byte)
     # claims: keyed hashes, the hour only, nothing per second
     claims = [r for r in cells if len(r) == 2 and isinstance(r[1], int | float) and str(r[0]).startswith("c:")]
     assert len(claims) == 60 and all(r[1] % 3600 == 0 for r in claims)

@@ -19,7 +19,8 @@ and reports"). Tables, and why each holds what it holds:
   `MIN_GROUP` people in contacts belong to it (a smaller group could never be shown anyway).
 - ``askers``: per week and per role or department, one fixed-size bitmap (`SKETCH_BITS` bits,
   linear counting) in which each asker sets one bit chosen by a keyed hash, per dimension.
-  Updated in place: no row per asker, so nothing pairs one asker's role with their department.
+  Updated in place: no row per asker, so nothing pairs one asker's role with their department
+  (and a week's group rows are re-laid in random order when a group first asks that week).
   The key lives outside the database (`asker_key`).
 - ``events``: Slack event ids already taken, as keyed hashes with the *hour* they came in, kept
   a day, so a retried event is answered once even when two bot processes share the database.
@@ -464,7 +465,14 @@ class Store:
                 ),
             )
             _reshuffle(connection, "questions", question_id)
+            created = False
             for dimension, name in groups.items():
+                created |= (
+                    connection.execute(
+                        "SELECT 1 FROM audience WHERE week = ? AND dimension = ? AND name = ?", (week, dimension, name)
+                    ).fetchone()
+                    is None
+                )
                 connection.execute(
                     "INSERT INTO audience VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET questions = questions + 1",
                     (week, dimension, name),
@@ -472,6 +480,11 @@ class Store:
                 if asker_id:
                     bit = _sketch_bit(self._asker_hash(dimension, question.platform, asker_id))
                     _set_bit(connection, week, dimension, name, bit)
+            if created:
+                # New group rows written in one transaction sit side by side: the pair would say
+                # "someone of this role in this department asked". Put the week's rows in random order.
+                for table in ("audience", "askers"):
+                    _reshuffle_week(connection, table, week)
             return question_id
 
     def _asker_hash(self, dimension: str, platform: str, asker_id: str) -> str:
@@ -611,6 +624,17 @@ def _reshuffle(connection: sqlite3.Connection, table: str, row_id: int) -> None:
     low, high = min(ids), max(ids)
     rows = connection.execute(f"SELECT * FROM {table} WHERE rowid BETWEEN ? AND ?", (low, high)).fetchall()
     connection.execute(f"DELETE FROM {table} WHERE rowid BETWEEN ? AND ?", (low, high))
+    _shuffler.shuffle(rows)
+    marks = ", ".join("?" for _ in rows[0])
+    connection.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def _reshuffle_week(connection: sqlite3.Connection, table: str, week: str) -> None:
+    """Delete and re-insert, in random order, a week's rows of a per-week table (a few dozen)."""
+    rows = connection.execute(f"SELECT * FROM {table} WHERE week = ?", (week,)).fetchall()
+    if len(rows) < 2:
+        return
+    connection.execute(f"DELETE FROM {table} WHERE week = ?", (week,))
     _shuffler.shuffle(rows)
     marks = ", ".join("?" for _ in rows[0])
     connection.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
