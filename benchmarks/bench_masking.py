@@ -1,9 +1,10 @@
 """Masking personal data in logged questions: recall per form of personal data on a generated
 corpus, and how often ordinary guideline questions get a word masked (false masking).
 
-Baseline, measured in the same run: the masker as it was before the masking rework (commit
-e7f01e8, loaded with `git show` into a temporary module), built with the same contacts and
-knowledge words as the bot's own (`Service.masker_for`).
+Baselines, measured in the same run: the masker as it was before the masking rework (commit
+e7f01e8) and after the first round of issue 8 (commit 7e8c260), each loaded with `git show`
+into a temporary module and built with the same contacts and knowledge words as the bot's own
+(`Service.masker_for`).
 
 The corpus crosses question templates with names and forms, including names outside the name
 lists (so recall is not measured on the lists alone). An item counts as masked when no part of
@@ -31,7 +32,7 @@ from bot.log.privacy import Masker
 from bot.service import Service, knowledge_words
 
 ROOT = Path(__file__).resolve().parent.parent
-BASELINE_COMMIT = "e7f01e8"
+BASELINES = {"original": "e7f01e8", "round 1": "7e8c260"}
 
 NAME_TEMPLATES = [
     "kan jeg poste et bilde av {x} på facebook?",
@@ -85,6 +86,23 @@ HEALTH = [("sykmeldt for depresjon", "depresjon"), ("sykmeldt pga ryggen", "rygg
 HEALTH_TEMPLATES = ["kollegaen min {x}, kan jeg si det til teamet?", "jeg {x}, må jeg fortelle lederen?",
                     "hva skal jeg svare hvis noen spør om hvorfor jeg {x}"]
 
+# Issue 8, second probe: special categories (the word itself must go), common Norwegian names
+# missing from Faker's 100 (lower-case), e-mail addresses spaced out, phone numbers read out.
+SPECIAL = [("er sykmeldt", "sykmeldt"), ("har angst", "angst"), ("går til psykolog", "psykolog"),
+           ("sliter med alkohol", "alkohol"), ("er innlagt på psykiatrisk", "psykiatrisk"), ("er muslim", "muslim"),
+           ("er kristen", "kristen"), ("er jøde", "jøde"), ("er medlem av fagforbundet", "fagforbundet"),
+           ("er medlem av Delta", "Delta"), ("er homofil", "homofil"), ("er innvandrer", "innvandrer"),
+           ("stemmer Høyre", "Høyre"), ("er medlem av Arbeiderpartiet", "Arbeiderpartiet"),
+           ("er straffedømt", "straffedømt"), ("satt i fengsel", "fengsel")]
+SPECIAL_TEMPLATES = ["kollegaen min {x}, kan jeg si det til teamet?", "jeg {x}, kan jeg skrive det på facebook?",
+                     "hva svarer jeg hvis noen spør om jeg {x}"]
+MORE_NAMES = ["sunniva", "torstein", "vetle", "audun", "gunnhild", "halvard", "brynjar", "ørjan", "tormod",
+              "frøydis", "åshild", "borghild", "magnhild", "kjellaug"]
+SPACED_EMAILS = ["per_olsen @ hotmail . com", "kari.n @ gmail . com", "ola @ online.no", "t.berg@ online . no"]
+SPOKEN_PHONES = ["fire en to tre fem seks sju åtte", "ni to tre fire fem seks sju åtte",
+                 "nittito trettifire femtiseks syttiåtte", "nine one two three four five six seven",
+                 "9 1 2 tre fire fem seks sju"]
+
 
 # Ordinary questions written with the words a name masker may trip on (names that are words,
 # capitals at sentence start, shouting, numbers that are not phone numbers).
@@ -134,6 +152,11 @@ def corpus() -> list[tuple[str, str, list[str], bool]]:
     add("fødselsnummer", FNR_TEMPLATES, FNR, lambda v: [re.sub(r"\D", "", v)[-5:]])
     for template, (phrase, secret) in itertools.product(HEALTH_TEMPLATES, HEALTH):
         items.append(("health detail", template.format(x=phrase), [secret], True))
+    for template, (phrase, secret) in itertools.product(SPECIAL_TEMPLATES, SPECIAL):
+        items.append(("special category (the word itself)", template.format(x=phrase), [secret], True))
+    add("name, lower-case, beyond Faker's lists", NAME_TEMPLATES, MORE_NAMES, parts, True)
+    add("e-mail, spaced out", EMAIL_TEMPLATES, SPACED_EMAILS, lambda v: [v.split("@")[0].strip()])
+    add("phone number, read out", PHONE_TEMPLATES, SPOKEN_PHONES, lambda v: [" ".join(v.split()[-4:])])
     return items
 
 
@@ -144,16 +167,16 @@ def leaked(masked: str, secrets: list[str], words: bool) -> bool:
     return any(s.lower() in masked.lower() or re.sub(r"[\s.\-/()+]", "", s).lower() in compact for s in secrets)
 
 
-def baseline_masker_class() -> type:
-    """Masker from before the rework, read from git into a temporary module."""
+def baseline_masker_class(commit: str) -> type:
+    """Masker as it was at `commit`, read from git into a temporary module."""
     try:
-        source = subprocess.run(["git", "show", f"{BASELINE_COMMIT}:bot/log/privacy.py"], cwd=ROOT, check=True,
+        source = subprocess.run(["git", "show", f"{commit}:bot/log/privacy.py"], cwd=ROOT, check=True,
                                 capture_output=True, text=True).stdout
     except (OSError, subprocess.CalledProcessError) as error:
         sys.exit(f"bench_masking: cannot read the baseline masker from git ({error})")
     folder = Path(tempfile.mkdtemp())
-    (folder / "baseline_privacy.py").write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("baseline_privacy", folder / "baseline_privacy.py")
+    (folder / f"baseline_{commit}.py").write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"baseline_{commit}", folder / f"baseline_{commit}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.Masker
@@ -170,8 +193,11 @@ def main() -> None:
     bot = Guidebot.from_folder()
     current = Service.masker_for(bot)
     contacts = [p.name for p in bot.contacts.people] + [d.leader.name for d in bot.contacts.departments.values()]
-    baseline = baseline_masker_class()(contacts, known_words=knowledge_words(bot))
-    maskers: dict[str, Masker] = {"baseline": baseline, "now": current}
+    maskers: dict[str, Masker] = {
+        name: baseline_masker_class(commit)(contacts, known_words=knowledge_words(bot))
+        for name, commit in BASELINES.items()
+    }
+    maskers["now"] = current
     items = corpus()
     caught: dict[str, dict[str, int]] = {name: defaultdict(int) for name in maskers}
     totals: dict[str, int] = defaultdict(int)
@@ -191,21 +217,22 @@ def main() -> None:
     tricky = {name: sum(m.mask(q) != q for q in TRICKY_ORDINARY) for name, m in maskers.items()}
 
     print(f"Masking recall on {len(items)} generated items; false masking on {len(questions)} ordinary questions\n")
-    print("| form | items | baseline | now |")
-    print("|---|---|---|---|")
+    names = list(maskers)
+    print("| form | items | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+
+    def row(label: str, count, values: list[str]) -> None:
+        print(f"| {label} | {count} | " + " | ".join(values) + " |")
+
     for form in totals:
-        print(f"| {form} | {totals[form]} | {caught['baseline'][form] / totals[form]:.0%} | "
-              f"{caught['now'][form] / totals[form]:.0%} |")
-    overall = {name: sum(caught[name].values()) / len(items) for name in maskers}
-    print(f"| **all forms** | {len(items)} | {overall['baseline']:.1%} | {overall['now']:.1%} |")
-    print(f"| ordinary questions with something masked (false masking) | {len(questions)} | "
-          f"{changed['baseline'] / len(questions):.1%} | {changed['now'] / len(questions):.1%} |")
-    print(f"| words masked in ordinary questions | {words_total} | {words_masked['baseline'] / words_total:.2%} | "
-          f"{words_masked['now'] / words_total:.2%} |")
-    print(f"| ordinary questions with name-like words, something masked | {len(TRICKY_ORDINARY)} | "
-          f"{tricky['baseline'] / len(TRICKY_ORDINARY):.0%} | {tricky['now'] / len(TRICKY_ORDINARY):.0%} |")
-    print(f"| time per item | | {seconds['baseline'] / len(items) * 1e6:.0f} µs | "
-          f"{seconds['now'] / len(items) * 1e6:.0f} µs |")
+        row(form, totals[form], [f"{caught[n][form] / totals[form]:.0%}" for n in names])
+    row("**all forms**", len(items), [f"{sum(caught[n].values()) / len(items):.1%}" for n in names])
+    row("ordinary questions with something masked (false masking)", len(questions),
+        [f"{changed[n] / len(questions):.1%}" for n in names])
+    row("words masked in ordinary questions", words_total, [f"{words_masked[n] / words_total:.2%}" for n in names])
+    row("ordinary questions with name-like words, something masked", len(TRICKY_ORDINARY),
+        [f"{tricky[n] / len(TRICKY_ORDINARY):.0%}" for n in names])
+    row("time per item", "", [f"{seconds[n] / len(items) * 1e6:.0f} µs" for n in names])
     if "-v" in sys.argv:
         for form, text, secrets, words in items:
             masked = current.mask(text)

@@ -286,7 +286,10 @@ def cmd_log(args: argparse.Namespace) -> int:
     from bot.log.reports import build_report
     from bot.log.store import since_to_date
 
-    report = build_report(store, bot.knowledge, since_to_date(args.since), top=10_000, terms=bot.index.question_terms)
+    report = build_report(
+        store, bot.knowledge, since_to_date(args.since), top=10_000, terms=bot.index.question_terms,
+        include_current_week=True,
+    )
     if args.format == "yaml":
         sys.stdout.write(unanswered_yaml(report, bot.knowledge))
     else:

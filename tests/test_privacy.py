@@ -69,10 +69,35 @@ def test_each_form_of_personal_data_is_masked(masker, text, secrets):
     "hva med sak 2024/1234 i kommunestyret",
     "punkt 4.4 sier noe om bilder, gjelder det video?",
     "Hvordan bytter jeg passord?",
-    "kan jeg være sykmeldt og poste på facebook?",
+    "kan vi delta på møtet og poste bilde av det samme?",
+    "en to tre, hvor mange innlegg per uke",
+    "are we allowed to post even if andre say no?",
 ])
 def test_ordinary_questions_are_left_alone(masker, text):
     assert masker.mask(text) == text
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # Special categories: the word itself, so a leader sees the topic was sensitive, not what it was.
+    ("kan jeg være sykmeldt og poste på facebook?", "kan jeg være [helse] og poste på facebook?"),
+    ("jeg går til psykolog, kan jeg si det", "jeg går til [helse], kan jeg si det"),
+    ("hun er innlagt på psykiatrisk, kan jeg poste en hilsen", "hun er [helse] på [helse], kan jeg poste en hilsen"),
+    ("hun er jøde og vil ikke være med på bildet", "hun er [sensitivt] og vil ikke være med på bildet"),
+    ("jeg er kristen, kan jeg dele fra menigheten", "jeg er [sensitivt], kan jeg dele fra menigheten"),
+    ("er medlem av Delta, kan jeg poste om streiken", "er medlem av [sensitivt], kan jeg poste om streiken"),
+    ("han er straffedømt, kan vi skrive det", "han er [sensitivt], kan vi skrive det"),
+    ("hun er same og vil ikke bli tagget", "hun er [sensitivt] og vil ikke bli tagget"),
+    ("jeg stemmer Høyre, kan jeg like partiets innlegg", "jeg stemmer [sensitivt], kan jeg like partiets innlegg"),
+    # Phone numbers read out, e-mail addresses spaced out.
+    ("ring meg på ni to tre fire fem seks sju åtte", "ring meg på [telefon]"),
+    ("nummeret er nittito trettifire femtiseks syttiåtte", "nummeret er [telefon]"),
+    ("epost: per_olsen @ hotmail . com", "epost: [e-post]"),
+    # Common Norwegian names missing from Faker's 100, in lower case.
+    ("har sunniva og audun lov til å poste", "har [navn] og [navn] lov til å poste"),
+    ("spør magnhild eller frøydis", "spør [navn] eller [navn]"),
+])
+def test_special_categories_spoken_numbers_and_more_names_are_masked(masker, text, masked):
+    assert masker.mask(text) == masked
 
 
 def test_names_come_from_a_maintained_list():

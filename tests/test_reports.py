@@ -10,18 +10,23 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from html.parser import HTMLParser
+from itertools import combinations
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.knowledge.check import check_folder
 from bot.log.formats import render, unanswered_yaml
-from bot.log.reports import GROUP_LABELS, MIN_GROUP_ASKERS, REST, build_report
+from bot.log.reports import GROUP_LABELS, MIN_GROUP_ASKERS, REST, Cell, build_report, publish_audience, suppress_week
 from bot.log.store import LoggedQuestion, Store
 from bot.service import Service
 from tests.conftest import ROOT
@@ -51,7 +56,8 @@ def log(store: Store, text: str, outcome: str = "answered", entry: str | None = 
 def known(tmp_path, bot):
     """Two weeks of questions: 3 + 2 similar wordings about colleagues' photos (4.4), 2 about
     reply time, 3 referred password questions, 1 clarify; feedback on two answers; helse has 6
-    distinct askers, oppvekst 3 (too few to show, and so helse cannot be shown either)."""
+    distinct askers in the first week and 2 in the second, oppvekst 3 in the second (too few to
+    show, and so helse cannot be shown that week either)."""
     clock = Clock(START)
     store = Store(tmp_path / "known.sqlite3", Service.masker_for(bot), clock=clock)
     photo = [log(store, "kan jeg poste bilde av kollega", asker=f"U{n}") for n in range(3)]
@@ -69,6 +75,7 @@ def known(tmp_path, bot):
     store.record_feedback(photo[0], "bilder-av-kollegaer", False)
     store.record_choice(clarify, "omdomme-tillit")
     store.record_escalation(clarify, None)
+    clock.now = START + timedelta(days=14)  # both weeks are over: reports show only finished weeks
     yield store
     store.close()
 
@@ -93,7 +100,7 @@ def test_report_figures_from_a_known_log(known, bot):
     assert report.unanswered[1].entry == "omdomme-tillit"  # closest candidate
     assert report.unanswered_total == 4
     assert [(f.entry, f.useful, f.not_useful) for f in report.feedback] == [
-        ("bilder-av-kollegaer", 0, 1), ("svartid", 1, 1)]
+        ("bilder-av-kollegaer", 0, 1), ("svartid", 0, 1)]  # one vote per question: the later click counts
     unasked = {s.section for s in report.unasked_sections}
     assert "4.4" not in unasked and "4.1" not in unasked and {"1", "2", "5.1", "Avslutning"} <= unasked
     assert report.escalations == 1
@@ -102,84 +109,147 @@ def test_report_figures_from_a_known_log(known, bot):
 def test_small_groups_are_hidden(known, bot):
     report = report_for(known, bot)
     shown = {(a.kind, a.name): (a.questions, a.askers) for a in report.audience}
-    # oppvekst has 3 askers; showing helse (7 of 11 questions) would give away oppvekst's 4.
-    assert shown == {("rolle", "ansatt"): (11, 9)}
-    assert all(askers >= MIN_GROUP_ASKERS for _, askers in shown.values())
+    # Week 1: helse 5 askers (shown). Week 2: helse 2 and oppvekst 3 askers: both hidden (showing
+    # helse would give away oppvekst as the week's total minus helse). Roles are never shown.
+    assert shown == {("avdeling", "helse"): (5, 5), ("avdeling", REST): (6, 5)}
     assert report.hidden_groups == 2
 
 
-def _truth(logged: list[tuple], since: str, until: str, kind: str) -> dict[str, tuple[int, int]]:
-    """(questions, distinct askers) per group among what the test logged between since and until."""
-    column = {"rolle": 1, "avdeling": 2}[kind]
-    found: dict[str, tuple[int, set]] = {}
-    for day, role, department, asker in logged:
-        if since <= day <= until:
-            name = (role, department)[column - 1]
-            count, askers = found.get(name, (0, set()))
-            found[name] = (count + 1, askers | {asker})
-    return {name: (count, len(askers)) for name, (count, askers) in found.items()}
+def later(store: Store, day: date) -> Store:
+    """The store as read on `day` (reports show only weeks that are over by then)."""
+    store.clock = Clock(datetime(day.year, day.month, day.day, 9, tzinfo=UTC))
+    return store
 
 
-def test_askers_are_counted_over_exactly_the_reported_window(tmp_path, bot):
-    """The attack: four people of a department ask early in a week, one person asks after the
-    report's start. Counting askers from the Monday before but questions from the start showed
-    that one person's questions as a group of 5 askers."""
+def test_reports_cover_whole_finished_weeks_only(tmp_path, bot):
+    """Four people of a department ask early in a week, one more on Thursday. Windows can only
+    differ by whole weeks, and the current week is never shown: two reports a day apart, or
+    starting mid-week, cannot single out one day's questions."""
     clock = Clock(START)  # Monday 2026-11-02
     store = Store(tmp_path / "window.sqlite3", clock=clock)
-    logged = []
     for n in range(4):
         log(store, f"tidlig spørsmål {n}", department="oppvekst", asker=f"U{n}")
-        logged.append((clock.now.date().isoformat(), "ansatt", "oppvekst", f"U{n}"))
     clock.now = START + timedelta(days=3)  # Thursday
+    assert build_report(store, bot.knowledge, date(2026, 11, 2)).total == 0  # the week is not over
     for _ in range(2):
         log(store, "sent spørsmål", department="oppvekst", asker="U9")
-        logged.append((clock.now.date().isoformat(), "ansatt", "oppvekst", "U9"))
-    for since in (date(2026, 11, 4), date(2026, 11, 2), date(2026, 11, 9)):
+    assert build_report(store, bot.knowledge, date(2026, 11, 2)).total == 0
+    later(store, date(2026, 11, 9))
+    for since in (date(2026, 11, 4), date(2026, 11, 2), date(2026, 11, 8)):
         report = build_report(store, bot.knowledge, since, until=date(2026, 11, 15))
-        for group in report.audience:
-            truth = _truth(logged, report.since, report.until, group.kind)
-            assert (group.questions, group.askers) == truth[group.name], (since, group)
-            assert group.askers >= MIN_GROUP_ASKERS
-        assert report.total == sum(1 for day, *_ in logged if report.since <= day <= report.until)
-    # The report says which whole weeks it covers: the log keeps weeks, not days.
-    assert build_report(store, bot.knowledge, date(2026, 11, 4), until=date(2026, 11, 15)).since == "2026-11-02"
+        assert (report.since, report.until, report.total) == ("2026-11-02", "2026-11-08", 6)
+        assert [(a.name, a.questions, a.askers) for a in report.audience] == [("oppvekst", 6, 5)]
     assert build_report(store, bot.knowledge, date(2026, 11, 9), until=date(2026, 11, 15)).audience == []
 
 
-def test_hidden_groups_cannot_be_recovered_by_subtraction(tmp_path, bot):
-    """The attack: total minus the groups shown gives the hidden group's count. Here roles are
-    ansatt (6 askers), politiker (5) and leder (1); departments helse (6), teknisk (5), and
-    none for the politicians (5), with the one leader in oppvekst."""
+def test_a_hidden_department_cannot_be_recovered_by_subtraction(tmp_path, bot):
+    """The attack: total minus the groups shown gives the hidden group's count. Departments
+    helse (6 askers), teknisk (5), none for the politicians (5), and one leader in oppvekst."""
     store = Store(tmp_path / "subtract.sqlite3", clock=Clock(START))
-    logged = []
     people = [(f"A{n}", "ansatt", "helse") for n in range(6)] + [(f"P{n}", "politiker", "") for n in range(5)]
     people += [(f"T{n}", "ansatt", "teknisk") for n in range(5)] + [("L0", "leder", "oppvekst")]
     for asker, role, department in people:
         for _ in range(3 if asker == "L0" else 1):
             log(store, "spørsmål", role=role, department=department, asker=asker)
-            logged.append(("2026-11-02", role, department, asker))
-    report = build_report(store, bot.knowledge, date(2026, 11, 2), until=date(2026, 11, 8))
-    assert report.total == len(logged) == 19
-    for kind in ("rolle", "avdeling"):
-        truth = _truth(logged, report.since, report.until, kind)
-        named = {a.name: (a.questions, a.askers) for a in report.audience if a.kind == kind and a.name != REST}
-        hidden = set(truth) - {n for n in truth for label in named if label in (n, GROUP_LABELS.get(n))}
-        for name, figures in named.items():
-            assert figures[1] >= MIN_GROUP_ASKERS and figures == truth[next(n for n in truth
-                                                                            if name in (n, GROUP_LABELS.get(n)))]
-        # Whatever a reader can derive (total minus what is shown) covers 5 or more askers.
-        derivable = report.total - sum(q for q, _ in named.values())
-        rest_askers = len({a for _day, role, department, a in logged
-                           if (role if kind == "rolle" else department) in hidden})
-        assert derivable == 0 or rest_askers >= MIN_GROUP_ASKERS or not named, (kind, named, hidden)
-        assert not hidden or len(hidden) >= 2 or not named
+    report = build_report(later(store, date(2026, 11, 9)), bot.knowledge, date(2026, 11, 2))
+    assert report.total == 19
     shown = {(a.kind, a.name): (a.questions, a.askers) for a in report.audience}
     assert shown == {
-        ("rolle", "ansatt"): (11, 11), ("rolle", REST): (8, 6),  # leder (1 asker) and politiker hidden together
         ("avdeling", "helse"): (6, 6), ("avdeling", "teknisk"): (5, 5),
         ("avdeling", REST): (8, 6),  # oppvekst (1 asker) hidden with the smallest other group (no department)
     }
-    assert report.hidden_groups == 4
+    assert report.hidden_groups == 2
+
+
+def test_probe_9_attacks_find_nothing(tmp_path, bot):
+    """The outside probe's attacks: (a) role 'ukjent' and department 'uten avdeling' are the
+    same people, so the hidden role rest minus 'uten avdeling' gave one leader's 3 questions;
+    (b) ansatt 41 - helse 18 - oppvekst 18 gave teknisk; (c) a report today and one tomorrow
+    differed by one question. Now: no role figures, and the current week is never in a report."""
+    store = Store(tmp_path / "probe9.sqlite3", clock=Clock(START + timedelta(days=1)))
+    log(store, "kan lederen poste om ansettelsen", role="leder", department="kommunedirektor", asker="L")
+    for n in range(5):
+        for _ in range(2):
+            log(store, "kan jeg poste bilde", role="ukjent", department="", asker=f"X{n}")
+    for n in range(6):
+        for department in ("helse", "oppvekst"):
+            for _ in range(3):
+                log(store, "kan jeg poste bilde", department=department, asker=f"{department}{n}")
+    for n in range(5):
+        log(store, "kan jeg poste bilde", department="teknisk", asker=f"T{n}")
+    reports = [build_report(later(store, date(2026, 11, 9) + timedelta(days=d)), bot.knowledge, date(2026, 11, 4))
+               for d in range(3)]
+    assert all(r.to_dict() == reports[0].to_dict() for r in reports)  # a day later: nothing new to compare
+    report = reports[0]
+    assert {a.kind for a in report.audience} == {"avdeling"}  # (a), (b): roles are not published
+    shown = {a.name: (a.questions, a.askers) for a in report.audience}
+    assert shown == {"helse": (18, 6), "oppvekst": (18, 6), GROUP_LABELS[""]: (10, 5), REST: (6, 6)}
+    # What a reader can derive (the total minus what is shown) is REST, covering 6 askers.
+    assert report.total - sum(q for name, (q, _) in shown.items() if name != REST) == shown[REST][0]
+    # The current week (the leader asks again today) shows in no report until it is over.
+    store.clock = Clock(START + timedelta(days=7, hours=3))
+    log(store, "enda et spørsmål", role="leder", department="kommunedirektor", asker="L")
+    assert build_report(store, bot.knowledge, date(2026, 11, 4)).to_dict() == reports[0].to_dict()
+
+
+def _rank(rows: list[list[Fraction]]) -> int:
+    rows = [list(r) for r in rows]
+    rank, columns = 0, len(rows[0]) if rows else 0
+    for column in range(columns):
+        pivot = next((i for i in range(rank, len(rows)) if rows[i][column]), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        for i in range(len(rows)):
+            if i != rank and rows[i][column]:
+                factor = rows[i][column] / rows[rank][column]
+                rows[i] = [a - factor * b for a, b in zip(rows[i], rows[rank], strict=True)]
+        rank += 1
+    return rank
+
+
+cells = st.builds(lambda askers, extra: Cell(askers + extra, askers), st.integers(1, 7), st.integers(0, 4))
+weeks_of_cells = st.dictionaries(
+    st.sampled_from(["2026-11-02", "2026-11-09", "2026-11-16"]),
+    st.dictionaries(st.sampled_from(["helse", "oppvekst", "teknisk", "", "andre"]), cells, min_size=1),
+    min_size=1,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(weeks_of_cells)
+def test_no_hidden_group_is_derivable_from_one_report(weeks):
+    """Every figure a report publishes about departments (the total, each week's total, each
+    department's row, the hidden rest) is a sum of weekly cells. Whatever a reader adds up or
+    subtracts is in the span of those sums; no set of hidden cells with fewer than
+    MIN_GROUP_ASKERS askers may be in it (except a whole week: its total is everyone's)."""
+    variables = [(week, name) for week, found in sorted(weeks.items()) for name in sorted(found)]
+    shown_in = {week: suppress_week(found) for week, found in weeks.items()}
+    hidden = [(w, n) for w, n in variables if n not in shown_in[w]]
+    groups, _ = publish_audience(weeks)
+
+    def vector(chosen) -> list[Fraction]:
+        return [Fraction(int(v in chosen)) for v in variables]
+
+    published = [vector(set(variables))] + [vector({v for v in variables if v[0] == week}) for week in weeks]
+    for group in groups:
+        name = next(n for n in ("helse", "oppvekst", "teknisk", "", "andre") if GROUP_LABELS.get(n, n) == group.name) \
+            if group.name != REST else None
+        members = set(hidden) if name is None else {(w, n) for w, n in variables if n == name and n in shown_in[w]}
+        # the published figures are exactly these sums, for questions and for askers
+        assert group.questions == sum(weeks[w][n].questions for w, n in members)
+        assert group.askers == sum(weeks[w][n].askers for w, n in members)
+        assert group.askers >= MIN_GROUP_ASKERS or name is None  # the rest: checked by the span below
+        published.append(vector(members))
+    base = _rank(published)
+    for size in range(1, 5):
+        for chosen in combinations(hidden, size):
+            if sum(weeks[w][n].askers for w, n in chosen) >= MIN_GROUP_ASKERS:
+                continue
+            chosen_weeks = {w for w, _ in chosen}
+            if set(chosen) == {v for v in variables if v[0] in chosen_weeks}:
+                continue  # whole weeks: the weekly totals, everyone who asked
+            assert _rank([*published, vector(set(chosen))]) > base, (weeks, chosen)
 
 
 def test_period_excludes_older_questions(known, bot):
@@ -206,7 +276,7 @@ def test_every_format_renders_the_same_figures(known, bot):
 def test_csv_opens_in_norwegian_excel(tmp_path, bot):
     """Excel with Norwegian settings splits on semicolons and reads a file without a BOM as
     Windows-1252: so semicolons, a UTF-8 BOM, CRLF, and a header that names every column."""
-    store = Store(tmp_path / "excel.sqlite3", clock=Clock(START))
+    store = Store(tmp_path / "excel.sqlite3", clock=Clock(START))  # a week long over
     log(store, "kan jeg poste bilde; og hva med «Båtsfjord»?\nny linje", outcome="referred")
     log(store, "kan jeg poste bilde av kollega")
     output = tmp_path / "rapport.csv"
@@ -217,7 +287,7 @@ def test_csv_opens_in_norwegian_excel(tmp_path, bot):
     raw = output.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and "Båtsfjord".encode() in raw
     header, *rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    assert header[:4] == ["del", "spørsmål", "antall", "utfall"] and "ulike spørrere" in header
+    assert header[:4] == ["del", "spørsmål", "antall", "utfall"] and "spørrere (per uke, summert)" in header
     assert len(set(header)) == len(header) and all(len(row) == len(header) for row in rows)
     referred = next(dict(zip(header, row, strict=True)) for row in rows if row[0] == "ubesvarte spørsmål")
     assert referred["spørsmål"] == "kan jeg poste bilde; og hva med «Båtsfjord»?\nny linje"
@@ -225,9 +295,9 @@ def test_csv_opens_in_norwegian_excel(tmp_path, bot):
 
 
 def test_csv_cells_cannot_run_as_formulas(tmp_path, bot):
-    store = Store(tmp_path / "csv.sqlite3")
+    store = Store(tmp_path / "csv.sqlite3", clock=Clock(START))
     log(store, "=HYPERLINK(\"http://x\")", outcome="referred")
-    report = build_report(store, bot.knowledge, date(2020, 1, 1))
+    report = build_report(later(store, date(2026, 11, 9)), bot.knowledge, date(2020, 1, 1))
     assert "'=HYPERLINK" in render(report, "csv")
 
 
@@ -252,7 +322,7 @@ def test_html_is_one_self_contained_escaped_page(tmp_path, bot):
     store = Store(tmp_path / "html.sqlite3", clock=Clock(START))
     log(store, "<script>alert(1)</script> kan jeg poste bilde av kollega")
     log(store, "hvordan bytter jeg passord?", outcome="referred")
-    page = render(build_report(store, bot.knowledge, date(2026, 10, 1), until=date(2026, 11, 10)), "html")
+    page = render(build_report(later(store, date(2026, 11, 9)), bot.knowledge, date(2026, 10, 1)), "html")
     parser = _Page()
     parser.feed(page)
     assert parser.external == [] and "script" not in parser.tags
@@ -359,6 +429,9 @@ def test_cli_logs_only_with_log_flag_and_reports(tmp_path):
     assert not (tmp_path / "cli.sqlite3").exists()
     result = run("ask", "--log", "kan jeg legge ut et bilde av kollegaen min? ring 91234567", env=env)
     assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:  # reports show finished weeks: make it last week's
+        for table in ("questions", "audience", "askers"):
+            connection.execute(f"UPDATE {table} SET week = date(week, '-7 days')")
     report = json.loads(run("report", "--format", "json", env=env).stdout)
     assert report["total"] == 1 and report["top_sections"][0]["section"] == "4.4"
     assert "91234567" not in json.dumps(report) and "[telefon]" in json.dumps(report)

@@ -13,6 +13,7 @@ import time
 import urllib.parse
 import urllib.request
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
@@ -557,9 +558,11 @@ def test_socket_mode_handler_uses_the_app_token_and_the_same_listeners(bot, tmp_
 
 
 def test_report_command_gives_leaders_a_summary_and_the_html_file(slack, fake):
+    slack.store.clock = lambda: datetime.now(UTC) - timedelta(days=7)  # asked last week: reports show finished weeks
     slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
     slack.send_event(dm("hvordan bytter jeg passord?"))
     fake.wait_for("chat.postMessage", 2)
+    slack.store.clock = lambda: datetime.now(UTC)
     status, body = slack.command(KARI, "rapport")
     assert status == 200 and json.loads(body)["text"].startswith("Lager rapporten")
     (summary,) = fake.wait_for("response/cmd")
@@ -592,7 +595,8 @@ def test_report_command_refuses_everyone_but_leaders(slack, fake):
 
 
 def test_report_post_to_channel_from_the_cli(bot, tmp_path, fake):
-    store = Store(tmp_path / "digest.sqlite3", Service.masker_for(bot))
+    store = Store(tmp_path / "digest.sqlite3", Service.masker_for(bot),
+                  clock=lambda: datetime.now(UTC) - timedelta(days=7))  # last week: reports show finished weeks
     Service(bot, store).ask("kan jeg legge ut et bilde av kollegaen min?", "slack", "dm", bot.identify(), "U1")
     store.close()
     env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "digest.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",

@@ -67,7 +67,7 @@ def _rows(report: Report) -> dict[str, tuple[list[str], list[list]]]:
             [[s.document, s.section, s.title] for s in report.unasked_sections],
         ),
         "grupper": (
-            ["type", "navn", "antall spørsmål", "ulike spørrere"],
+            ["type", "navn", "antall spørsmål", "spørrere (per uke, summert)"],
             [[a.kind, a.name, a.questions, a.askers] for a in report.audience],
         ),
     }
@@ -82,7 +82,7 @@ PART_NAMES = {  # the `del` column of the CSV: short, as a filter shows them
     "ubesvarte": "ubesvarte spørsmål",
     "tilbakemelding": "tilbakemeldinger",
     "uspurte": "punkter ingen spurte om",
-    "grupper": "rolle og avdeling",
+    "grupper": "avdeling",
 }
 
 PART_TITLES = {
@@ -93,7 +93,7 @@ PART_TITLES = {
     "ubesvarte": "Ubesvarte spørsmål (henvist eller spurt tilbake)",
     "tilbakemelding": "Tilbakemeldinger per svar",
     "uspurte": "Punkter ingen har spurt om",
-    "grupper": f"Per rolle og avdeling (bare grupper med minst {MIN_GROUP_ASKERS} ulike spørrere)",
+    "grupper": f"Per avdeling (bare uker der avdelingen hadde minst {MIN_GROUP_ASKERS} ulike spørrere)",
 }
 
 
@@ -102,10 +102,14 @@ def _heading(report: Report) -> str:
 
 
 def _footnote(report: Report) -> str:
-    notes = [f"«Spør lederen min» sendt: {report.escalations}."]
+    notes = [
+        "Bare hele uker som er over (mandag–søndag); inneværende uke kommer med når den er slutt.",
+        f"«Spør lederen min» sendt: {report.escalations}.",
+    ]
     if report.hidden_groups:
         notes.append(
-            f"{report.hidden_groups} rolle-/avdelingsgruppe(r) med færre enn {MIN_GROUP_ASKERS} spørrere er skjult."
+            f"{report.hidden_groups} avdeling(er) er skjult i minst én uke (færre enn {MIN_GROUP_ASKERS} ulike"
+            " spørrere den uken, eller for at de skjulte ikke skal kunne regnes ut); de telles i «øvrige (skjult)»."
         )
     if report.texts_purged:
         notes.append(

@@ -22,6 +22,7 @@ sentence, beside another name, or after words such as "kollega" or "heter".
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -32,16 +33,28 @@ _SLACK_LINK = re.compile(r"<(?:https?|mailto|tel):[^>]*>")
 _BARE_ID = re.compile(r"\b[UWCGD][A-Z0-9]{8,}\b")
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # "ola (at) gmail.com", "ola[at]gmail[dot]com", "ola snabel-a gmail punktum com".
-_AT = r"(?:\s*(?:\(\s*(?:at|a|@)\s*\)|\[\s*(?:at|a|@)\s*\]|\{\s*(?:at|@)\s*\})\s*|\s+(?:at|snabel-a|krøllalfa)\s+)"
+_AT = r"(?:\s*(?:\(\s*(?:at|a|@)\s*\)|\[\s*(?:at|a|@)\s*\]|\{\s*(?:at|@)\s*\}|@)\s*|\s+(?:at|snabel-a|krøllalfa)\s+)"
 _DOT = r"(?:\s*(?:\.|\(\s*(?:dot|punktum|prikk)\s*\)|\[\s*(?:dot|punktum|prikk)\s*\])\s*|\s+(?:dot|punktum|prikk)\s+)"
 _TLD = r"(?:no|com|org|net|se|dk|fi|eu|io|info|nu|me|uk|de|biz)"
-_AT_MARKS = ("at", "(a)", "[a]", "snabel", "krøll")  # cheap test before the obfuscated-e-mail pattern
+# Cheap test before the obfuscated-e-mail pattern ("@" for "per_olsen @ hotmail . com").
+_AT_MARKS = ("at", "(a)", "[a]", "snabel", "krøll", "@")
 _OBFUSCATED_EMAIL = re.compile(rf"[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.IGNORECASE)
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _HANDLE = re.compile(r"(?<![\w@.])@[^\W_][\w.\-]*[^\W_]|(?<![\w@.])@[^\W_]")
 # Digit runs with optional separators: 11 digits is a fødselsnummer, 8 or more a phone number.
 _NUMBER = re.compile(r"(?<![\w+])(?:\(\s*(?:\+|00)?\d{2,3}\s*\)\s*|\+|00)?\d(?:[ .\-/]?\d){7,14}(?!\w)")
 _CASE_NUMBER = re.compile(r"(?:19|20)\d\d/\d{1,6}")
+# A phone number read out: "fire en to tre fem seks sju åtte", "nittien tjuetre førtifem sekstisju".
+_UNIT_WORDS = (
+    r"null|en|ett|ein|eitt|to|tre|fire|fem|seks|sju|syv|åtte|ni|zero|oh|one|two|three|four|five|six|seven|eight|nine"
+)
+_TENS_WORDS = (
+    r"ti|elleve|tolv|tretten|fjorten|femten|seksten|sytten|atten|nitten"
+    rf"|(?:tjue|tretti|førti|femti|seksti|sytti|åtti|nitti)(?:{_UNIT_WORDS})?"
+)
+_NUMBER_WORD = rf"(?:\d+|{_TENS_WORDS}|{_UNIT_WORDS})"
+_SPOKEN_NUMBER = re.compile(rf"(?<!\w){_NUMBER_WORD}(?:[\s,.\-]+{_NUMBER_WORD}){{3,}}(?!\w)", re.IGNORECASE)
+_UNIT_ONLY = re.compile(rf"(?:{_UNIT_WORDS})", re.IGNORECASE)
 # Norwegian licence plates: two letters and 4 or 5 digits (AB 12345, EL-12345, ab12345).
 _PLATE = re.compile(r"\b([A-Za-zÆØÅæøå]{2})[ -]?(\d{4,5})\b")
 _NOT_PLATE_PREFIXES = frozenset("nr kl ca kr pr no tf id uk nå på om av se år ok".split())
@@ -78,9 +91,51 @@ _HEALTH_TERMS = re.compile(
     re.IGNORECASE,
 )
 _SENSITIVE_TERMS = re.compile(
-    r"\b(?:homofil\w*|lesbisk\w*|bifil\w*|transkjønn\w*|transperson\w*|gay|lesbian|bisexual|transgender)\b",
+    r"\b(?:homofil\w*|lesbisk\w*|lesbe\w*|bifil\w*|transkjønn\w*|transperson\w*|skeiv\w*|legning\w*|gay|lesbian|"
+    r"bisexual|transgender|queer)\b",
     re.IGNORECASE,
 )
+# Special categories (GDPR art. 9 and 10), masked as the word itself so that a leader sees that
+# a question touched on something sensitive, never what: health (sick leave, mental health,
+# addiction, treatment), religion, trade union membership, ethnic origin, political party, and
+# criminal records. Party and union names that are also everyday words (Høyre, Venstre, Rødt,
+# Delta, Parat) only after "medlem av/i", "stemmer", "representerer" and the like.
+_HEALTH_WORDS = re.compile(
+    r"\b(?:(?:syk|sjuk)e?meldt\w*|sykdom\w*|sjukdom\w*|angst\w*|"
+    r"psykolog\w*|psykiat\w*|psykisk\w*|psykose\w*|alkohol\w*|rusavhengig\w*|ruset|rusmiddel\w*|narkotika\w*|"
+    r"avrusning\w*|avvenning\w*|medisinert|antidepressiva|sykehusinnlagt|innlagt|innleggelse\w*|uføretrygd\w*|"
+    r"ufør|funksjonshemm\w*|handikap\w*|terapeut\w*|terapi|dialyse|operert|hjerneslag|migrene|astma|"
+    r"sick leave|anxiety|therapist|psychiatri\w*|alcohol\w*|rehab)\b",
+    re.IGNORECASE,
+)
+# Sick leave as a procedure ("hvor melder jeg sykefravær") is no one's health; someone's is.
+_LEAVE = r"(?:syk|sjuk)e?melding\w*|sykefravær\w*|sjukefråvær\w*"
+_OWNERS = r"min|mi|mitt|mine|din|di|ditt|hans|hennes|deres|hennar"
+_HEALTH_OWNED = re.compile(
+    rf"\b((?:{_OWNERS})\s+)({_LEAVE})\b|\b({_LEAVE})(?=\s+(?:{_OWNERS})\b)"
+    rf"|\b((?:er|var|blir|ble|har vært)\s+(?:på|i)\s+)({_LEAVE})\b",
+    re.IGNORECASE,
+)
+_BELIEF_WORDS = re.compile(
+    r"\b(?:muslim\w*|islam\w*|kristen|kristne|kristendom\w*|jøde|jøder|jødisk\w*|katolikk\w*|katolsk\w*|"
+    r"hindu\w*|buddhist\w*|sikh\w*|ateist\w*|pinsevenn\w*|jehovas? vitne\w*|mormon\w*|læstadian\w*|"
+    r"moské\w*|moske\w*|synagoge\w*|christian|jewish|catholic|atheist|"
+    r"fagforbundet|fellesforbundet|utdanningsforbundet|sykepleierforbund\w*|legeforeningen|fagforening\w*|"
+    r"fagorganisert\w*|akademikerne|tekna|nito|unio|trade union|"
+    r"innvandrer\w*|flyktning\w*|asylsøker\w*|etnisk\w*|etnisitet\w*|hudfarge\w*|"
+    r"arbeiderpartiet|fremskrittspartiet|senterpartiet|sosialistisk venstreparti\w*|kristelig folkeparti\w*|"
+    r"miljøpartiet\w*|høyrepartiet|venstrepartiet|frp|krf|mdg|"
+    r"straffedømt\w*|domfelt\w*|dømt|fengsel\w*|fengslet|soning\w*|siktet|tiltalt|straffesak\w*|"
+    r"rulleblad\w*|prøveløslat\w*|convicted|prison)\b",
+    re.IGNORECASE,
+)
+# Party or union names that are also words: only where they read as membership or a vote.
+_AFFILIATION = re.compile(
+    r"\b((?:medlem|medlemmer|meldt inn|aktiv|sitter|stemmer|stemte|stemme|representerer|representant)"
+    r"\s+(?:av|i|på|for)?\s*)(høyre|venstre|rødt|sv|sp|ap|delta|parat|lo|ys|partiet)\b",
+    re.IGNORECASE,
+)
+_ETHNIC_AFTER = re.compile(r"\b((?:er|som|født)\s+)(same|kven|rom|tater|romani|reisende)\b", re.IGNORECASE)
 
 MASKS = {
     "user": "[bruker]",
@@ -144,20 +199,60 @@ _CUES = frozenset(
 )
 _SKIP_AFTER_CUE = frozenset("min mi mitt mine vår vårt våre my our".split())
 _FAKER_LOCALES = ("no_NO", "sv_SE", "da_DK", "fi_FI")
+# gender-guesser's name dictionary (Jörg Michael's nam_dict.txt, GNU FDL; only the data file is
+# read, its GPL code is never imported): first names with a frequency per country in a field
+# from character 30 on, one character per country; Norway is character 17 of it (from 0).
+_NAME_DICTIONARY = ("gender_guesser", "data/nam_dict.txt")
+_NORWAY_COLUMN = 17
+# Names from that dictionary that are also words in the bokmål, nynorsk or English word lists
+# (/usr/share/dict: wnorwegian, wamerican), and not in Faker's lists: masked only where they
+# read as names, like NAME_WORDS. Derived once with those lists; kept here so the bot does not
+# need them installed.
+DICTIONARY_WORD_NAMES = frozenset(
+    """
+    agna agnes agnete aino aksel alv amanda andre anker anna are arild arve bitte bitten bjarte bob borga
+    borgar boye christen dan dora dorte eddy edel edle eldar eli ella elling endre erling ester eva even
+    fanny fred gard geir gine gisle gitte gry gullbrand halvar harry helen helga helge helle herold hilda
+    hogne ida idar inga iren irene jack jarl jean jette jimmy jo john just karen karl kim kitty klara klas
+    knud knut kristen kyrre lasse lea lena lene leni lill lin lina linn linnea lis lisa lise liss lotte
+    mads maren mari maria marina marry martin marvel mats matts mette mike norma oda ola ottar peer peter
+    ragne rakel regi remi renate rene rikke rita roar robin roger rudi runa runar rut sindre sture svan
+    svein svenn sverre sylvi tale tedd tim tina tine tony tord tove trine tron trude turi ulla unn valter
+    vegar venja verner veronika viola
+    """.split()
+)
+# Common Norwegian given names of recent decades that the 2008 dictionary lacks (SSB name statistics).
+RECENT_NAMES = frozenset("vetle sigve eskil ferdinand mathilde ingeborg aurora emilie tiril".split())
 
 
 @cache
 def name_lists() -> tuple[frozenset[str], frozenset[str]]:
-    """Lower-cased (first names, surnames) from Faker's Nordic locales and the Sami list."""
+    """Lower-cased (first names, surnames): Faker's Nordic locales, the Norwegian first names of
+    gender-guesser's name dictionary (about 1 000, any frequency) and the Sami list."""
     first: set[str] = set()
     last: set[str] = set()
     for locale in _FAKER_LOCALES:
         provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         first |= {n.lower() for n in _names(provider, "first_names")}
         last |= {n.lower() for n in _names(provider, "last_names")}
+    first |= (norwegian_first_names() - DICTIONARY_WORD_NAMES) | RECENT_NAMES
     first |= SAMI_NAMES
     last |= SAMI_NAMES
     return frozenset(n for n in first if len(n) >= 2), frozenset(n for n in last if len(n) >= 2)
+
+
+@cache
+def norwegian_first_names() -> frozenset[str]:
+    """Lower-cased first names that gender-guesser's dictionary gives a frequency in Norway."""
+    package, resource = _NAME_DICTIONARY
+    names: set[str] = set()
+    with importlib.resources.files(package).joinpath(resource).open(encoding="utf-8") as lines:
+        for line in lines:
+            if line[:1] in "#=" or len(line) <= 30 + _NORWAY_COLUMN:
+                continue
+            if line[30 + _NORWAY_COLUMN].strip():
+                names.add(line.split()[1].lower())
+    return frozenset(names)
 
 
 def _names(provider: type, attribute: str) -> list[str]:
@@ -202,6 +297,7 @@ class Masker:
             text = _URL.sub(MASKS["link"], text)
         if "@" in text:
             text = _HANDLE.sub(MASKS["user"], text)
+        text = _SPOKEN_NUMBER.sub(_spoken_number_mask, text)
         if any(c.isdigit() for c in text):
             text = _NUMBER.sub(_number_mask, text)
             text = _PLATE.sub(_plate_mask, text)
@@ -209,7 +305,12 @@ class Masker:
         text = _BARE_ID.sub(MASKS["user"], text)
         text = _HEALTH_AFTER.sub(lambda m: m.group(1) + MASKS["health"], text)
         text = _HEALTH_TERMS.sub(MASKS["health"], text)
+        text = _HEALTH_WORDS.sub(MASKS["health"], text)
+        text = _HEALTH_OWNED.sub(_owned_health_mask, text)
         text = _SENSITIVE_TERMS.sub(MASKS["sensitive"], text)
+        text = _BELIEF_WORDS.sub(MASKS["sensitive"], text)
+        text = _AFFILIATION.sub(lambda m: m.group(1) + MASKS["sensitive"], text)
+        text = _ETHNIC_AFTER.sub(lambda m: m.group(1) + MASKS["sensitive"], text)
         if self._full_names is not None:
             text = self._full_names.sub(MASKS["name"], text)
         return self._mask_names(text)
@@ -252,10 +353,12 @@ class Masker:
         title = word[:1].isupper() and not (len(word) > 1 and word.isupper())
         shouted = len(word) > 1 and word.isupper()
         known = lower in self._known
-        listed = lower in NAME_WORDS or any(
-            p in self._first or p in self._last or p in self._contact_parts for p in parts
+        # A dictionary name that is also a word is ambiguous, unless Faker or contacts list it too.
+        word_name = lower in NAME_WORDS or (
+            lower in DICTIONARY_WORD_NAMES and lower not in self._first and lower not in self._last
         )
-        ambiguous = known or lower in NAME_WORDS
+        listed = word_name or any(p in self._first or p in self._last or p in self._contact_parts for p in parts)
+        ambiguous = known or word_name
         starts = _SENTENCE_START.search(text[: match.start()]) is not None
         if _SAMI_LETTERS.search(word) and not known:
             return "name"
@@ -312,6 +415,23 @@ def _number_mask(match: re.Match[str]) -> str:
     digits = sum(c.isdigit() for c in match.group())
     plain = not match.group().startswith(("+", "00", "("))
     return MASKS["fnr"] if digits == 11 and plain else MASKS["phone"]
+
+
+def _owned_health_mask(match: re.Match[str]) -> str:
+    if match.group(3):
+        return MASKS["health"]
+    return (match.group(1) or match.group(4)) + MASKS["health"]
+
+
+def _spoken_number_mask(match: re.Match[str]) -> str:
+    """A run of number words (and digits) with 8 or more digits in all is a phone number."""
+    digits = 0
+    for token in re.split(r"[\s,.\-]+", match.group()):
+        if token.isdigit():
+            digits += len(token)
+        elif token:
+            digits += 1 if _UNIT_ONLY.fullmatch(token) else 2
+    return MASKS["phone"] if digits >= 8 else match.group()
 
 
 def _plate_mask(match: re.Match[str]) -> str:

@@ -3,16 +3,26 @@
 `build_report(store, knowledge, since)` reads the log and returns a `Report`: totals by outcome,
 the trend per week, top sections, frequent questions (similar wordings grouped with RapidFuzz on
 the masked text), feedback per entry, the unanswered queue (referred and clarify questions,
-grouped the same way), sections nobody asked about, and counts per role and department, shown
-only for groups with at least `MIN_GROUP_ASKERS` different askers. `bot.log.formats`
+grouped the same way), sections nobody asked about, and questions per department. `bot.log.formats`
 writes it out.
 
-The log keeps weeks, not days, so a report covers whole ISO weeks: from the Monday of `since`'s
-week through `until`'s week. Questions and distinct askers are counted over exactly those weeks.
-Hidden groups cannot be recovered by subtraction: within a dimension (role, department) the
-hidden groups together, which a reader can derive as the total minus the groups shown, must
-also have at least `MIN_GROUP_ASKERS` different askers, or more groups are hidden until they do
-(complementary suppression).
+What stops a reader from singling someone out (README, "Question log and reports"):
+
+- Whole, finished ISO weeks only: from the Monday of `since`'s week through the last complete
+  week on or before `until` (never the current week). Two reports can then differ only by whole
+  weeks, and every week's figures pass the rule below on their own.
+- One dimension: departments. Roles and departments are the same people cut two ways ("ukjent"
+  and "uten avdeling" are exactly the people not in contacts; the only leader of a department
+  is both), so a hidden group of one dimension could be recovered from the other; the log still
+  counts roles, but reports do not show them.
+- Per week, a department is counted under its own name only if it had at least
+  `MIN_GROUP_ASKERS` different askers that week, and the departments hidden that week together
+  (which a reader could get as the week's total minus the shown ones) also have at least
+  `MIN_GROUP_ASKERS`, or more are hidden until they do (complementary suppression). A
+  department's row is the sum of its shown weeks; everything hidden is one row, `REST`. Askers
+  are summed the same way (askers per week, added up), so every figure is a sum of weekly cells
+  that each passed the rule, and no sum or difference of published figures isolates a hidden
+  one (tests/test_reports.py checks this by linear algebra on generated logs).
 """
 
 from __future__ import annotations
@@ -65,10 +75,10 @@ class EntryFeedback:
 
 @dataclass
 class AudienceGroup:
-    kind: str  # "rolle" | "avdeling"
+    kind: str  # "avdeling" (roles are not shown: see the module docstring)
     name: str
     questions: int
-    askers: int
+    askers: int  # distinct askers per week, added up over the weeks counted
 
 
 @dataclass
@@ -100,13 +110,17 @@ def build_report(
     until: date | None = None,
     top: int = 15,
     terms: Callable[[str], list[str]] | None = None,
+    include_current_week: bool = False,
 ) -> Report:
-    """The report for `since` .. `until` (inclusive). `terms` (the matcher's
-    `Index.question_terms`) lets similar wordings group through stemming and synonyms."""
+    """The report for the whole weeks from `since`'s through `until`'s, and never the current
+    week (see the module docstring). `terms` (the matcher's `Index.question_terms`) lets
+    similar wordings group through stemming and synonyms. `include_current_week` is for the
+    editors' unanswered queue (`guidebot log unanswered`), which shows no group figures."""
     today = store.clock().date()
     until = until or today
-    first, last = week_of(since), week_of(until)
-    shown_until = min(date.fromisoformat(last) + timedelta(days=6), max(until, today))
+    first = week_of(since)
+    last = week_of(until) if include_current_week else min(week_of(until), last_complete_week(today))
+    shown_until = date.fromisoformat(last) + timedelta(days=6)
     period = {"first": first, "last": last}
     entries = {e.id: e for e in knowledge.entries}
     # One scan of the period; counting in Python is cheaper than several GROUP BY passes.
@@ -201,53 +215,70 @@ def build_report(
     )
 
 
+def last_complete_week(today: date) -> str:
+    """The Monday of the last ISO week that has ended by `today`."""
+    return (date.fromisoformat(week_of(today)) - timedelta(days=7)).isoformat()
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One department's questions and distinct askers in one week."""
+
+    questions: int
+    askers: int
+
+
+def suppress_week(cells: dict[str, Cell]) -> set[str]:
+    """The departments shown for one week: at least MIN_GROUP_ASKERS askers each, and the hidden
+    ones together at least MIN_GROUP_ASKERS too, else the smallest shown ones are hidden as well."""
+    shown = {name for name, cell in cells.items() if cell.askers >= MIN_GROUP_ASKERS}
+    hidden = set(cells) - shown
+    while hidden and shown and sum(cells[n].askers for n in hidden) < MIN_GROUP_ASKERS:
+        smallest = min(shown, key=lambda name: (cells[name].questions, cells[name].askers, name))
+        shown.remove(smallest)
+        hidden.add(smallest)
+    return shown
+
+
+def publish_audience(weeks: dict[str, dict[str, Cell]]) -> tuple[list[AudienceGroup], int]:
+    """Department rows for a report from its weekly cells: each department's shown weeks added
+    up, the hidden cells of every week together as `REST`; and how many departments were
+    hidden in at least one week."""
+    questions: Counter = Counter()
+    askers: Counter = Counter()
+    rest = Cell(0, 0)
+    hidden_names: set[str] = set()
+    for cells in weeks.values():
+        shown = suppress_week(cells)
+        for name, cell in cells.items():
+            if name in shown:
+                questions[name] += cell.questions
+                askers[name] += cell.askers
+            else:
+                hidden_names.add(name)
+                rest = Cell(rest.questions + cell.questions, rest.askers + cell.askers)
+    groups = [
+        AudienceGroup("avdeling", GROUP_LABELS.get(name, name), questions[name], askers[name])
+        for name in sorted(questions, key=lambda name: (-questions[name], name))
+    ]
+    if groups and rest.questions:
+        groups.append(AudienceGroup("avdeling", REST, rest.questions, rest.askers))
+    return groups, len(hidden_names)
+
+
 def audience_groups(store: Store, first_week: str, last_week: str) -> tuple[list[AudienceGroup], int]:
-    """Questions per role and per department in the weeks `first_week`..`last_week`, for groups
-    with at least MIN_GROUP_ASKERS distinct askers in those same weeks; and how many groups are
-    hidden. Within each dimension the hidden groups together (derivable as total minus shown)
-    also need MIN_GROUP_ASKERS distinct askers: if they have fewer, the smallest groups shown
-    are hidden too (complementary suppression). Their sum is then shown as one row, `REST`."""
-    weeks = {"first": first_week, "last": last_week}
-    groups: list[AudienceGroup] = []
-    hidden_count = 0
-    for kind, dimension in (("rolle", "role"), ("avdeling", "department")):
-        questions = {
-            r["name"]: r["n"]
-            for r in store.read(
-                "SELECT name, sum(questions) AS n FROM audience WHERE dimension = :dimension"
-                " AND week >= :first AND week <= :last GROUP BY name",
-                {**weeks, "dimension": dimension},
-            )
-        }
-        askers = {
-            r["name"]: r["n"]
-            for r in store.read(
-                "SELECT name, count(DISTINCT asker) AS n FROM askers WHERE dimension = :dimension"
-                " AND week >= :first AND week <= :last GROUP BY name",
-                {**weeks, "dimension": dimension},
-            )
-        }
-        shown = {name for name in questions if askers.get(name, 0) >= MIN_GROUP_ASKERS}
-        hidden = set(questions) - shown
-
-        def rest_askers(names: set[str], dimension: str = dimension) -> int:
-            marks = ", ".join("?" for _ in names)
-            return store.read(
-                f"SELECT count(DISTINCT asker) AS n FROM askers WHERE dimension = ? AND week >= ? AND week <= ?"
-                f" AND name IN ({marks})",
-                (dimension, first_week, last_week, *sorted(names)),
-            )[0]["n"]
-
-        while hidden and shown and rest_askers(hidden) < MIN_GROUP_ASKERS:
-            smallest = min(shown, key=lambda name: (questions[name], askers[name], name))
-            shown.remove(smallest)
-            hidden.add(smallest)
-        for name in sorted(shown, key=lambda name: (-questions[name], name)):
-            groups.append(AudienceGroup(kind, GROUP_LABELS.get(name, name), questions[name], askers[name]))
-        if hidden and shown:
-            groups.append(AudienceGroup(kind, REST, sum(questions[n] for n in hidden), rest_askers(hidden)))
-        hidden_count += len(hidden)
-    return groups, hidden_count
+    """Questions and askers per department in the weeks `first_week`..`last_week`, as
+    `publish_audience` lets them be shown."""
+    askers = store.askers_per_week("department", first_week, last_week)
+    weeks: dict[str, dict[str, Cell]] = defaultdict(dict)
+    for row in store.read(
+        "SELECT week, name, questions FROM audience WHERE dimension = 'department' AND week >= ? AND week <= ?",
+        (first_week, last_week),
+        as_tuples=True,
+    ):
+        week, name, count = row
+        weeks[week][name] = Cell(count, askers.get((week, name), 0))
+    return publish_audience(weeks)
 
 
 def group_questions(

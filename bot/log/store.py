@@ -1,30 +1,42 @@
 """The bot's SQLite database (``GUIDEBOT_DB``): the privacy-safe question log and Slack event ids.
 
-The file alone must not tie a question to a person (see the README, "Question log and
-reports"). Tables, and why each holds what it holds:
+The files alone (the database, its WAL and shared-memory index) must not tie a question to a person,
+not by what they hold and not by the order it was written in (see the README, "Question log
+and reports"). Tables, and why each holds what it holds:
 
 - ``questions``: one row per question: its ISO *week* (never a finer time), platform, surface,
-  outcome, document, section, entry, score, candidates offered, language and the *masked* text.
-  No user id, name, channel, role or department. Ids are random, so row order does not give
-  away the order in which questions were asked (Slack knows when each message was sent).
-  After the retention period the text is deleted; the counts per week and section stay.
+  outcome, document, section, entry, score, candidates offered, language and the *masked* text
+  (at most `MAX_TEXT` characters, so no question spills onto overflow pages allocated in write
+  order). No user id, name, channel, role or department. After the retention period the text
+  is deleted; the counts per week and section stay.
 - ``feedback``, ``choices``, ``escalations``: "Nyttig"/"Ikke nyttig", the candidate picked after
-  "Mente du ...?", and "Spør lederen min" sent, each linked to the question (random id, week only).
+  "Mente du ...?", and "Spør lederen min" sent: at most one row per question, whose id *is* the
+  question's id (a later click replaces feedback and choice; a second escalation is refused,
+  for as long as the question is logged). Week only.
 - ``audience``: questions per week and per role, and per week and per department, as counters
   with no link to any question. Role and department are counted apart (the pair "leader of
   helse" is one person) and the service stores a group's own name only when at least
   `MIN_GROUP` people in contacts belong to it (a smaller group could never be shown anyway).
-- ``askers``: per week and per role or department, a keyed hash of each asker, for counting
-  *distinct* askers (reports hide groups under 5). One hash per dimension, so the two
-  dimensions cannot be joined. The key lives outside the database (`asker_key`).
-- ``events``: Slack event ids already taken, kept one day, so a retried event is answered once
-  even when two bot processes share the database.
+- ``askers``: per week and per role or department, one fixed-size bitmap (`SKETCH_BITS` bits,
+  linear counting) in which each asker sets one bit chosen by a keyed hash, per dimension.
+  Updated in place: no row per asker, so nothing pairs one asker's role with their department
+  (and a week's group rows are re-laid in random order when a group first asks that week).
+  The key lives outside the database (`asker_key`).
+- ``events``: Slack event ids already taken, as keyed hashes with the *hour* they came in, kept
+  a day, so a retried event is answered once even when two bot processes share the database.
 
-Deleted text is overwritten (``PRAGMA secure_delete``) and the WAL truncated after a purge, so
-purged text is gone from the file's bytes, not only from its tables.
+Order: SQLite writes a new cell into its page's free space, so the cells of a page sit in the
+order they were written, whatever their ids. Each write to a linked table therefore deletes
+and re-inserts, in random order, the new row and enough of its neighbours by id to cover its
+page (`_reshuffle`): the page is then in an order drawn at random. The daily purge ends with a
+VACUUM, which rebuilds every table in id order (random ids, so random order) and drops free
+pages. The WAL would keep each question's commit, beside the counters it bumped, in order: every
+write to the log is followed by ``wal_checkpoint(TRUNCATE)``, which copies it into the database
+and cuts it to zero bytes (claims, which tie nothing to a question, skip that fsync). Deleted
+text is overwritten (``PRAGMA secure_delete``). The files are made with mode 0600.
 
-Concurrency: WAL journal, a busy timeout, and every write in a ``BEGIN IMMEDIATE`` transaction
-(it takes the write lock up front, so two writers cannot deadlock on a lock upgrade).
+Concurrency: a busy timeout, and every write in a ``BEGIN IMMEDIATE`` transaction (it takes the
+write lock up front, so two writers cannot deadlock on a lock upgrade).
 """
 
 from __future__ import annotations
@@ -32,13 +44,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import os
+import random
 import secrets
 import sqlite3
 import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -54,6 +68,14 @@ DIMENSIONS = ("role", "department")
 KEY_ENV = "GUIDEBOT_LOG_KEY"
 KEY_FILE_ENV = "GUIDEBOT_LOG_KEY_FILE"
 _MAX_ID = 2**53 - 1  # random question ids stay exact in JSON and JavaScript (Slack, Teams)
+MAX_TEXT = 1000  # characters of a question kept: longer cells would overflow onto pages taken in write order
+SKETCH_BITS = 2048  # per week and group (256 bytes): exact for small groups, within a few percent to ~5 000
+CLAIM_BUCKET_SECONDS = 3600  # claims keep the hour they came in, nothing finer
+# Rows deleted and re-inserted on each side of a new row: more than a page holds (the smallest
+# row is over 40 bytes, pages are 4096), so the new row's whole page is put in random order.
+RESHUFFLE_NEIGHBOURS = 100
+FILE_MODE = 0o600
+_shuffler = random.SystemRandom()
 
 # Each step moves the schema one version up; never edit a step that has shipped, add one. A step
 # is an SQL script, or a function for what SQL alone cannot do (random ids, hashes).
@@ -299,25 +321,37 @@ class Store:
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
+            _create_private(self.path)
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # WAL, so claims and other quick writes cost no fsync; but a WAL keeps commits in
+            # order, each question beside the counters it bumped, so every write to the log is
+            # followed by a checkpoint that empties it (see `_write`).
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA secure_delete = ON")  # deleted text is overwritten, not just unlinked
             self._local.connection = connection
+            _make_private(self.path)
         return connection
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, checkpoint: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction; then, with `checkpoint`, the WAL is copied into the database
+        and cut to zero bytes, so it never holds a question's commit beyond this call."""
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
+            # Rows are deleted and re-inserted in one transaction (`_reshuffle`): check the
+            # references at commit, when every row is back.
+            connection.execute("PRAGMA defer_foreign_keys = ON")
             yield connection
         except BaseException:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
+        if checkpoint:
+            self._truncate_wal()
 
     def read(self, sql: str, parameters: Sequence | dict = (), as_tuples: bool = False) -> list:
         """Rows as sqlite3.Row (by name), or plain tuples where speed matters."""
@@ -370,13 +404,20 @@ class Store:
                 )
             migrated = version < len(MIGRATIONS) and version > 0
         if migrated:
-            self._truncate_wal()
+            self.vacuum()  # the old tables' bytes and their write order go with the free pages
+
+    def vacuum(self) -> None:
+        """Rebuild the file: every table is rewritten in id order (random ids, so in an order
+        that says nothing about when rows were written) and free pages are dropped."""
+        connection = self._connection()
+        connection.execute("VACUUM")
+        self._truncate_wal()
 
     def _truncate_wal(self) -> None:
         """Copy the WAL into the database and cut it to zero bytes, so that old page images
         (which may hold deleted text) do not linger in the -wal file."""
         connection = self._connection()
-        for _ in range(50):
+        for _ in range(3):  # each try waits out readers up to the busy timeout; else the next write empties it
             busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             if not busy:
                 return
@@ -385,21 +426,24 @@ class Store:
     # -- Slack event de-duplication
 
     def claim_event(self, event_id: str) -> bool:
-        """True the first time `event_id` is seen (by any process sharing the file), else False."""
-        with self._write() as connection:
+        """True the first time `event_id` is seen (by any process sharing the file), else False.
+        Kept as a keyed hash (the file cannot be matched with Slack's event ids) with the hour."""
+        now = self.clock().timestamp()
+        with self._write(checkpoint=False) as connection:  # a claim ties nothing to a question
             cursor = connection.execute(
                 "INSERT OR IGNORE INTO events (event_id, received_at) VALUES (?, ?)",
-                (event_id, self.clock().timestamp()),
+                (_claim_hash(self._asker_key, event_id), now - now % CLAIM_BUCKET_SECONDS),
             )
             return cursor.rowcount == 1
 
     # -- the question log
 
     def log_question(self, question: LoggedQuestion, asker_id: str = "") -> int:
-        """Record a question (text masked here) and return its id. Role and department only
-        bump the week's `audience` counters; `asker_id` only feeds the distinct-asker count."""
+        """Record a question (text masked here, cut to MAX_TEXT characters) and return its id.
+        Role and department only bump the week's `audience` counters; `asker_id` only sets a
+        bit in the week's distinct-asker bitmaps."""
         week = week_of(self.clock())
-        text = self.masker.mask(question.text)
+        text = self.masker.mask(question.text)[:MAX_TEXT]
         groups = {"role": question.role, "department": question.department}
         with self._write() as connection:
             question_id = _insert_with_new_id(
@@ -420,59 +464,109 @@ class Store:
                     text,
                 ),
             )
+            _reshuffle(connection, "questions", question_id)
+            created = False
             for dimension, name in groups.items():
+                created |= (
+                    connection.execute(
+                        "SELECT 1 FROM audience WHERE week = ? AND dimension = ? AND name = ?", (week, dimension, name)
+                    ).fetchone()
+                    is None
+                )
                 connection.execute(
                     "INSERT INTO audience VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET questions = questions + 1",
                     (week, dimension, name),
                 )
                 if asker_id:
-                    connection.execute(
-                        "INSERT OR IGNORE INTO askers VALUES (?, ?, ?, ?)",
-                        (week, dimension, name, self._asker_hash(dimension, question.platform, asker_id)),
-                    )
+                    bit = _sketch_bit(self._asker_hash(dimension, question.platform, asker_id))
+                    _set_bit(connection, week, dimension, name, bit)
+            if created:
+                # New group rows written in one transaction sit side by side: the pair would say
+                # "someone of this role in this department asked". Put the week's rows in random order.
+                for table in ("audience", "askers"):
+                    _reshuffle_week(connection, table, week)
             return question_id
 
     def _asker_hash(self, dimension: str, platform: str, asker_id: str) -> str:
         return _dimension_hash(self._asker_key, dimension, _base_hash(self._asker_key, f"{platform}:{asker_id}"))
 
     def record_feedback(self, question_id: int, entry: str, useful: bool) -> bool:
+        """One vote per question: a later click replaces the earlier one. False if the
+        question is not in the log."""
         return self._record(
-            "INSERT INTO feedback (id, question_id, entry, useful, week) VALUES (?, ?, ?, ?, ?)",
+            "feedback",
+            "INSERT INTO feedback (id, question_id, entry, useful, week) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET entry = excluded.entry, useful = excluded.useful",
             question_id,
             (entry, int(useful)),
         )
 
     def record_choice(self, question_id: int, entry: str) -> bool:
+        """The candidate picked after "Mente du ...?": one per question, the latest counts."""
         return self._record(
-            "INSERT INTO choices (id, question_id, entry, week) VALUES (?, ?, ?, ?)", question_id, (entry,)
+            "choices",
+            "INSERT INTO choices (id, question_id, entry, week) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET entry = excluded.entry",
+            question_id,
+            (entry,),
         )
 
     def record_escalation(self, question_id: int | None, entry: str | None) -> bool:
+        """Record "Spør lederen min" sent. True only the first time for a logged question, for
+        as long as the question is in the log (the row's id is the question's): record it
+        *before* sending, and send only on True. False if already recorded or not in the log.
+        An unlogged question (None) gets a row of its own each time."""
         return self._record(
-            "INSERT INTO escalations (id, question_id, entry, week) VALUES (?, ?, ?, ?)", question_id, (entry,)
+            "escalations",
+            "INSERT OR IGNORE INTO escalations (id, question_id, entry, week) VALUES (?, ?, ?, ?)",
+            question_id,
+            (entry,),
         )
 
-    def _record(self, sql: str, question_id: int | None, values: tuple) -> bool:
-        """Insert a row linked to a logged question (random id, week only); False if that
-        question is not in the log."""
+    def withdraw_escalation(self, question_id: int) -> None:
+        """Undo `record_escalation` when the message could not be sent, so it can be tried again."""
+        with self._write() as connection:
+            connection.execute("DELETE FROM escalations WHERE id = ?", (question_id,))
+
+    def _record(self, table: str, sql: str, question_id: int | None, values: tuple) -> bool:
+        """Write a row linked to a logged question: its id is the question's (random) id, or a
+        new random id for an unlogged question; week only. False if that question is not in
+        the log, or the statement left the row as it was (INSERT OR IGNORE)."""
         week = week_of(self.clock())
         with self._write() as connection:
-            if (
-                question_id is not None
-                and connection.execute("SELECT 1 FROM questions WHERE id = ?", (question_id,)).fetchone() is None
-            ):
+            if question_id is None:
+                row_id = _insert_with_new_id(connection, sql, (None, *values, week))
+                changed = True
+            elif connection.execute("SELECT 1 FROM questions WHERE id = ?", (question_id,)).fetchone() is None:
                 return False
-            _insert_with_new_id(connection, sql, (question_id, *values, week))
-            return True
+            else:
+                row_id = question_id
+                changed = connection.execute(sql, (question_id, question_id, *values, week)).rowcount == 1
+            if changed:
+                _reshuffle(connection, table, row_id)
+            return changed
+
+    # -- reading the distinct-asker bitmaps
+
+    def askers_per_week(self, dimension: str, first_week: str, last_week: str) -> dict[tuple[str, str], int]:
+        """Distinct askers per (week, group) of `dimension`, estimated from the week's bitmap."""
+        return {
+            (row[0], row[1]): sketch_count(row[2])
+            for row in self.read(
+                "SELECT week, name, sketch FROM askers WHERE dimension = ? AND week >= ? AND week <= ?",
+                (dimension, first_week, last_week),
+                as_tuples=True,
+            )
+        }
 
     # -- retention
 
     def purge(self) -> dict[str, int]:
         """Delete question text whose week began more than the retention period ago (so no text
-        is kept longer than that), keeping its week, section and outcome for counts; asker
-        hashes of those weeks; and Slack event ids older than a day. Deleted text is overwritten
-        in the file (secure_delete) and the WAL is truncated, so it is gone from the bytes too
-        (and the order in which rows were written with it)."""
+        is kept longer than that), keeping its week, section and outcome for counts; the asker
+        bitmaps of those weeks; and Slack event claims older than a day. Deleted text is
+        overwritten (secure_delete), then the file is rebuilt (VACUUM): free pages holding
+        old bytes are dropped, and every table is rewritten in random-id order."""
         now = self.clock()
         last_purged_week = (now - timedelta(days=self.retention_days)).date().isoformat()
         with self._write() as connection:
@@ -481,11 +575,11 @@ class Store:
             ).rowcount
             askers = connection.execute("DELETE FROM askers WHERE week <= ?", (last_purged_week,)).rowcount
             events = connection.execute(
-                "DELETE FROM events WHERE received_at < ?", (now.timestamp() - EVENT_RETENTION_SECONDS,)
+                # a claim's hour must have ended a full day ago
+                "DELETE FROM events WHERE received_at < ?",
+                (now.timestamp() - EVENT_RETENTION_SECONDS - CLAIM_BUCKET_SECONDS,),
             ).rowcount
-        # Always, not only after deletions: the WAL keeps pages in commit order, and a day's
-        # order of writes is more than the file should keep.
-        self._truncate_wal()
+        self.vacuum()
         return {"texts_deleted": texts, "asker_weeks_deleted": askers, "event_ids_deleted": events}
 
 
@@ -505,6 +599,117 @@ def _insert_with_new_id(connection: sqlite3.Connection, sql: str, values: tuple)
             continue
         return new_id
     raise AssertionError("unreachable")
+
+
+def _reshuffle(connection: sqlite3.Connection, table: str, row_id: int) -> None:
+    """Put the page holding `row_id` in random order: delete the row and RESHUFFLE_NEIGHBOURS
+    rows on each side of it (by id, which is the order of the table's pages) and insert them
+    again in an order drawn at random. SQLite places each inserted cell in the page's free
+    space, so the cells then sit in the drawn order, not in the order they were first written."""
+    ids = [
+        r[0]
+        for r in connection.execute(
+            f"SELECT rowid FROM {table} WHERE rowid <= ? ORDER BY rowid DESC LIMIT ?",
+            (row_id, RESHUFFLE_NEIGHBOURS + 1),
+        )
+    ]
+    ids += [
+        r[0]
+        for r in connection.execute(
+            f"SELECT rowid FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?", (row_id, RESHUFFLE_NEIGHBOURS)
+        )
+    ]
+    if len(ids) < 2:
+        return
+    low, high = min(ids), max(ids)
+    rows = connection.execute(f"SELECT * FROM {table} WHERE rowid BETWEEN ? AND ?", (low, high)).fetchall()
+    connection.execute(f"DELETE FROM {table} WHERE rowid BETWEEN ? AND ?", (low, high))
+    _shuffler.shuffle(rows)
+    marks = ", ".join("?" for _ in rows[0])
+    connection.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def _reshuffle_week(connection: sqlite3.Connection, table: str, week: str) -> None:
+    """Delete and re-insert, in random order, a week's rows of a per-week table (a few dozen)."""
+    rows = connection.execute(f"SELECT * FROM {table} WHERE week = ?", (week,)).fetchall()
+    if len(rows) < 2:
+        return
+    connection.execute(f"DELETE FROM {table} WHERE week = ?", (week,))
+    _shuffler.shuffle(rows)
+    marks = ", ".join("?" for _ in rows[0])
+    connection.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def _sketch_bit(asker_hash: str) -> int:
+    return int(asker_hash, 16) % SKETCH_BITS
+
+
+def _set_bit(connection: sqlite3.Connection, week: str, dimension: str, name: str, bit: int) -> None:
+    _set_bit_in(connection, "askers", week, dimension, name, bit)
+
+
+def _set_bit_in(connection: sqlite3.Connection, table: str, week: str, dimension: str, name: str, bit: int) -> None:
+    """Set one bit of the (week, dimension, name) bitmap. The row keeps its size, so SQLite
+    overwrites it where it stands: the bitmap's place in the file says nothing of when."""
+    row = connection.execute(
+        f"SELECT sketch FROM {table} WHERE week = ? AND dimension = ? AND name = ?", (week, dimension, name)
+    ).fetchone()
+    sketch = bytearray(row[0] if row else bytes(SKETCH_BITS // 8))
+    if sketch[bit // 8] & (1 << bit % 8) and row:
+        return
+    sketch[bit // 8] |= 1 << bit % 8
+    connection.execute(
+        f"INSERT INTO {table} VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET sketch = excluded.sketch",
+        (week, dimension, name, bytes(sketch)),
+    )
+
+
+def sketch_union(sketches: Sequence[bytes]) -> bytes:
+    """The bitmap of everyone in any of `sketches` (the same asker sets the same bit each week)."""
+    merged = bytearray(SKETCH_BITS // 8)
+    for sketch in sketches:
+        for i, byte in enumerate(sketch):
+            merged[i] |= byte
+    return bytes(merged)
+
+
+def sketch_count(sketch: bytes | None) -> int:
+    """Distinct askers in a bitmap by linear counting: n = -m ln(zero bits / m). Exact in
+    practice for small groups (two of five askers share a bit about once in 200 weeks, and
+    then the group counts one fewer: the safe side for hiding small groups)."""
+    if not sketch:
+        return 0
+    ones = sum(bin(byte).count("1") for byte in sketch)
+    zeros = SKETCH_BITS - ones
+    if zeros == 0:
+        return round(SKETCH_BITS * math.log(SKETCH_BITS))  # saturated: the most it can tell
+    return round(-SKETCH_BITS * math.log(zeros / SKETCH_BITS))
+
+
+def _claim_hash(key: bytes, event_id: str) -> str:
+    return "c:" + hmac.new(key, f"claim:{event_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file with mode 0600 before SQLite opens it (SQLite gives its journal
+    the database's mode), so the log is never readable by others, not even for a moment."""
+    if str(path) == ":memory:" or path.exists():
+        return
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+
+
+def _make_private(path: Path) -> None:
+    """Mode 0600 on the database and any journal, WAL or shared-memory file beside it."""
+    if str(path) == ":memory:":
+        return
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        candidate = path.with_name(path.name + suffix)
+        try:
+            if stat.S_IMODE(candidate.stat().st_mode) & 0o077:
+                candidate.chmod(FILE_MODE)
+        except OSError:
+            pass  # not there (or not ours: SQLite then reports the real problem)
 
 
 def _base_hash(key: bytes, who: str) -> str:
@@ -590,7 +795,73 @@ def _to_v2(store: Store, connection: sqlite3.Connection, legacy_key: bytes | Non
     connection.execute("DELETE FROM meta WHERE key = 'asker_key'")
 
 
-MIGRATIONS: list = [SCHEMA_V1, _to_v2]
+SCHEMA_V3 = """
+    CREATE TABLE feedback_v3 (
+        id INTEGER PRIMARY KEY,          -- the question's id: one vote per question
+        question_id INTEGER NOT NULL REFERENCES questions (id),
+        entry TEXT NOT NULL,
+        useful INTEGER NOT NULL,
+        week TEXT NOT NULL
+    );
+    CREATE TABLE choices_v3 (
+        id INTEGER PRIMARY KEY,          -- the question's id: one choice per question
+        question_id INTEGER NOT NULL REFERENCES questions (id),
+        entry TEXT NOT NULL,
+        week TEXT NOT NULL
+    );
+    CREATE TABLE escalations_v3 (
+        id INTEGER PRIMARY KEY,          -- the question's id (random for an unlogged question)
+        question_id INTEGER REFERENCES questions (id),
+        entry TEXT,
+        week TEXT NOT NULL
+    );
+    CREATE TABLE askers_v3 (
+        week TEXT NOT NULL,
+        dimension TEXT NOT NULL,
+        name TEXT NOT NULL,
+        sketch BLOB NOT NULL,            -- SKETCH_BITS bits; an asker sets bit HMAC(key, ...) mod SKETCH_BITS
+        PRIMARY KEY (week, dimension, name)
+    ) WITHOUT ROWID;
+"""
+
+
+def _to_v3(store: Store, connection: sqlite3.Connection, legacy_key: bytes | None) -> None:
+    """Version 2 kept a row per asker and group (their order paired each asker's role with
+    their department), exact claim times and raw Slack event ids, any number of feedback rows
+    per question, and an index on week (whose cells, too, were in write order). Move to one
+    bitmap per week and group, hour-only keyed claims, one feedback/choice/escalation per
+    question (the latest vote and choice; the first escalation), and no week index."""
+    for statement in _statements(SCHEMA_V3):
+        connection.execute(statement)
+    for week, dimension, name, asker in connection.execute("SELECT * FROM askers").fetchall():
+        _set_bit_in(connection, "askers_v3", week, dimension, name, _sketch_bit(asker))
+    for table, columns in (("feedback", "entry, useful"), ("choices", "entry")):
+        connection.execute(
+            f"INSERT OR REPLACE INTO {table}_v3 (id, question_id, {columns}, week)"
+            f" SELECT question_id, question_id, {columns}, week FROM {table} ORDER BY week, id"
+        )
+    connection.execute(
+        "INSERT OR IGNORE INTO escalations_v3 SELECT question_id, question_id, entry, week FROM escalations"
+        " WHERE question_id IS NOT NULL"
+    )
+    for entry, week in connection.execute("SELECT entry, week FROM escalations WHERE question_id IS NULL").fetchall():
+        _insert_with_new_id(connection, "INSERT INTO escalations_v3 VALUES (?, NULL, ?, ?)", (entry, week))
+    claims = connection.execute("SELECT event_id, received_at FROM events").fetchall()
+    connection.execute("DELETE FROM events")
+    connection.executemany(
+        "INSERT OR IGNORE INTO events VALUES (?, ?)",
+        [
+            (_claim_hash(store._asker_key, event_id), received - received % CLAIM_BUCKET_SECONDS)
+            for event_id, received in claims
+        ],
+    )
+    for table in ("feedback", "choices", "escalations", "askers"):
+        connection.execute(f"DROP TABLE {table}")
+        connection.execute(f"ALTER TABLE {table}_v3 RENAME TO {table}")
+    connection.execute("DROP INDEX IF EXISTS questions_week")
+
+
+MIGRATIONS: list = [SCHEMA_V1, _to_v2, _to_v3]
 
 
 def _statements(script: str) -> list[str]:

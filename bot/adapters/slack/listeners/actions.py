@@ -4,8 +4,10 @@
 A click is acted on only if its value is one the bot sealed for this user in this channel
 (`SlackBot.opened`); anything else gets a polite ephemeral "not your button" and changes
 nothing. Where to post always comes from the click's verified envelope, never from a value.
-"Ja, send" reaches the leader once per question, however often it is clicked: it claims the
-question in the claim table, and its button expires (an hour) long before the claim does.
+"Ja, send" reaches the leader once per question, however often and however late it is clicked:
+the escalation row, one per question id and kept as long as the question, is written before the
+message is sent (and withdrawn if sending fails). An unlogged question falls back on a claim in
+the claim table; its button expires (an hour) long before the claim does.
 """
 
 from __future__ import annotations
@@ -115,16 +117,29 @@ def register_actions(app: App, slack: SlackBot) -> None:
         contact = slack.bot.referral_for(asker).contact
         if contact is None or not contact.slack_user:
             return
-        if store is not None and not store.claim_event(_escalation_claim(slack, action["value"], clicked)):
+        entry = slack.bot.entry(clicked.entry)
+        entry_id = entry.id if entry else None
+        logged = store is not None and clicked.question_id is not None
+        # A logged question: its escalation row (one per question id, kept as long as the
+        # question) is the record that it was sent, written before sending. Otherwise a claim.
+        if store is not None and not (
+            store.record_escalation(clicked.question_id, entry_id)
+            if logged
+            else store.claim_event(_escalation_claim(slack, action["value"], clicked))
+        ):
             respond(replace_original=True, **blocks.simple_message(blocks.TEXTS[language]["already_sent"]))
             return
-        entry = slack.bot.entry(clicked.entry)
         document = slack.bot.knowledge.document(entry.document_id) if entry else None
-        client.chat_postMessage(
-            channel=contact.slack_user, **blocks.leader_dm(user, clicked.text, entry, document, language)
-        )
-        if store is not None:
-            store.record_escalation(clicked.question_id, entry.id if entry else None)
+        try:
+            client.chat_postMessage(
+                channel=contact.slack_user, **blocks.leader_dm(user, clicked.text, entry, document, language)
+            )
+        except Exception:
+            if logged:
+                store.withdraw_escalation(clicked.question_id)  # not sent: "Ja, send" may try again
+            raise
+        if store is not None and not logged:
+            store.record_escalation(None, entry_id)
         sent = blocks.TEXTS[language]["sent"].format(leader=blocks.mention(contact, with_ping=False))
         respond(replace_original=True, **blocks.simple_message(sent))
 
