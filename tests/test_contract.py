@@ -15,6 +15,7 @@ import json
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -347,8 +348,10 @@ def test_help_says_what_is_logged_and_logs_nothing(chat):
 
 
 def test_reports_are_for_leaders_only(chat):
+    chat.store.clock = lambda: datetime.now(UTC) - timedelta(days=7)  # asked last week: reports show finished weeks
     chat.ask("sigrid", "kan jeg legge ut et bilde av kollegaen min?")
     chat.ask("sigrid", "hvordan bytter jeg passord?")
+    chat.store.clock = lambda: datetime.now(UTC)
     assert "bare for ledere" in chat.report("sigrid")
     leader_view = chat.report("kari")
     assert "2 spørsmål" in leader_view and "punkt 4.4" in leader_view and "Ubesvarte: 1" in leader_view

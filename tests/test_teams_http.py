@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -325,8 +326,10 @@ def test_install_in_personal_scope_welcomes_with_the_privacy_notice(teams, fake)
 
 
 def test_report_gives_leaders_a_summary_card_and_the_html_file(teams, fake):
+    teams.store.clock = lambda: datetime.now(UTC) - timedelta(days=7)  # asked last week: reports show finished weeks
     teams.send(teams.message("kan jeg legge ut et bilde av kollegaen min?"))
     teams.send(teams.message("hvordan bytter jeg passord?"))
+    teams.store.clock = lambda: datetime.now(UTC)
     fake.reset()
     kari_chat = "a:1personal-kari"
     teams.send(teams.message("rapport", who="kari", conversation=kari_chat))
