@@ -40,7 +40,8 @@ class Service:
     def ask(self, text: str | None, platform: str, surface: str, asker: Asker, asker_id: str = "") -> Asked:
         answer = self.bot.ask(text, asker)
         question_id = None
-        if self.store is not None and answer.question:
+        # Small talk ("hei", "takk") is not a question: not logged, so never "unanswered".
+        if self.store is not None and answer.question and answer.outcome != "smalltalk":
             question_id = self.store.log_question(logged(answer, platform, surface, asker), asker_id)
         return Asked(answer, asker, question_id)
 

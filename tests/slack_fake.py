@@ -3,8 +3,11 @@
 A stdlib ThreadingHTTPServer on loopback, like bolt-python's own test servers: it answers the
 methods guidebot calls with Slack-shaped JSON and records every call, so tests can assert what
 was posted. `fail_next` makes the next call to a method fail (HTTP status, body, headers), to
-test rate limits (429 with Retry-After) and failures inside handlers. Also signs requests the
-way Slack does (`sign`) for sending events to the app under test.
+test rate limits (429 with Retry-After) and failures inside handlers. `latency` makes every
+call take that long (the real Web API takes ~100-300 ms); a call is recorded *after* the wait,
+as Slack would have acted on it even if the caller died meanwhile. Posted messages, with their
+metadata, can be read back (`conversations.history`, `conversations.replies`). Also signs
+requests the way Slack does (`sign`) for sending events to the app under test.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ TEAM = "T0BATSFJ01"
 
 
 class FakeSlack:
-    def __init__(self, emails: dict[str, str] | None = None):
+    def __init__(self, emails: dict[str, str] | None = None, latency: float = 0.0):
         self.emails = emails or {}  # Slack user id -> e-mail, for users.info
+        self.latency = latency
+        self.messages: dict[str, list[dict]] = {}  # channel -> messages posted, oldest first
         self.calls: list[tuple[str, dict]] = []
         self.attempts: dict[str, int] = {}
         self.fail_next: dict[str, list[tuple[int, dict, dict]]] = {}
@@ -56,7 +61,10 @@ class FakeSlack:
                             params[key] = json.loads(params[key])
                 fake._handle(self, urlparse(self.path).path, params)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # a burst of connections must not be refused
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -105,6 +113,8 @@ class FakeSlack:
 
     def _handle(self, handler: BaseHTTPRequestHandler, path: str, params: dict) -> None:
         method = path.removeprefix("/api/") if path.startswith("/api/") else path.lstrip("/")
+        if self.latency:
+            time.sleep(self.latency)
         with self._lock:
             self.attempts[method] = self.attempts.get(method, 0) + 1
             queued = self.fail_next.get(method)
@@ -138,13 +148,28 @@ class FakeSlack:
         if method in ("chat.postMessage", "chat.update"):
             with self._lock:
                 self._ts += 1
-                ts = f"1700000000.{self._ts:06d}"
+                ts = f"{time.time():.0f}.{self._ts:06d}"
+                if method == "chat.postMessage":
+                    self.messages.setdefault(str(params.get("channel")), []).append(
+                        {"ts": ts, "thread_ts": params.get("thread_ts"), "text": params.get("text"),
+                         "metadata": params.get("metadata")}
+                    )
             return {
                 "ok": True,
                 "channel": params.get("channel"),
                 "ts": params.get("ts") or ts,
                 "message": {"text": params.get("text"), "ts": ts},
             }
+        if method in ("conversations.history", "conversations.replies"):
+            oldest = float(params.get("oldest") or 0)
+            with self._lock:
+                found = [
+                    {key: value for key, value in m.items() if value is not None}
+                    for m in self.messages.get(str(params.get("channel")), [])
+                    if float(m["ts"]) >= oldest
+                    and (method == "conversations.history" or m["thread_ts"] == params.get("ts"))
+                ]
+            return {"ok": True, "messages": found[::-1] if method == "conversations.history" else found}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
         if method == "chat.postEphemeral":

@@ -25,6 +25,7 @@ from bot.adapters.slack.app import build_app, make_client
 from bot.adapters.slack.server import HttpServer
 from bot.adapters.slack.settings import SlackSettings
 from bot.log.store import Store
+from bot.outbox import Outbox, OutboxWorkers
 from bot.service import Service
 from tests.conftest import ROOT
 
@@ -40,13 +41,18 @@ class SlackHarness:
     def __init__(self, bot, db_path, fake: FakeSlack):
         self.fake = fake
         self.store = Store(db_path, Service.masker_for(bot))
+        self.outbox = Outbox(self.store, retry_seconds=0.05)
         settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.api_url)
-        self.app = build_app(Service(bot, self.store), settings, retention_days=90, client=make_client(settings))
+        self.app = build_app(
+            Service(bot, self.store), settings, retention_days=90, client=make_client(settings), outbox=self.outbox
+        )
+        self.workers = OutboxWorkers(self.outbox, threads=4).start()
         self.server = HttpServer(self.app, "127.0.0.1", 0, threads=4).start()
         self.url = f"http://127.0.0.1:{self.server.port}/slack/events"
 
     def close(self) -> None:
         self.server.stop()
+        self.workers.stop()
         self.store.close()
 
     def send_event(
@@ -258,8 +264,8 @@ def test_clarify_offers_buttons_and_a_pick_answers_in_the_thread(slack, fake):
 
 
 def test_useful_feedback_is_recorded_for_the_slash_answer(slack, fake):
-    status, body = slack.command(SIGRID, "kan jeg legge ut et bilde av kollegaen min?")
-    reply = json.loads(body)
+    slack.command(SIGRID, "kan jeg legge ut et bilde av kollegaen min?")
+    (reply,) = fake.wait_for("response/cmd")
     slack.click(SIGRID, buttons(reply)[blocks.USEFUL], None, CHANNEL, response="fb")  # ephemeral: no message
     (thanks,) = fake.wait_for("response/fb")
     assert thanks["text"] == "Takk for tilbakemeldingen!" and thanks["response_type"] == "ephemeral"
@@ -312,11 +318,12 @@ def test_ask_my_leader_cancel_sends_nothing(slack, fake):
 # -- slash command and App Home
 
 
-def test_slash_command_answers_ephemerally(slack, fake):
+def test_slash_command_acks_at_once_then_answers_ephemerally_in_its_place(slack, fake):
     status, body = slack.command(SIGRID, "kan jeg legge ut et bilde av kollegaen min?")
     assert status == 200
-    reply = json.loads(body)
-    assert reply["response_type"] == "ephemeral"
+    assert json.loads(body) == {"response_type": "ephemeral", "text": "Ser etter i retningslinjene …"}
+    (reply,) = fake.wait_for("response/cmd")
+    assert reply["response_type"] == "ephemeral" and reply["replace_original"] is True
     assert "punkt 4.4" in all_text(reply)
     assert slack.store.read("SELECT surface, entry FROM questions")[0]["surface"] == "slash"
 
@@ -477,13 +484,27 @@ def test_rate_limited_post_is_retried_after_retry_after(slack, fake):
     assert fake.attempts["chat.postMessage"] == 2 and "4.4" in all_text(posted)
 
 
-def test_a_failing_handler_apologises_with_it_contact_and_keeps_running(slack, fake):
+def test_a_failed_post_is_retried_and_answered_once_and_logged_once(slack, fake):
     fake.fail_next["chat.postMessage"] = [(200, {"ok": False, "error": "fatal_error"}, {})]
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
+    (answer,) = fake.wait_for("chat.postMessage")
+    assert answer["channel"] == DM and "4.4" in all_text(answer)
+    settle(fake)
+    assert len(fake.calls_to("chat.postMessage")) == 1 and fake.attempts["chat.postMessage"] == 2
+    assert slack.store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 1
+    assert slack.outbox.waiting() == 0
+
+
+def test_a_post_that_keeps_failing_ends_in_an_apology_with_it_contact(slack, fake):
+    from bot.outbox import MAX_ATTEMPTS
+
+    fake.fail_next["chat.postMessage"] = [(200, {"ok": False, "error": "fatal_error"}, {})] * MAX_ATTEMPTS
     slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
     (apology,) = fake.wait_for("chat.postMessage")
     assert apology["channel"] == DM
     assert "Beklager" in apology["text"] and "#it-hjelp" in apology["text"]
     assert "Traceback" not in apology["text"] and "fatal_error" not in apology["text"]
+    assert slack.outbox.waiting() == 0
     slack.send_event(dm("hvor fort må vi svare?"))
     assert "4.4" in all_text(fake.wait_for("chat.postMessage", 2)[1])
 

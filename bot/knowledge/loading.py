@@ -223,6 +223,7 @@ def _read_contacts(path: Path, display: str) -> tuple[Contacts, list[str]]:
     data = reader.mapping(read_yaml(path, display), "the file", 1)
     if data is None:
         return contacts, reader.problems
+    contacts.example = data.get("example") is True
     it = reader.mapping(data.get("it", {}), "'it'", data["__line__"]) or {}
     contacts.it_name = reader.text(it, "name", required=False, default="IT-avdelingen")
     contacts.it_slack_channel = reader.text(it, "slack_channel", required=False)

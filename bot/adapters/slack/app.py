@@ -2,6 +2,8 @@
 
 Retried events are answered once: a global middleware claims each `event_id` in the shared
 SQLite database before any listener runs, so two bot processes on one database agree.
+Questions (DMs, mentions, the slash command) are queued in the outbox before the ack and
+answered by `OutboxWorkers` (see `bot/outbox.py`); the caller starts and stops the workers.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.adapters.slack.context import SlackBot, make_client
-from bot.adapters.slack.listeners import register_listeners
+from bot.adapters.slack.listeners import answer_queued, apologise_queued, register_listeners
 from bot.adapters.slack.settings import SlackSettings
+from bot.outbox import Outbox, OutboxWorkers
 from bot.service import Service
 
 log = logging.getLogger("guidebot.slack")
@@ -29,16 +32,31 @@ def build_app(
     retention_days: int,
     client: WebClient | None = None,
     token_verification: bool = True,
+    outbox: Outbox | None = None,
 ) -> App:
-    """The Bolt app with every listener registered (Slack's sample-app shape)."""
+    """The Bolt app with every listener registered (Slack's sample-app shape); its questions
+    are answered from `outbox`. Without one, an outbox on the service's store is made, with
+    workers of its own (for callers that need no say in when they stop)."""
     app = App(
         signing_secret=settings.signing_secret or None,
         client=client or make_client(settings),
         token_verification_enabled=token_verification,
-        process_before_response=False,  # ack at once; answer from Bolt's worker threads
+        process_before_response=False,  # ack at once; buttons are handled on Bolt's worker threads
     )
+    if service.store is None:
+        raise ValueError("the Slack app needs the database (GUIDEBOT_DB): questions wait there to be answered")
     app.middleware(_deduplicate_events(service))
-    register_listeners(app, SlackBot(service, settings, retention_days))
+    own_workers = outbox is None
+    outbox = outbox or Outbox(service.store)
+    slack = SlackBot(service, settings, retention_days, outbox)
+    register_listeners(app, slack)
+    outbox.register(
+        "slack",
+        lambda job: answer_queued(slack, app.client, job),
+        lambda job: apologise_queued(slack, app.client, job),
+    )
+    if own_workers:
+        OutboxWorkers(outbox).start()
     return app
 
 
