@@ -162,7 +162,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
     from bot.adapters.slack.settings import SettingsError, SlackSettings
     from bot.lifecycle import DEFAULT_DRAIN_SECONDS, Heartbeat, StopSignal, heartbeat_path, number_from_env
     from bot.log.store import retention_days_from_env
-    from bot.outbox import DEFAULT_WORKERS, Outbox, OutboxWorkers
+    from bot.outbox import DEFAULT_WORKERS, LEASE_SECONDS, MIN_LEASE_SECONDS, Outbox, OutboxWorkers
     from bot.service import Service
 
     try:
@@ -170,6 +170,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
         retention_days_from_env()  # checked here, so a bad value is named before anything starts
         workers_count = int(number_from_env("GUIDEBOT_WORKERS", DEFAULT_WORKERS, 1, whole=True))
         drain_seconds = number_from_env("GUIDEBOT_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0)
+        lease_seconds = number_from_env("GUIDEBOT_LEASE_SECONDS", LEASE_SECONDS, MIN_LEASE_SECONDS)
     except (SettingsError, ValueError) as error:
         print(f"guidebot slack: {error}", file=sys.stderr)
         return 2
@@ -196,7 +197,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
     store = _open_store(bot)
     log.info("connected to Slack as %s; database %s", identity.get("user"), store.path)
     start_purging(store)
-    outbox = Outbox(store)
+    outbox = Outbox(store, lease_seconds=lease_seconds)
     app = build_app(Service(bot, store), settings, store.retention_days, client=client, outbox=outbox)
     workers = OutboxWorkers(outbox, workers_count).start()
     if args.http:

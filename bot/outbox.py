@@ -39,6 +39,7 @@ from bot.log.store import Store
 log = logging.getLogger("guidebot.outbox")
 
 LEASE_SECONDS = 15.0  # a dead process's work is taken over this long after its last heartbeat
+MIN_LEASE_SECONDS = 3.0
 MAX_AGE_SECONDS = 3600.0
 MAX_ATTEMPTS = 5
 DEFAULT_WORKERS = 32  # answers wait on the platform's API (~150 ms a call), not on the CPU

@@ -32,6 +32,7 @@ class FakeSlack:
         self.latency = latency
         self.messages: dict[str, list[dict]] = {}  # channel -> messages posted, oldest first
         self.calls: list[tuple[str, dict]] = []
+        self.called_at: list[float] = []  # time.monotonic() of each call in `calls`
         self.attempts: dict[str, int] = {}
         self.fail_next: dict[str, list[tuple[int, dict, dict]]] = {}
         self._lock = threading.Lock()
@@ -64,6 +65,12 @@ class FakeSlack:
         class Server(ThreadingHTTPServer):
             request_queue_size = 1024  # a burst of connections must not be refused
 
+            def handle_error(self, request, client_address):  # a caller killed mid-call: not our error
+                import sys
+
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    super().handle_error(request, client_address)
+
         self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -91,6 +98,10 @@ class FakeSlack:
 
     # -- what was called
 
+    def timed_calls(self) -> list[tuple[str, dict, float]]:
+        with self._lock:
+            return [(name, params, at) for (name, params), at in zip(self.calls, self.called_at, strict=True)]
+
     def calls_to(self, method: str) -> list[dict]:
         with self._lock:
             return [params for name, params in self.calls if name == method]
@@ -107,6 +118,7 @@ class FakeSlack:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.called_at.clear()
             self.attempts.clear()
 
     # -- the API
@@ -126,6 +138,7 @@ class FakeSlack:
         body = self._respond(method, params)
         with self._changed:
             self.calls.append((method, params))
+            self.called_at.append(time.monotonic())
             self._changed.notify_all()
         self._send(handler, 200, body, {})
 

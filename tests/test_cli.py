@@ -107,3 +107,93 @@ def test_every_command_is_documented_in_the_readme():
     subparsers = next(a for a in build_parser()._actions if a.dest == "command")
     missing = [name for name in subparsers.choices if f"`guidebot {name}" not in readme]
     assert missing == []
+
+
+# -- operator errors: one line naming the problem, exit code != 0, never a traceback (issue 8.13)
+
+
+def _one_line_error(result, *named):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for word in named:
+        assert word in result.stderr
+
+
+@pytest.fixture()
+def slack_down(tmp_path):
+    """The environment of a bot whose Slack Web API address answers nothing."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connection refused
+    return {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_APP_TOKEN": "xapp-1", "SLACK_API_URL": f"http://127.0.0.1:{port}/api/"}
+
+
+def run_env(env, *args, timeout=60):
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["report", "-o", "/nonexistent/r.html"], ["/nonexistent/r.html", "does not exist"]),
+        (["report", "-o", "/tmp"], ["/tmp", "folder"]),
+        (["import", str(KNOWLEDGE / "sources" / "batsfjord-sosiale-medier.txt"), "--document", "x",
+          "-o", "/nonexistent/x.yaml"], ["/nonexistent/x.yaml"]),
+    ],
+)
+def test_output_that_cannot_be_written_is_one_line(args, named, tmp_path):
+    _one_line_error(run_env({"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3")}, *args), *named)
+
+
+def test_slack_unreachable_at_start_up_is_one_line(slack_down):
+    _one_line_error(run_env(slack_down, "slack"), "cannot reach Slack", slack_down["SLACK_API_URL"])
+
+
+def test_report_post_to_with_slack_unreachable_is_one_line(slack_down):
+    _one_line_error(run_env(slack_down, "report", "--post-to", "#ledere"), "cannot reach Slack")
+
+
+def test_an_invalid_token_stops_slack_at_start_up_in_one_line(tmp_path):
+    from slack_fake import FakeSlack
+
+    fake = FakeSlack().start()
+    try:
+        fake.fail_next["auth.test"] = [(200, {"ok": False, "error": "invalid_auth"}, {})]
+        env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-bad",
+               "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": fake.api_url}
+        _one_line_error(run_env(env, "slack", "--http", "--port", "0"), "SLACK_BOT_TOKEN", "invalid_auth")
+    finally:
+        fake.stop()
+
+
+@pytest.mark.parametrize("name, value", [("GUIDEBOT_WORKERS", "many"), ("GUIDEBOT_DRAIN_SECONDS", "-1"),
+                                         ("GUIDEBOT_LEASE_SECONDS", "1")])
+def test_bad_outbox_settings_are_named(name, value, slack_down):
+    result = run_env({**slack_down, name: value}, "slack")
+    assert result.returncode == 2
+    _one_line_error(result, name)
+
+
+def test_ask_without_a_question_at_a_terminal_says_what_it_expects():
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "bot", "ask"], stdin=follower, capture_output=True,
+                                text=True, cwd=ROOT, timeout=60)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert result.returncode == 2 and result.stderr.startswith("usage: guidebot ask")
+    assert run("ask", stdin="hei\n").stdout.startswith("Hei!")  # a pipe is still read
+
+
+def test_health_without_a_running_bot_says_so(tmp_path):
+    result = run_env({"PATH": "/usr/bin:/bin", "GUIDEBOT_HEARTBEAT": str(tmp_path / "none.heartbeat")}, "health")
+    _one_line_error(result, "not running")
+    assert not (tmp_path / "none.heartbeat").exists()

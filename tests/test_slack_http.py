@@ -346,6 +346,20 @@ def test_help_in_a_dm_or_mention_explains_and_logs_nothing(slack, fake):
     assert slack.store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 0
 
 
+def test_small_talk_gets_a_brief_kind_reply_everywhere_and_is_not_logged(slack, fake):
+    slack.send_event(dm("hei"))
+    slack.send_event(mention("tusen takk!", ts="1700000900.000900"))
+    slack.command(SIGRID, "thanks")
+    posted = fake.wait_for("chat.postMessage", 2)
+    texts = sorted(p["text"] for p in posted)
+    assert texts == ["Bare hyggelig! Spør igjen når du lurer på noe.",
+                     "Hei! Spør meg om retningslinjene, for eksempel «Kan jeg legge ut et bilde av en kollega?»"]
+    assert all("actions" not in all_text(p) for p in posted)  # no buttons, no referral
+    (slash,) = fake.wait_for("response/cmd")
+    assert slash["text"].startswith("You're welcome")
+    assert slack.store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 0
+
+
 def test_app_home_shows_contents_and_notice(slack, fake):
     slack.send_event({"type": "app_home_opened", "user": SIGRID, "channel": DM, "tab": "home"})
     (published,) = fake.wait_for("views.publish")

@@ -193,7 +193,10 @@ class HttpServer:
 
     def stop_accepting(self) -> None:
         """Close the listening socket; requests already read are still answered."""
-        self.server.trigger.pull_trigger(self.server.close)
+        from waitress import wasyncore
+
+        # Waitress's own close() would also close the trigger that stop() needs.
+        self.server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(self.server))
 
     def stop(self) -> None:
         def close_everything() -> None:  # runs inside Waitress's loop, so nothing races it
