@@ -160,7 +160,8 @@ def cmd_slack(args: argparse.Namespace) -> int:
         start_purging,
     )
     from bot.adapters.slack.settings import SettingsError, SlackSettings
-    from bot.lifecycle import DEFAULT_DRAIN_SECONDS, Heartbeat, StopSignal, heartbeat_path, number_from_env
+    from bot.env import number_from_env, set_but_blank
+    from bot.lifecycle import DEFAULT_DRAIN_SECONDS, Heartbeat, StopSignal, heartbeat_path
     from bot.log.store import retention_days_from_env
     from bot.outbox import DEFAULT_WORKERS, LEASE_SECONDS, MIN_LEASE_SECONDS, Outbox, OutboxWorkers
     from bot.service import Service
@@ -195,6 +196,9 @@ def cmd_slack(args: argparse.Namespace) -> int:
             "invented people. Fill in your own contacts and delete that line.", bot.knowledge.folder,
         )
     store = _open_store(bot)
+    for name in ("GUIDEBOT_DB", "GUIDEBOT_KNOWLEDGE"):
+        if set_but_blank(name):  # e.g. `NAME=` in a --env-file: the default applies, say which
+            log.warning("%s is set but empty, so the default is used", name)
     log.info("connected to Slack as %s; database %s", identity.get("user"), store.path)
     start_purging(store)
     outbox = Outbox(store, lease_seconds=lease_seconds)

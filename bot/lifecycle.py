@@ -1,4 +1,4 @@
-"""Running as a service: stop on SIGTERM, say whether we are healthy, read settings that may be blank.
+"""Running as a service: stop cleanly on SIGTERM, and say whether we are healthy.
 
 - `StopSignal`: SIGTERM (docker stop, systemd, Kubernetes) and Ctrl-C set an event the main
   loop waits on, so the bot can stop accepting, drain its outbox for a bounded time and exit 0.
@@ -7,8 +7,6 @@
   rewrites a small file every `HEARTBEAT_SECONDS`; `check_health` (the `guidebot health`
   command, the Docker HEALTHCHECK) reads it, creating nothing, and in HTTP mode also asks the
   server's /healthz, whose address the file names.
-- `optional_env`: an environment variable, blank counting as unset (`docker run --env-file`
-  passes `GUIDEBOT_DB=` as an empty string, which must not replace the image's default).
 """
 
 from __future__ import annotations
@@ -23,30 +21,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bot.env import optional_env
+
 HEARTBEAT_SECONDS = 10.0
 HEARTBEAT_STALE_SECONDS = 3 * HEARTBEAT_SECONDS
 DEFAULT_DRAIN_SECONDS = 8.0  # docker stop waits 10 s before SIGKILL
-
-
-def optional_env(name: str) -> str | None:
-    """The variable's value, stripped; None when unset or blank."""
-    value = os.environ.get(name, "").strip()
-    return value or None
-
-
-def number_from_env(name: str, default: float, minimum: float, whole: bool = False) -> float:
-    """A number from the environment (blank: the default); ValueError naming the variable."""
-    raw = optional_env(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw) if whole else float(raw)
-    except ValueError:
-        value = None
-    if value is None or value < minimum:
-        kind = "a whole number" if whole else "a number"
-        raise ValueError(f"{name} must be {kind} of at least {minimum:g}, not {raw!r}")
-    return value
 
 
 def heartbeat_path() -> Path:

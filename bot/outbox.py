@@ -38,7 +38,7 @@ from bot.log.store import Store
 
 log = logging.getLogger("guidebot.outbox")
 
-LEASE_SECONDS = 15.0  # a dead process's work is taken over this long after its last heartbeat
+LEASE_SECONDS = 10.0  # a dead process's work is taken over this long after its last heartbeat
 MIN_LEASE_SECONDS = 3.0
 MAX_AGE_SECONDS = 3600.0
 MAX_ATTEMPTS = 5

@@ -129,3 +129,6 @@ def test_sigterm_mid_burst_drains_exits_0_and_health_follows_the_process(tmp_pat
     assert all(len(found[w]) == 1 for w in acked)
     gone = health()
     assert gone.returncode == 1 and "not running" in gone.stderr
+    started_log = process.log_path.read_text()
+    assert "WARNING guidebot: the EXAMPLE contacts are in use" in started_log  # knowledge/ ships invented people
+    assert "Traceback" not in started_log

@@ -42,7 +42,7 @@ from bot.knowledge.model import (
 
 def default_folder() -> Path:
     """GUIDEBOT_KNOWLEDGE, else the knowledge packaged with the bot, else the repository's."""
-    configured = os.environ.get("GUIDEBOT_KNOWLEDGE")
+    configured = os.environ.get("GUIDEBOT_KNOWLEDGE", "").strip()  # blank counts as unset
     if configured:
         return Path(configured)
     packaged = Path(str(resources.files("bot"))) / "packaged_knowledge"

@@ -101,7 +101,7 @@ class StoreError(Exception):
 
 def default_path() -> Path:
     """GUIDEBOT_DB, else guidebot.sqlite3 in the user's data folder (XDG_DATA_HOME or ~/.local/share)."""
-    configured = os.environ.get("GUIDEBOT_DB")
+    configured = os.environ.get("GUIDEBOT_DB", "").strip()  # blank counts as unset (an --env-file line)
     if configured:
         return Path(configured)
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
