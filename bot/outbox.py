@@ -272,10 +272,14 @@ class OutboxWorkers:
         while time.monotonic() < deadline and self._pending_here():
             time.sleep(0.05)
         self._stopping.set()
-        with self.outbox.arrived:
-            self.outbox.arrived.notify_all()
-        for thread in self._threads:
-            thread.join(timeout=max(0.5, deadline - time.monotonic()))
+        # Answers in flight may finish until the deadline (at least half a second); a worker
+        # about to wait may miss one wake-up, so keep waking them.
+        join_until = max(deadline, time.monotonic() + 0.5)
+        while any(t.is_alive() for t in self._threads) and time.monotonic() < join_until:
+            with self.outbox.arrived:
+                self.outbox.arrived.notify_all()
+            for thread in self._threads:
+                thread.join(timeout=0.01)
         with self._busy_lock:
             busy = set(self._busy)
         self.outbox.release(busy)

@@ -217,6 +217,51 @@ def test_asker_found_by_email_through_users_info(slack, fake):
     assert "Aslak Persen" in all_text(posted)
 
 
+def test_users_info_is_looked_up_once_per_person_not_per_question(slack, fake):
+    slack.send_event(dm("hvordan bytter jeg passord?", user=ELIN_SLACK))
+    fake.wait_for("chat.postMessage")
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?", user=ELIN_SLACK))
+    slack.command(ELIN_SLACK, "hvor fort må vi svare på facebook?")
+    fake.wait_for("chat.postMessage", 2)
+    fake.wait_for("response/cmd")
+    assert len(fake.calls_to("users.info")) == 1
+
+
+def test_a_failed_users_info_is_retried_soon_not_cached_for_an_hour():
+    from bot.adapters.slack.context import EmailCache
+
+    cache = EmailCache(ttl=3600, failed_ttl=0.05)
+    cache.put("U1", None)
+    cache.put("U2", "a@b.no")
+    assert cache.get("U1") == (True, "") and cache.get("U2") == (True, "a@b.no")
+    time.sleep(0.06)
+    assert cache.get("U1") == (False, "") and cache.get("U2") == (True, "a@b.no")
+
+
+def test_a_rate_limited_answer_does_not_hold_up_the_next_one(slack, fake):
+    fake.fail_next["chat.postMessage"] = [(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "2"})]
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?", user=SIGRID))
+    time.sleep(0.3)  # the first answer is now waiting out its Retry-After
+    slack.send_event({**dm("hvor fort må vi svare på facebook?"), "channel": "D0OTHER001"})
+    first, second = fake.wait_for("chat.postMessage", 2, timeout=15)
+    assert first["channel"] == "D0OTHER001" and second["channel"] == DM
+
+
+def test_slash_commands_are_acked_while_every_worker_is_busy(bot, tmp_path):
+    slow = FakeSlack(latency=1.0).start()
+    harness = SlackHarness(bot, tmp_path / "busy.sqlite3", slow)  # 4 workers
+    try:
+        for n in range(6):
+            harness.send_event({**dm("hvor fort må vi svare på facebook?"), "channel": f"D0BUSY{n:04d}"})
+        status, body = harness.command(SIGRID, "kan jeg legge ut et bilde av kollegaen min?")
+        assert status == 200 and json.loads(body)["text"] == "Ser etter i retningslinjene …"
+        assert slow.calls_to("chat.postMessage") == []  # acked before any worker got anywhere
+        assert "4.4" in all_text(slow.wait_for("response/cmd", timeout=30)[0])
+    finally:
+        harness.close()
+        slow.stop()
+
+
 def test_channel_referral_names_the_leader_without_pinging(slack, fake):
     slack.send_event(mention("hvordan bytter jeg passord?"))
     (posted,) = fake.wait_for("chat.postMessage")
