@@ -34,6 +34,7 @@ from bot_process import free_port, start_bot  # noqa: E402
 from slack_fake import FakeSlack, event_body, post, sign  # noqa: E402
 
 from bot.evaluation import load_questions  # noqa: E402
+from bot.smalltalk import reply_to  # noqa: E402
 
 SECRET = "crash-bench-signing-secret"
 
@@ -146,7 +147,9 @@ def scenario(how: str, rate: float, seconds: float, questions: list[str]) -> dic
         "DM answered twice": f"{dm_dupes}",
         "slash answer sent twice (second replaces the first)": f"{slash_twice}",
         "answered exactly once": f"{answered_once}",
-        "question log rows / answered": f"{logged} / {len(where) - len(lost)}",
+        # Small talk ("hei", "takk for hjelpen!" are in the question set) is answered, not logged.
+        "question log rows / answered questions (not small talk)": f"{logged} / " + str(sum(
+            1 for i, w in where.items() if w in posts and reply_to(questions[i % len(questions)]) is None)),
         "outbox rows left": f"{left}",
     }
     if how != "none":
