@@ -131,11 +131,24 @@ class Outbox:
 
     # -- putting and taking
 
-    def put(self, platform: str, surface: str, text: str | None, reply_to: dict[str, Any], asker: str = "") -> Job:
-        """Persist an accepted question (call before acknowledging it) and wake a worker."""
+    def put(
+        self,
+        platform: str,
+        surface: str,
+        text: str | None,
+        reply_to: dict[str, Any],
+        asker: str = "",
+        claim: str | None = None,
+    ) -> Job | None:
+        """Persist an accepted question (call before acknowledging it) and wake a worker.
+        With `claim` (the platform's event id) the id is claimed in the same transaction, so a
+        crash cannot leave an event claimed (its retries ignored) but not queued; None if the
+        id was claimed before (a retry of a question already queued)."""
         key = secrets.token_hex(8)
         now = self.clock()
         with self._write() as connection:
+            if claim is not None and not self.store.claim_event_in(connection, claim):
+                return None
             cursor = connection.execute(
                 "INSERT INTO outbox (key, platform, surface, asker, reply_to, text, accepted_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",

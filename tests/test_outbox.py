@@ -177,3 +177,13 @@ def test_the_raw_question_text_is_gone_from_the_file_once_answered(store):
     store._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
     for path in store.path.parent.glob(store.path.name + "*"):
         assert secret.encode() not in path.read_bytes(), path
+
+
+def test_the_event_id_is_claimed_with_the_row_or_not_at_all(store):
+    box = outbox(store)
+    assert box.put("slack", "dm", "q", {"channel": "D1"}, claim="EvONE") is not None
+    assert box.put("slack", "dm", "q", {"channel": "D1"}, claim="EvONE") is None  # Slack's retry
+    with pytest.raises(Exception):  # noqa: B017 (the insert fails after the claim, whatever the error)
+        box.put("slack", "dm", {"not": "text"}, {"channel": "D2"}, claim="EvTWO")  # type: ignore[arg-type]
+    assert box.put("slack", "dm", "q2", {"channel": "D2"}, claim="EvTWO") is not None  # claim rolled back
+    assert box.waiting() == 2 and not store.claim_event("EvTWO")

@@ -222,11 +222,15 @@ class Store:
     def claim_event(self, event_id: str) -> bool:
         """True the first time `event_id` is seen (by any process sharing the file), else False."""
         with self._write() as connection:
-            cursor = connection.execute(
-                "INSERT OR IGNORE INTO events (event_id, received_at) VALUES (?, ?)",
-                (event_id, self.clock().timestamp()),
-            )
-            return cursor.rowcount == 1
+            return self.claim_event_in(connection, event_id)
+
+    def claim_event_in(self, connection: sqlite3.Connection, event_id: str) -> bool:
+        """`claim_event` inside the caller's transaction (the outbox claims and queues in one)."""
+        cursor = connection.execute(
+            "INSERT OR IGNORE INTO events (event_id, received_at) VALUES (?, ?)",
+            (event_id, self.clock().timestamp()),
+        )
+        return cursor.rowcount == 1
 
     # -- the question log
 

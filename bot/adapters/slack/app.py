@@ -67,9 +67,22 @@ def _deduplicate_events(service: Service) -> Callable[..., Any]:
         # Slack retries an event up to 3 times (X-Slack-Retry-Num) when the ack was slow or
         # lost; the first copy to arrive, in any process, claims the id, the rest are acked only.
         event_id = body.get("event_id") if isinstance(body, dict) else None
+        if _queued_with_its_claim(body):
+            return next()
         if store is not None and isinstance(event_id, str) and event_id and not store.claim_event(event_id):
             log.info("duplicate event %s ignored", event_id)
             return BoltResponse(status=200, body="")
         return next()
 
     return deduplicate_events
+
+
+# Questions (DMs, mentions) claim their event id in the same transaction that queues them in
+# the outbox (listeners/messages.py): claimed here, a crash before the queueing would leave an
+# event that was never answered and whose retries are ignored.
+QUEUED_EVENTS = ("message", "app_mention")
+
+
+def _queued_with_its_claim(body: Any) -> bool:
+    event = body.get("event") if isinstance(body, dict) else None
+    return isinstance(event, dict) and event.get("type") in QUEUED_EVENTS

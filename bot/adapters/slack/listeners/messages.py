@@ -38,12 +38,14 @@ def register_messages(app: App, slack: SlackBot) -> None:
 def accept(slack: SlackBot, surface: str) -> Callable[..., BoltResponse]:
     """A listener middleware that puts a DM or mention in the outbox, then acks it."""
 
-    def accept_question(event: dict) -> BoltResponse:
+    def accept_question(body: dict, event: dict) -> BoltResponse:
         reply_to = _reply_to(event, surface)
         if reply_to is not None and slack.outbox is not None:
             text = event.get("text")
+            event_id = body.get("event_id")
+            # The event id is claimed with the row, in one transaction (see QUEUED_EVENTS in app.py).
             slack.outbox.put("slack", surface, text if isinstance(text, str) else None, reply_to,
-                             str(event.get("user") or ""))
+                             str(event.get("user") or ""), claim=event_id if isinstance(event_id, str) else None)
         return BoltResponse(status=200, body="")
 
     return accept_question
