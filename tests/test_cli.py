@@ -94,7 +94,7 @@ def test_slack_http_needs_the_signing_secret(tmp_path):
     assert result.returncode == 2 and "SLACK_SIGNING_SECRET" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["ask", "chat", "check", "import", "eval", "slack", "report", "log"])
+@pytest.mark.parametrize("command", ["ask", "chat", "check", "import", "eval", "slack", "health", "report", "log"])
 def test_every_command_has_help(command):
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")

@@ -58,8 +58,7 @@ def accept_question(slack: SlackBot) -> Callable[..., BoltResponse | None]:
         if text.lower() in HELP_WORDS + REPORT_WORDS or slack.outbox is None:
             next()
             return None
-        response_url = str(command.get("response_url") or "")
-        reply_to = {"response_url": response_url, "channel": str(command.get("channel_id") or "")}
+        reply_to = {"response_url": str(command.get("response_url") or "")}  # all an answer needs
         slack.outbox.put("slack", "slash", text, reply_to, str(command.get("user_id") or ""))
         looking = {"response_type": "ephemeral", "text": LOOKING[detect_language(text)]}
         return BoltResponse(
