@@ -187,3 +187,4 @@ def test_the_event_id_is_claimed_with_the_row_or_not_at_all(store):
         box.put("slack", "dm", {"not": "text"}, {"channel": "D2"}, claim="EvTWO")  # type: ignore[arg-type]
     assert box.put("slack", "dm", "q2", {"channel": "D2"}, claim="EvTWO") is not None  # claim rolled back
     assert box.waiting() == 2 and not store.claim_event("EvTWO")
+    assert store._connection().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL again after put

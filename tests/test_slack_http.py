@@ -405,6 +405,13 @@ def test_small_talk_gets_a_brief_kind_reply_everywhere_and_is_not_logged(slack, 
     assert slack.store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 0
 
 
+def test_a_file_without_text_gets_asked_for_text_and_nothing_is_logged(slack, fake):
+    slack.send_event(dm("", subtype="file_share", files=[{"id": "F1"}]))
+    (posted,) = fake.wait_for("chat.postMessage")
+    assert posted["channel"] == DM and posted["text"].startswith("Jeg kan bare lese tekst")
+    assert slack.store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 0
+
+
 def test_app_home_shows_contents_and_notice(slack, fake):
     slack.send_event({"type": "app_home_opened", "user": SIGRID, "channel": DM, "tab": "home"})
     (published,) = fake.wait_for("views.publish")

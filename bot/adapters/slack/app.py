@@ -1,7 +1,8 @@
 """The Slack app: a Bolt `App` with guidebot's listeners (see `listeners/`), Slack's sample-app shape.
 
-Retried events are answered once: a global middleware claims each `event_id` in the shared
-SQLite database before any listener runs, so two bot processes on one database agree.
+Retried events are answered once: each `event_id` is claimed in the shared SQLite database
+before any listener runs (questions claim theirs as they are queued), so two bot processes on
+one database agree.
 Questions (DMs, mentions, the slash command) are queued in the outbox before the ack and
 answered by `OutboxWorkers` (see `bot/outbox.py`); the caller starts and stops the workers.
 """
