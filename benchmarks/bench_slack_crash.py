@@ -145,6 +145,8 @@ def scenario(how: str, rate: float, seconds: float, questions: list[str]) -> dic
         "acked questions answered": f"{len(where) - len(lost)} / {len(where)}",
         "lost": f"{len(lost)}",
         "DM answered twice": f"{dm_dupes}",
+        "half-sent rows looked up in the conversation before re-sending": str(sum(
+            1 for m, _, _ in calls if m in ("conversations.history", "conversations.replies"))),
         "slash answer sent twice (second replaces the first)": f"{slash_twice}",
         "answered exactly once": f"{answered_once}",
         # Small talk ("hei", "takk for hjelpen!" are in the question set) is answered, not logged.
