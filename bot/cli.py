@@ -203,9 +203,14 @@ def cmd_slack(args: argparse.Namespace) -> int:
     start_purging(store)
     outbox = Outbox(store, lease_seconds=lease_seconds)
     app = build_app(Service(bot, store), settings, store.retention_days, client=client, outbox=outbox)
-    workers = OutboxWorkers(outbox, workers_count).start()
     if args.http:
-        server = HttpServer(app, args.host, args.port, threads=args.threads)
+        try:
+            server = HttpServer(app, args.host, args.port, threads=args.threads)
+        except OSError as error:
+            print(f"guidebot slack: cannot listen on {args.host}:{args.port} ({error.strerror or error})",
+                  file=sys.stderr)
+            return 1
+        workers = OutboxWorkers(outbox, workers_count).start()
         local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         heartbeat = Heartbeat(heartbeat_path(), "http", f"http://{local}:{server.port}/healthz")
         print(f"guidebot: serving Slack on http://{args.host}:{server.port}/slack/events", flush=True)
@@ -213,8 +218,20 @@ def cmd_slack(args: argparse.Namespace) -> int:
     else:
         print("guidebot: connecting to Slack in Socket Mode", flush=True)
         handler = socket_mode_handler(app, settings.app_token)
-        left = serve_socket_mode_until_stopped(handler, workers, heartbeat=Heartbeat(heartbeat_path(), "socket"),
-                                               stop=stop, drain_seconds=drain_seconds)
+        try:
+            with _quiet("slack_sdk"):
+                handler.connect()
+        except SlackApiError as error:
+            print(f"guidebot slack: Slack refused SLACK_APP_TOKEN ({error.response.get('error')}); check Basic "
+                  "Information > App-Level Tokens (scope connections:write)", file=sys.stderr)
+            return 1
+        except OSError as error:
+            reason = getattr(error, "reason", None) or error
+            print(f"guidebot slack: cannot open the Socket Mode connection ({reason})", file=sys.stderr)
+            return 1
+        workers = OutboxWorkers(outbox, workers_count).start()
+        left = serve_socket_mode_until_stopped(handler, workers, Heartbeat(heartbeat_path(), "socket"), stop,
+                                               drain_seconds)
     print(f"guidebot: stopped ({left} question(s) left for the next start)", flush=True)
     return 0
 

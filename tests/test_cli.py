@@ -197,3 +197,27 @@ def test_health_without_a_running_bot_says_so(tmp_path):
     result = run_env({"PATH": "/usr/bin:/bin", "GUIDEBOT_HEARTBEAT": str(tmp_path / "none.heartbeat")}, "health")
     _one_line_error(result, "not running")
     assert not (tmp_path / "none.heartbeat").exists()
+
+
+def test_a_port_in_use_and_a_refused_app_token_are_one_line(tmp_path):
+    import socket
+
+    from slack_fake import FakeSlack
+
+    fake = FakeSlack().start()
+    try:
+        env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",
+               "SLACK_APP_TOKEN": "xapp-bad", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": fake.api_url}
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = str(taken.getsockname()[1])
+            busy = run_env(env, "slack", "--http", "--host", "127.0.0.1", "--port", port)
+        assert busy.returncode == 1 and "Traceback" not in busy.stderr
+        assert busy.stderr.strip().splitlines()[-1].startswith(f"guidebot slack: cannot listen on 127.0.0.1:{port}")
+        fake.fail_next["apps.connections.open"] = [(200, {"ok": False, "error": "invalid_auth"}, {})]
+        refused = run_env(env, "slack")
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert "SLACK_APP_TOKEN (invalid_auth)" in refused.stderr.strip().splitlines()[-1]
+    finally:
+        fake.stop()

@@ -24,14 +24,11 @@ class SocketModeClient:
 
 
 class SocketModeHandler:
-    """Just what the loop asks of Bolt's SocketModeHandler: connect, client, close."""
+    """Just what the loop asks of Bolt's SocketModeHandler, once connected: client, close."""
 
     def __init__(self, connected: bool):
         self.client = SocketModeClient(connected)
         self.closed = False
-
-    def connect(self) -> None:
-        pass
 
     def close(self) -> None:
         self.closed = True

@@ -258,10 +258,9 @@ def serve_http_until_stopped(
 def serve_socket_mode_until_stopped(
     handler: Any, workers: OutboxWorkers, heartbeat: Heartbeat, stop: StopSignal, drain_seconds: float
 ) -> int:
-    """Connect; the heartbeat beats only while the WebSocket is connected and the workers are
-    alive. On SIGTERM, disconnect (Slack sends to the app's other connections, or holds
-    events for a retry) and drain. Returns the rows left."""
-    handler.connect()
+    """With the handler connected: the heartbeat beats only while the WebSocket is connected
+    and the workers are alive. On SIGTERM, disconnect (Slack sends to the app's other
+    connections, or holds events for a retry) and drain. Returns the rows left."""
     while True:
         if handler.client.is_connected() and workers.alive:
             heartbeat.beat()
