@@ -59,9 +59,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     lease_until REAL NOT NULL DEFAULT 0, -- free to claim once this has passed
     attempts INTEGER NOT NULL DEFAULT 0,
     state TEXT NOT NULL DEFAULT 'queued',-- queued | sending (an answer may be on its way)
-    question_id INTEGER                  -- the question log's row, once logged (log once)
+    question_id INTEGER,                 -- the question log's row, once logged (log once)
+    conversation TEXT NOT NULL DEFAULT '' -- answers in one conversation go out in order
 )
 """
+INDEX = "CREATE INDEX IF NOT EXISTS outbox_conversation ON outbox (conversation, id)"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class Outbox:
         self._local = threading.local()
         with self._write() as connection:
             connection.execute(SCHEMA)
+            connection.execute(INDEX)
 
     def register(
         self, platform: str, handler: Callable[[Job], None], give_up: Callable[[Job], None] | None = None
@@ -139,11 +142,13 @@ class Outbox:
         reply_to: dict[str, Any],
         asker: str = "",
         claim: str | None = None,
+        conversation: str = "",
     ) -> Job | None:
         """Persist an accepted question (call before acknowledging it) and wake a worker.
         With `claim` (the platform's event id) the id is claimed in the same transaction, so a
         crash cannot leave an event claimed (its retries ignored) but not queued; None if the
-        id was claimed before (a retry of a question already queued)."""
+        id was claimed before (a retry of a question already queued). Rows with the same
+        `conversation` are answered one after the other, in order ("" for none)."""
         key = secrets.token_hex(8)
         now = self.clock()
         connection = self.store._connection()
@@ -156,9 +161,9 @@ class Outbox:
                 if claim is not None and not self.store.claim_event_in(connection, claim):
                     return None
                 cursor = connection.execute(
-                    "INSERT INTO outbox (key, platform, surface, asker, reply_to, text, accepted_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (key, platform, surface, asker, json.dumps(reply_to), text, now),
+                    "INSERT INTO outbox (key, platform, surface, asker, reply_to, text, accepted_at, conversation)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (key, platform, surface, asker, json.dumps(reply_to), text, now, conversation),
                 )
                 job_id = int(cursor.lastrowid)
         finally:
@@ -168,7 +173,8 @@ class Outbox:
         return Job(job_id, key, platform, surface, asker, reply_to, text, now, 0)
 
     def claim(self) -> Job | None:
-        """The oldest row nobody holds, for a platform this process answers, leased to us."""
+        """The oldest row nobody holds, for a platform this process answers and with no
+        earlier row of its conversation still waiting, leased to us."""
         if not self.handlers:
             return None
         platforms = sorted(self.handlers)
@@ -177,8 +183,10 @@ class Outbox:
         with self._write() as connection:
             row = connection.execute(
                 "UPDATE outbox SET owner = ?, lease_until = ?, attempts = attempts + 1"
-                " WHERE id = (SELECT id FROM outbox WHERE lease_until < ? AND platform IN"
-                f" ({marks}) ORDER BY id LIMIT 1)"
+                " WHERE id = (SELECT id FROM outbox AS queued WHERE lease_until < ? AND platform IN"
+                f" ({marks}) AND (conversation = '' OR NOT EXISTS (SELECT 1 FROM outbox AS earlier"
+                " WHERE earlier.conversation = queued.conversation AND earlier.id < queued.id))"
+                " ORDER BY id LIMIT 1)"
                 " RETURNING id, key, platform, surface, asker, reply_to, text, accepted_at, attempts, state,"
                 " question_id",
                 (self.owner, now + self.lease_seconds, now, *platforms),

@@ -188,3 +188,15 @@ def test_the_event_id_is_claimed_with_the_row_or_not_at_all(store):
     assert box.put("slack", "dm", "q2", {"channel": "D2"}, claim="EvTWO") is not None  # claim rolled back
     assert box.waiting() == 2 and not store.claim_event("EvTWO")
     assert store._connection().execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL again after put
+
+
+def test_answers_in_one_conversation_go_out_in_order_others_do_not_wait(store):
+    box = outbox(store)
+    first = box.put("slack", "dm", "hei", {"channel": "D1"}, conversation="D1/")
+    box.put("slack", "dm", "kan jeg poste bilder?", {"channel": "D1"}, conversation="D1/")
+    other = box.put("slack", "dm", "passord?", {"channel": "D2"}, conversation="D2/")
+    slash = box.put("slack", "slash", "bilder?", {"response_url": "u"})
+    assert [box.claim().id for _ in range(3)] == [first.id, other.id, slash.id]
+    assert box.claim() is None  # D1's second waits for its first
+    box.done(first)
+    assert box.claim().text == "kan jeg poste bilder?"

@@ -44,8 +44,15 @@ def accept(slack: SlackBot, surface: str) -> Callable[..., BoltResponse]:
             text = event.get("text")
             event_id = body.get("event_id")
             # The event id is claimed with the row, in one transaction (see QUEUED_EVENTS in app.py).
-            slack.outbox.put("slack", surface, text if isinstance(text, str) else None, reply_to,
-                             str(event.get("user") or ""), claim=event_id if isinstance(event_id, str) else None)
+            slack.outbox.put(
+                "slack",
+                surface,
+                text if isinstance(text, str) else None,
+                reply_to,
+                str(event.get("user") or ""),
+                claim=event_id if isinstance(event_id, str) else None,
+                conversation=f"{reply_to['channel']}/{reply_to.get('thread_ts') or ''}",
+            )
         return BoltResponse(status=200, body="")
 
     return accept_question
