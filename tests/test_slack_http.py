@@ -636,9 +636,9 @@ def test_report_command_gives_leaders_a_summary_and_the_html_file(slack, fake):
     slack.send_event(dm("hvordan bytter jeg passord?"))
     fake.wait_for("chat.postMessage", 2)
     status, body = slack.command(KARI, "rapport")
-    assert status == 200 and json.loads(body)["text"].startswith("Lager rapporten")
+    assert status == 200 and json.loads(body)["text"] == "Et øyeblikk …"  # acked before any work
     (summary,) = fake.wait_for("response/cmd")
-    assert summary["response_type"] == "ephemeral"
+    assert summary["response_type"] == "ephemeral" and summary["replace_original"] is True
     text = all_text(summary)
     assert "*2 spørsmål*" in text and "punkt 4.4" in text and "Ubesvarte: 1" in text
     assert fake.wait_for("files.completeUploadExternal")
@@ -661,9 +661,11 @@ def test_report_upload_failure_is_told_not_crashed(slack, fake):
 
 def test_report_command_refuses_everyone_but_leaders(slack, fake):
     status, body = slack.command(SIGRID, "rapport")
-    assert status == 200 and "bare for ledere" in json.loads(body)["text"]
+    assert status == 200
+    (refused,) = fake.wait_for("response/cmd")
+    assert "bare for ledere" in refused["text"] and refused["replace_original"] is True
     settle(fake)
-    assert fake.calls_to("files.getUploadURLExternal") == [] and fake.calls_to("response/cmd") == []
+    assert fake.calls_to("files.getUploadURLExternal") == [] and len(fake.calls_to("response/cmd")) == 1
 
 
 def test_report_post_to_channel_from_the_cli(bot, tmp_path, fake):

@@ -9,7 +9,12 @@ from slack_sdk import WebClient
 
 from bot.adapters.slack.context import SlackBot
 from bot.adapters.slack.listeners.actions import register_actions
-from bot.adapters.slack.listeners.commands import answer_command, apologise_for_command, register_command
+from bot.adapters.slack.listeners.commands import (
+    answer_command,
+    answer_report,
+    apologise_for_command,
+    register_command,
+)
 from bot.adapters.slack.listeners.errors import register_errors
 from bot.adapters.slack.listeners.messages import (
     answer_in_conversation,
@@ -29,16 +34,18 @@ def register_listeners(app: App, slack: SlackBot) -> None:
 
 
 def answer_queued(slack: SlackBot, client: WebClient, job: Job) -> None:
-    """Answer one queued question: a slash command through its response_url, else in the
-    conversation it was asked in."""
-    if job.surface == "slash":
+    """Answer one queued question: a slash command (or `rapport`) through its response_url,
+    else in the conversation it was asked in."""
+    if job.surface == "report":
+        answer_report(slack, client, job)
+    elif job.surface == "slash":
         answer_command(slack, client, job)
     else:
         answer_in_conversation(slack, client, job)
 
 
 def apologise_queued(slack: SlackBot, client: WebClient, job: Job) -> None:
-    if job.surface == "slash":
+    if job.surface in ("slash", "report"):
         apologise_for_command(slack, job)
     else:
         apologise_in_conversation(slack, client, job)
