@@ -71,7 +71,8 @@ def _reply_to(event: dict, surface: str) -> dict | None:
     if event.get("channel_type") != "im" or subtype not in (None, "file_share", "thread_broadcast"):
         return None
     reply_to = {"channel": event["channel"], "thread_ts": event.get("thread_ts")}
-    if subtype == "file_share" and not (event.get("text") or "").strip():
+    text = event.get("text")
+    if subtype == "file_share" and not (isinstance(text, str) and text.strip()):
         reply_to["only_text"] = True
     return reply_to
 
