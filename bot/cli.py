@@ -152,25 +152,19 @@ def cmd_slack(args: argparse.Namespace) -> int:
     from slack_sdk.errors import SlackApiError
 
     from bot.adapters.slack.app import build_app, make_client
-    from bot.adapters.slack.server import (
-        HttpServer,
-        serve_http_until_stopped,
-        serve_socket_mode_until_stopped,
-        socket_mode_handler,
-        start_purging,
-    )
+    from bot.adapters.slack.server import start_purging
     from bot.adapters.slack.settings import SettingsError, SlackSettings
     from bot.env import number_from_env, set_but_blank
-    from bot.lifecycle import DEFAULT_DRAIN_SECONDS, Heartbeat, StopSignal, heartbeat_path
+    from bot.lifecycle import DEFAULT_DRAIN_SECONDS, StopSignal
     from bot.log.store import retention_days_from_env
-    from bot.outbox import DEFAULT_WORKERS, LEASE_SECONDS, MIN_LEASE_SECONDS, Outbox, OutboxWorkers
+    from bot.outbox import DEFAULT_WORKERS, LEASE_SECONDS, MIN_LEASE_SECONDS, Outbox
     from bot.service import Service
 
     try:
         settings = SlackSettings.from_env(http=args.http)
         retention_days_from_env()  # checked here, so a bad value is named before anything starts
-        workers_count = int(number_from_env("GUIDEBOT_WORKERS", DEFAULT_WORKERS, 1, whole=True))
-        drain_seconds = number_from_env("GUIDEBOT_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0)
+        args.workers = int(number_from_env("GUIDEBOT_WORKERS", DEFAULT_WORKERS, 1, whole=True))
+        args.drain_seconds = number_from_env("GUIDEBOT_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0)
         lease_seconds = number_from_env("GUIDEBOT_LEASE_SECONDS", LEASE_SECONDS, MIN_LEASE_SECONDS)
     except (SettingsError, ValueError) as error:
         print(f"guidebot slack: {error}", file=sys.stderr)
@@ -180,13 +174,8 @@ def cmd_slack(args: argparse.Namespace) -> int:
     try:
         with _quiet("slack_sdk"):  # its own retry log lines would bury our one-line reason
             identity = client.auth_test()
-    except SlackApiError as error:
-        print(f"guidebot slack: Slack refused SLACK_BOT_TOKEN ({error.response.get('error')}); "
-              "check the token under OAuth & Permissions", file=sys.stderr)
-        return 1
-    except OSError as error:
-        reason = getattr(error, "reason", None) or error
-        print(f"guidebot slack: cannot reach Slack at {client.base_url} ({reason})", file=sys.stderr)
+    except (SlackApiError, OSError) as error:
+        print(f"guidebot slack: {_slack_failure(error, client.base_url, 'SLACK_BOT_TOKEN')}", file=sys.stderr)
         return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     bot = _bot(args)
@@ -204,36 +193,58 @@ def cmd_slack(args: argparse.Namespace) -> int:
     outbox = Outbox(store, lease_seconds=lease_seconds)
     app = build_app(Service(bot, store), settings, store.retention_days, client=client, outbox=outbox)
     if args.http:
-        try:
-            server = HttpServer(app, args.host, args.port, threads=args.threads)
-        except OSError as error:
-            print(f"guidebot slack: cannot listen on {args.host}:{args.port} ({error.strerror or error})",
-                  file=sys.stderr)
-            return 1
-        workers = OutboxWorkers(outbox, workers_count).start()
-        local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-        heartbeat = Heartbeat(heartbeat_path(), "http", f"http://{local}:{server.port}/healthz")
-        print(f"guidebot: serving Slack on http://{args.host}:{server.port}/slack/events", flush=True)
-        left = serve_http_until_stopped(server, workers, heartbeat, stop, drain_seconds)
-    else:
-        print("guidebot: connecting to Slack in Socket Mode", flush=True)
-        handler = socket_mode_handler(app, settings.app_token)
-        try:
-            with _quiet("slack_sdk"):
-                handler.connect()
-        except SlackApiError as error:
-            print(f"guidebot slack: Slack refused SLACK_APP_TOKEN ({error.response.get('error')}); check Basic "
-                  "Information > App-Level Tokens (scope connections:write)", file=sys.stderr)
-            return 1
-        except OSError as error:
-            reason = getattr(error, "reason", None) or error
-            print(f"guidebot slack: cannot open the Socket Mode connection ({reason})", file=sys.stderr)
-            return 1
-        workers = OutboxWorkers(outbox, workers_count).start()
-        left = serve_socket_mode_until_stopped(handler, workers, Heartbeat(heartbeat_path(), "socket"), stop,
-                                               drain_seconds)
+        return _serve_http(args, app, outbox, stop)
+    return _serve_socket_mode(args, app, outbox, stop, settings.app_token)
+
+
+def _serve_http(args: argparse.Namespace, app, outbox, stop) -> int:
+    from bot.adapters.slack.server import HttpServer, serve_http_until_stopped
+    from bot.lifecycle import Heartbeat, heartbeat_path
+    from bot.outbox import OutboxWorkers
+
+    try:
+        server = HttpServer(app, args.host, args.port, threads=args.threads)
+    except OSError as error:
+        print(f"guidebot slack: cannot listen on {args.host}:{args.port} ({error.strerror or error})", file=sys.stderr)
+        return 1
+    workers = OutboxWorkers(outbox, args.workers).start()
+    local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    heartbeat = Heartbeat(heartbeat_path(), "http", f"http://{local}:{server.port}/healthz")
+    print(f"guidebot: serving Slack on http://{args.host}:{server.port}/slack/events", flush=True)
+    left = serve_http_until_stopped(server, workers, heartbeat, stop, args.drain_seconds)
     print(f"guidebot: stopped ({left} question(s) left for the next start)", flush=True)
     return 0
+
+
+def _serve_socket_mode(args: argparse.Namespace, app, outbox, stop, app_token: str) -> int:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.adapters.slack.server import serve_socket_mode_until_stopped, socket_mode_handler
+    from bot.lifecycle import Heartbeat, heartbeat_path
+    from bot.outbox import OutboxWorkers
+
+    print("guidebot: connecting to Slack in Socket Mode", flush=True)
+    handler = socket_mode_handler(app, app_token)
+    try:
+        with _quiet("slack_sdk"):
+            handler.connect()
+    except (SlackApiError, OSError) as error:
+        failure = _slack_failure(error, "wss (Socket Mode)", "SLACK_APP_TOKEN")
+        print(f"guidebot slack: {failure}; the app-level token needs the scope connections:write", file=sys.stderr)
+        return 1
+    workers = OutboxWorkers(outbox, args.workers).start()
+    heartbeat = Heartbeat(heartbeat_path(), "socket")
+    left = serve_socket_mode_until_stopped(handler, workers, heartbeat, stop, args.drain_seconds)
+    print(f"guidebot: stopped ({left} question(s) left for the next start)", flush=True)
+    return 0
+
+
+def _slack_failure(error: Exception, where: str, token: str) -> str:
+    """One line for a Slack call that failed: the token refused, or Slack not reached."""
+    response = getattr(error, "response", None)
+    if response is not None and hasattr(response, "get"):  # SlackApiError: Slack answered "no"
+        return f"Slack refused {token} ({response.get('error')})"
+    return f"cannot reach Slack at {where} ({getattr(error, 'reason', None) or error})"
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -312,8 +323,7 @@ def _post_digest(bot: Guidebot, report, channel: str) -> int:
         print(f"guidebot report: Slack refused the post: {error.response.get('error')}", file=sys.stderr)
         return 1
     except OSError as error:
-        reason = getattr(error, "reason", None) or error
-        print(f"guidebot report: cannot reach Slack at {client.base_url} ({reason})", file=sys.stderr)
+        print(f"guidebot report: {_slack_failure(error, client.base_url, 'SLACK_BOT_TOKEN')}", file=sys.stderr)
         return 1
     print(f"guidebot report: posted the digest to {channel}", file=sys.stderr)
     return 0

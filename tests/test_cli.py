@@ -139,14 +139,18 @@ def run_env(env, *args, timeout=60):
 @pytest.mark.parametrize(
     "args, named",
     [
-        (["report", "-o", "/nonexistent/r.html"], ["/nonexistent/r.html", "does not exist"]),
-        (["report", "-o", "/tmp"], ["/tmp", "folder"]),
+        (["report", "-o", "{missing}/r.html"], ["{missing}/r.html", "does not exist"]),
+        (["report", "-o", "{tmp}"], ["{tmp}", "folder"]),
         (["import", str(KNOWLEDGE / "sources" / "batsfjord-sosiale-medier.txt"), "--document", "x",
-          "-o", "/nonexistent/x.yaml"], ["/nonexistent/x.yaml"]),
+          "-o", "{missing}/x.yaml"], ["{missing}/x.yaml", "does not exist"]),
     ],
 )
 def test_output_that_cannot_be_written_is_one_line(args, named, tmp_path):
-    _one_line_error(run_env({"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3")}, *args), *named)
+    # A folder of our own that surely does not exist (the machine's /nonexistent might).
+    places = {"missing": str(tmp_path / "nonexistent"), "tmp": str(tmp_path)}
+    args = [a.format(**places) for a in args]
+    result = run_env({"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3")}, *args)
+    _one_line_error(result, *[n.format(**places) for n in named])
 
 
 def test_slack_unreachable_at_start_up_is_one_line(slack_down):
