@@ -609,7 +609,9 @@ def test_socket_mode_handler_uses_the_app_token_and_the_same_listeners(bot, tmp_
 
     settings = SlackSettings(bot_token="xoxb-test", app_token="xapp-1-test", api_url=fake.api_url)
     store = Store(tmp_path / "socket.sqlite3")
-    app = build_app(Service(bot, store), settings, retention_days=90)
+    outbox = Outbox(store)
+    app = build_app(Service(bot, store), settings, retention_days=90, outbox=outbox)
+    workers = OutboxWorkers(outbox, threads=2).start()
     handler = socket_mode_handler(app, settings.app_token)
     assert handler.app is app and handler.client.app_token == "xapp-1-test"
     payload = json.loads(event_body(dm("kan jeg legge ut et bilde av kollegaen min?"), "EvSOCKET01"))
@@ -625,6 +627,7 @@ def test_socket_mode_handler_uses_the_app_token_and_the_same_listeners(bot, tmp_
     assert posted["channel"] == DM and "4.4" in all_text(posted)
     settle(fake)
     assert len(fake.calls_to("chat.postMessage")) == 1
+    workers.stop()
     store.close()
 
 
