@@ -19,6 +19,16 @@ a log line that holds no text or id. Deleted rows are overwritten on disk (`secu
 Exactly once: before a handler sends an answer it marks the row `sending`. A row found `sending`
 after a crash may have been answered already; the handler is told (`Job.maybe_sent`) so it can
 check the platform (Slack: the answer carries the row's random `key`) before sending again.
+A restarted process waits out a dead one's leases rather than guessing from process ids that it
+is gone: containers sharing one database can have the same host name and PID.
+
+Usage (an adapter puts, then acks; the process runs the workers and stops them on SIGTERM):
+
+>>> outbox = Outbox(store)                                          # doctest: +SKIP
+>>> outbox.register("slack", answer, give_up=apologise)             # doctest: +SKIP
+>>> outbox.put("slack", "dm", text, {"channel": "D1"}, "U1", claim=event_id)  # doctest: +SKIP
+>>> workers = OutboxWorkers(outbox).start()                         # doctest: +SKIP
+>>> workers.stop(drain_seconds=8)                                   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -50,7 +60,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     key TEXT NOT NULL UNIQUE,            -- random; tags the answer so a resumed row can find it
     platform TEXT NOT NULL,              -- slack | teams
-    surface TEXT NOT NULL,               -- dm | mention | slash
+    surface TEXT NOT NULL,               -- dm | mention | slash | report
     asker TEXT NOT NULL DEFAULT '',      -- the platform's user id, to find the asker's leader
     reply_to TEXT NOT NULL,              -- JSON: where the answer goes
     text TEXT,                           -- the question as written; deleted with the row
