@@ -355,6 +355,8 @@ class OutboxWorkers:
                 self._busy.add(job.id)
             try:
                 self._answer(job)
+            except Exception as error:  # the database failed us mid-row: its lease runs out, it is retried
+                log.error("outbox: row %d left for a retry: %s", job.id, type(error).__name__)
             finally:
                 with self._busy_lock:
                     self._busy.discard(job.id)

@@ -200,3 +200,27 @@ def test_answers_in_one_conversation_go_out_in_order_others_do_not_wait(store):
     assert box.claim() is None  # D1's second waits for its first
     box.done(first)
     assert box.claim().text == "kan jeg poste bilder?"
+
+
+def test_a_worker_survives_a_database_error_mid_row(store, monkeypatch):
+    box = Outbox(store)
+    answered: list[str] = []
+    box.register("slack", lambda job: answered.append(job.text))
+    real_done = box.done
+    failures = iter([True])
+
+    def done_once_failing(job):
+        if next(failures, False):
+            raise __import__("sqlite3").OperationalError("disk I/O error")
+        real_done(job)
+
+    monkeypatch.setattr(box, "done", done_once_failing)
+    box.put("slack", "dm", "first", {"channel": "D1"})
+    box.put("slack", "dm", "second", {"channel": "D2"})
+    pool = OutboxWorkers(box, threads=1).start()
+    deadline = time.monotonic() + 5
+    while len(answered) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert pool.alive  # the one worker is still there
+    pool.stop()
+    assert answered == ["first", "second"]
