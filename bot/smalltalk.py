@@ -20,17 +20,20 @@ from dataclasses import dataclass
 # bokmål, nynorsk, dialect/chat spelling and English, and whether the words are English.
 _PHRASES: dict[str, dict[str, str]] = {
     "greeting": {
-        "nb": "hei | heia | heisann | hallo | halla | hallais | hei hei | hei du | hei guidebot | hallo guidebot | "
+        "nb": "hei | heii | heiii | hai | heia | heisann | "
+        "hallo | halla | hallais | hei hei | hei du | hei guidebot | hallo guidebot | "
         "god morgen | god morgon | morn | morna | god dag | god ettermiddag | god kveld | goddag | hei igjen | "
         "hei på deg | hallo hallo | er du der | er du der da | hei er du der",
         "en": "hi | hello | hey | hi there | hello there | hey there | good morning | good afternoon | "
         "good evening | morning | are you there | hi guidebot | hello guidebot",
     },
     "thanks": {
-        "nb": "takk | takk takk | tusen takk | mange takk | takk skal du ha | takk for hjelpa | takk for hjelpen | "
+        "nb": "takk | tak | takk takk | tusen takk | tusen tak | tussen takk | "
+        "mange takk | takk skal du ha | takk for hjelpa | takk for hjelpen | "
         "takk for svaret | takk for svar | takker | supert takk | flott takk | fint takk | ok takk | okei takk | "
         "takk så mye | tusen hjartans takk | tusen hjertelig takk | takk for det | nydelig takk | perfekt takk",
-        "en": "thanks | thank you | thanks a lot | thank you very much | many thanks | thx | ty | cheers | "
+        "en": "thanks | thank you | thanks a lot | tnx | thanx | "
+        "thank you very much | many thanks | thx | ty | cheers | "
         "thanks for the help | thank you so much | great thanks | ok thanks",
     },
     "ok": {
