@@ -1,6 +1,14 @@
 # guidebot: docker build -t guidebot .
 # Socket Mode: docker run --env-file .env -v guidebot-data:/data guidebot
-# HTTP mode:   docker run --env-file .env -v guidebot-data:/data -p 3000:3000 guidebot guidebot slack --http
+# HTTP mode:   docker run --env-file .env -v guidebot-data:/data -p 127.0.0.1:3000:3000 guidebot \
+#                  guidebot slack --http --host 0.0.0.0
+#   guidebot listens on 127.0.0.1 unless told otherwise; inside the container it must listen on
+#   0.0.0.0, so publish the port on the host's loopback only and put a reverse proxy (nginx,
+#   Caddy: TLS, body and header timeouts, request buffering) in front; see README,
+#   "Behind a reverse proxy". Outgoing proxy: -e HTTPS_PROXY=http://proxy.kommune.no:3128
+# Teams:       docker run --env-file .env -v guidebot-data:/data -p 127.0.0.1:3978:3978 guidebot guidebot teams --host 0.0.0.0
+#              (behind your TLS reverse proxy: Microsoft calls https://<host>/api/messages)
+# Teams zip:   docker run --rm -v "$PWD:/out" -e TEAMS_CLIENT_ID=... guidebot guidebot teams package -o /out/guidebot-teams.zip
 # Own knowledge: add -v "$PWD/knowledge:/knowledge:ro" -e GUIDEBOT_KNOWLEDGE=/knowledge
 #
 # Stopping: `docker stop` sends SIGTERM to guidebot, which is PID 1 (exec-form CMD, no shell in
@@ -25,7 +33,7 @@ RUN pip install . \
 
 USER guidebot
 VOLUME ["/data"]
-EXPOSE 3000
+EXPOSE 3000 3978
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["guidebot", "health"]
 CMD ["guidebot", "slack"]

@@ -4,9 +4,12 @@ guidebot ask "kan jeg legge ut et bilde av kollegaen min?"
 echo "hvor fort må vi svare?" | guidebot ask --json
 guidebot chat
 guidebot check
-guidebot import guideline.txt --document ikt-reglement > knowledge/documents/ikt.yaml
+guidebot import ikt-reglement.pdf --document ikt-reglement
+guidebot import ikt-reglement-2026.pdf --document ikt-reglement --update
 guidebot eval
 guidebot slack [--http --port 3000]
+guidebot teams [--host 127.0.0.1] [--port 3978]
+guidebot teams package -o guidebot-teams.zip
 guidebot health
 guidebot report --since 30d --format html --output rapport.html
 guidebot log unanswered --format yaml
@@ -37,6 +40,9 @@ ROLES = {"ansatt": "ansatt", "leder": "leder", "politiker": "politiker", "folkev
 
 
 def _bot(args: argparse.Namespace) -> Guidebot:
+    long_running = args.command in ("chat", "slack") or (args.command == "teams" and args.action != "package")
+    if long_running:  # say where edits must go
+        print(f"guidebot: {_folder_line(args)}", file=sys.stderr, flush=True)
     return Guidebot.from_folder(args.knowledge)
 
 
@@ -101,36 +107,54 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from bot.knowledge.check import check_folder
+def _folder_line(args: argparse.Namespace) -> str:
+    from bot.knowledge.loading import folder_origin
 
-    knowledge, problems = check_folder(args.knowledge)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if problems:
-        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+    folder = Path(args.knowledge) if args.knowledge else default_folder()
+    return f"Kunnskapsmappe: {folder.resolve()} ({folder_origin(args.knowledge)})"
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from bot.knowledge.check import examine_folder
+
+    print(_folder_line(args))
+    knowledge, found = examine_folder(args.knowledge)
+    groups = (
+        ("FEIL (guidebot starter ikke før disse er rettet)", found.errors),
+        ("VENTER PÅ GJENNOMGANG (vises ikke før du har sett på dem)", found.waiting),
+        ("RÅD (gjør svarene bedre)", found.advice),
+    )
+    for heading, lines in groups:
+        if lines:
+            print(f"\n{heading}:")
+            for line in lines:
+                print(f"  {line}")
+    if found.counts:
+        print("\nDokumenter:")
+        for count in found.counts:
+            print(
+                f"  {count.document}: {count.entries} oppføringer, {count.with_phrasings} med spørsmål "
+                f"({count.share} %), {count.waiting} venter på gjennomgang"
+            )
+    summary = f"{len(found.errors)} feil, {len(found.waiting)} venter på gjennomgang, {len(found.advice)} råd."
+    if found.errors:
+        print(f"\nIKKE OK: {summary}", file=sys.stderr)
         return 1
     assert knowledge is not None
-    entries = len(knowledge.entries)
-    print(f"OK: {len(knowledge.documents)} document(s), {entries} entries in {knowledge.folder}")
+    print(f"\nOK: {len(knowledge.documents)} dokument(er), {len(knowledge.entries)} oppføringer. {summary}")
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.knowledge.importing import skeleton
+    from bot.knowledge.importing import read_guideline, report
+    from bot.knowledge.importing.writing import write_import
 
-    path = Path(args.file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"guidebot import: cannot read {path}: {error}", file=sys.stderr)
-        return 2
-    output = skeleton(text, args.document, args.source or f"sources/{path.name}")
-    if args.output:
-        write_output(Path(args.output), output)
-    else:
-        sys.stdout.write(output)
-    return 0
+    if args.output and args.output != "-":
+        check_output(Path(args.output))  # before the guideline is read: one line, nothing else
+    guideline = read_guideline(Path(args.file))
+    for line in report(guideline):
+        print(line, file=sys.stderr)
+    return write_import(guideline, args)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -154,7 +178,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
     from bot.adapters.slack.app import build_app, make_client
     from bot.adapters.slack.server import start_purging
     from bot.adapters.slack.settings import SettingsError, SlackSettings
-    from bot.env import number_from_env, set_but_blank
+    from bot.env import number_from_env
     from bot.lifecycle import DEFAULT_DRAIN_SECONDS, StopSignal
     from bot.log.store import retention_days_from_env
     from bot.outbox import DEFAULT_WORKERS, LEASE_SECONDS, MIN_LEASE_SECONDS, Outbox
@@ -179,31 +203,38 @@ def cmd_slack(args: argparse.Namespace) -> int:
         return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     bot = _bot(args)
-    if bot.contacts.example:
-        log.warning(
-            "the EXAMPLE contacts are in use (%s/contacts.yaml says `example: true`): referrals name "
-            "invented people. Fill in your own contacts and delete that line.", bot.knowledge.folder,
-        )
+    _warn_about_defaults(bot)
     store = _open_store(bot)
-    for name in ("GUIDEBOT_DB", "GUIDEBOT_KNOWLEDGE"):
-        if set_but_blank(name):  # e.g. `NAME=` in a --env-file: the default applies, say which
-            log.warning("%s is set but empty, so the default is used", name)
     log.info("connected to Slack as %s; database %s", identity.get("user"), store.path)
     start_purging(store)
     outbox = Outbox(store, lease_seconds=lease_seconds)
     app = build_app(Service(bot, store), settings, store.retention_days, client=client, outbox=outbox)
     if args.http:
-        return _serve_http(args, app, outbox, stop)
+        return _serve_http(args, app, outbox, stop, settings.signing_secret)
     return _serve_socket_mode(args, app, outbox, stop, settings.app_token)
 
 
-def _serve_http(args: argparse.Namespace, app, outbox, stop) -> int:
+def _warn_about_defaults(bot: Guidebot) -> None:
+    """Start-up warnings for `guidebot slack` and `guidebot teams`: example contacts, blank settings."""
+    from bot.env import set_but_blank
+
+    if bot.contacts.example:
+        log.warning(
+            "the EXAMPLE contacts are in use (%s/contacts.yaml says `example: true`): referrals name "
+            "invented people. Fill in your own contacts and delete that line.", bot.knowledge.folder,
+        )
+    for name in ("GUIDEBOT_DB", "GUIDEBOT_KNOWLEDGE"):
+        if set_but_blank(name):  # e.g. `NAME=` in a --env-file: the default applies, say which
+            log.warning("%s is set but empty, so the default is used", name)
+
+
+def _serve_http(args: argparse.Namespace, app, outbox, stop, signing_secret: str) -> int:
     from bot.adapters.slack.server import HttpServer, serve_http_until_stopped
     from bot.lifecycle import Heartbeat, heartbeat_path
     from bot.outbox import OutboxWorkers
 
     try:
-        server = HttpServer(app, args.host, args.port, threads=args.threads)
+        server = HttpServer(app, args.host, args.port, signing_secret, threads=args.threads)
     except OSError as error:
         print(f"guidebot slack: cannot listen on {args.host}:{args.port} ({error.strerror or error})", file=sys.stderr)
         return 1
@@ -255,6 +286,15 @@ def cmd_health(args: argparse.Namespace) -> int:
     return 0 if healthy else 1
 
 
+def check_output(path: Path) -> None:
+    """Fail early, in one line, for an output file that cannot be written where it is meant to go."""
+    if path.is_dir():
+        example = path / "rapport.html"
+        raise CommandError(f"cannot write {path}: it is a folder; give a file name, e.g. {example}")
+    if not path.parent.is_dir():
+        raise CommandError(f"cannot write {path}: the folder {path.parent} does not exist")
+
+
 def write_output(path: Path, text: str) -> None:
     """Write a command's output file; OSError becomes one line naming the file."""
     try:
@@ -282,6 +322,53 @@ def _quiet(logger_name: str) -> Iterator[None]:
 
 class CommandError(Exception):
     """A command could not do its work; the message is one line naming the problem (exit 1)."""
+
+
+def cmd_teams(args: argparse.Namespace) -> int:
+    import logging
+
+    from bot.adapters.teams.settings import SettingsError, TeamsSettings
+
+    if args.action == "package":
+        return _teams_package(args)
+    try:
+        settings = TeamsSettings.from_env()
+        from bot.log.store import retention_days_from_env
+
+        retention_days_from_env()  # checked here, so a bad value is named before anything starts
+    except (SettingsError, ValueError) as error:
+        print(f"guidebot teams: {error}", file=sys.stderr)
+        return 2
+    from bot.adapters.teams.server import TeamsServer, build_asgi
+    from bot.service import Service
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.share_ca_bundle()
+    bot = _bot(args)
+    store = _open_store(bot)
+    asgi, _teams = build_asgi(Service(bot, store), settings, store.retention_days)
+    print(f"guidebot: serving Teams on http://{args.host}:{args.port}/api/messages", flush=True)
+    TeamsServer(asgi, args.host, args.port).serve_forever()
+    return 0
+
+
+def _teams_package(args: argparse.Namespace) -> int:
+    from bot.adapters.teams.package import PackageError, write_package
+
+    try:
+        path = write_package(
+            Path(args.output),
+            _bot(args),
+            website=args.website,
+            privacy_url=args.privacy_url,
+            terms_url=args.terms_url,
+            domain=args.domain,
+        )
+    except PackageError as error:
+        print(f"guidebot teams package: {error}", file=sys.stderr)
+        return 2
+    print(f"guidebot: wrote {path} (upload it in Teams admin center > Teams apps > Manage apps > Upload new app)")
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -359,12 +446,15 @@ def build_parser() -> argparse.ArgumentParser:
         "and the section number, or refers to the nearest leader or IT.",
     )
     parser.add_argument("--version", action="version", version=f"guidebot {__version__}")
-    parser.add_argument(
-        "--knowledge",
-        metavar="DIR",
-        help=f"knowledge folder (default: $GUIDEBOT_KNOWLEDGE or {default_folder()})",
+    knowledge_help = (
+        "knowledge folder (default: $GUIDEBOT_KNOWLEDGE, else ./knowledge if it has documents/, "
+        "else the packaged copy)"
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--knowledge", metavar="DIR", help=knowledge_help)
+    # --knowledge also works after the command (guidebot check --knowledge DIR).
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--knowledge", metavar="DIR", default=argparse.SUPPRESS, help=knowledge_help)
+    commands = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND"), shared)
 
     ask = commands.add_parser("ask", help="answer a question (or one per line from stdin)")
     ask.add_argument("question", nargs="*", help="the question; omit to read stdin, one per line")
@@ -383,11 +473,21 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the knowledge files")
     check.set_defaults(run=cmd_check)
 
-    imp = commands.add_parser("import", help="make a knowledge skeleton from a guideline .txt")
-    imp.add_argument("file", help="the guideline as plain text (UTF-8)")
-    imp.add_argument("--document", required=True, help="id for the new document, e.g. ikt-reglement")
-    imp.add_argument("--source", help="path of the text under the knowledge folder (default: sources/FILE)")
-    imp.add_argument("--output", "-o", help="write here instead of stdout")
+    imp = commands.add_parser(
+        "import",
+        help="import a guideline (.pdf, .docx, .txt) into the knowledge folder",
+        description="Reads the guideline, writes its text to sources/ID.txt and the knowledge file to "
+        "documents/ID.yaml of the knowledge folder in use (or the YAML to -o). Every entry answers with "
+        "its quote until an editor writes an answer. With --update, a revised guideline is compared "
+        "with the old text: unchanged entries are kept, changed and removed ones wait for review.",
+    )
+    imp.add_argument("file", help="the guideline: .pdf, .docx (Word) or .txt (UTF-8)")
+    imp.add_argument("--document", required=True, help="the document's id, e.g. ikt-reglement")
+    imp.add_argument("--title", help="the document's title (default: from the file)")
+    imp.add_argument("--update", action="store_true", help="the guideline was revised: update document ID")
+    imp.add_argument("--revised", help="with --update: the revision date, e.g. 2026-03-01 (default: today)")
+    imp.add_argument("--source", help="with -o: the text's path under the knowledge folder (default: sources/FILE)")
+    imp.add_argument("--output", "-o", help="write the YAML here ('-' for stdout) instead of into the knowledge folder")
     imp.set_defaults(run=cmd_import)
 
     ev = commands.add_parser("eval", help="score the matcher on labelled questions")
@@ -408,7 +508,12 @@ def build_parser() -> argparse.ArgumentParser:
         "database (question log, event ids); see .env.example.",
     )
     slack.add_argument("--http", action="store_true", help="serve the Events API over HTTP instead of Socket Mode")
-    slack.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default 0.0.0.0)")
+    slack.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="HTTP mode: address to listen on (default 127.0.0.1: put a reverse proxy in front; "
+        "0.0.0.0 in a container)",
+    )
     slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
     slack.add_argument("--threads", type=int, default=8, help="HTTP mode: worker threads (default 8)")
     slack.set_defaults(run=cmd_slack)
@@ -421,6 +526,29 @@ def build_parser() -> argparse.ArgumentParser:
         "also asks its /healthz. Creates no files.",
     )
     health.set_defaults(run=cmd_health)
+
+    teams = commands.add_parser(
+        "teams",
+        help="run the Microsoft Teams app (POST /api/messages), or build its app package",
+        description="Serves POST /api/messages (the Bot Connector) and GET /healthz behind the "
+        "municipality's TLS reverse proxy. Needs TEAMS_CLIENT_ID, TEAMS_CLIENT_SECRET and "
+        "TEAMS_TENANT_ID; GUIDEBOT_DB is the database (may be shared with Slack); see .env.example. "
+        "`guidebot teams package` writes the zip (manifest and icons) to upload to the org's app catalog; "
+        "it needs TEAMS_CLIENT_ID only.",
+    )
+    teams.add_argument("action", nargs="?", choices=["serve", "package"], default="serve",
+                       help="serve (default) or package")
+    teams.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    teams.add_argument("--port", type=int, default=3978, help="port (default 3978)")
+    teams.add_argument("--output", "-o", default="guidebot-teams.zip",
+                       help="package: the zip to write (default guidebot-teams.zip)")
+    teams.add_argument(
+        "--website", help="package: the organisation's https web site (default: from IT's e-mail domain)"
+    )
+    teams.add_argument("--privacy-url", help="package: https page about privacy (default: the web site)")
+    teams.add_argument("--terms-url", help="package: https page with terms of use (default: the web site)")
+    teams.add_argument("--domain", help="package: the bot's public host name, listed in validDomains")
+    teams.set_defaults(run=cmd_teams)
 
     report = commands.add_parser(
         "report",
@@ -451,6 +579,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     log.set_defaults(run=cmd_log)
     return parser
+
+
+class _Commands:
+    """The sub-command parsers, each also taking --knowledge."""
+
+    def __init__(self, subparsers, shared: argparse.ArgumentParser):
+        self._subparsers, self._shared = subparsers, shared
+        self.choices = subparsers.choices
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        return self._subparsers.add_parser(name, parents=[self._shared], **kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,8 @@ KNOWLEDGE = ROOT / "knowledge"
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
     # Real tokens or a developer's own knowledge folder must never leak into tests.
-    for name in ("GUIDEBOT_KNOWLEDGE", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+    for name in ("GUIDEBOT_KNOWLEDGE", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET",
+                 "GUIDEBOT_LOG_KEY", "GUIDEBOT_LOG_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
 
 

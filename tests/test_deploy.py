@@ -13,7 +13,8 @@ import sys
 from bot.knowledge import load_knowledge
 from tests.conftest import ROOT
 
-REQUIRED = {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"}
+REQUIRED = {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "TEAMS_CLIENT_ID", "TEAMS_CLIENT_SECRET",
+            "TEAMS_TENANT_ID"}
 
 
 def dockerfile_instructions() -> dict[str, str]:
@@ -32,7 +33,8 @@ def test_env_example_sets_only_required_variables_and_lists_the_optional_ones():
     commented = {m.group(1) for line in lines if (m := re.match(r"^# ([A-Z_]+)=", line))}
     assert assigned == REQUIRED
     assert {"GUIDEBOT_DB", "GUIDEBOT_KNOWLEDGE", "GUIDEBOT_RETENTION_DAYS", "SLACK_API_URL", "GUIDEBOT_WORKERS",
-            "GUIDEBOT_DRAIN_SECONDS", "GUIDEBOT_LEASE_SECONDS", "GUIDEBOT_HEARTBEAT"} <= commented
+            "GUIDEBOT_DRAIN_SECONDS", "GUIDEBOT_LEASE_SECONDS", "GUIDEBOT_HEARTBEAT", "TEAMS_LOGIN_URL",
+            "TEAMS_OPENID_METADATA_URL", "GRAPH_API_URL"} <= commented
 
 
 def test_dockerfile_runs_guidebot_as_pid_1_and_checks_real_health():

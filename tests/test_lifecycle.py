@@ -83,7 +83,7 @@ def test_a_stale_heartbeat_or_a_dead_healthz_is_unhealthy(tmp_path):
     healthy, why = check_health(path)
     assert not healthy and "does not answer" in why  # the file is fresh, the server is gone
 
-    server = HttpServer(App(signing_secret="s", token="xoxb-1", token_verification_enabled=False), "127.0.0.1", 0)
+    server = HttpServer(App(signing_secret="s", token="xoxb-1", token_verification_enabled=False), "127.0.0.1", 0, "s")
     url = f"http://127.0.0.1:{server.port}/healthz"
     Heartbeat(path, "http", url).beat()
     server.start()

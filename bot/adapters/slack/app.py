@@ -1,14 +1,20 @@
 """The Slack app: a Bolt `App` with guidebot's listeners (see `listeners/`), Slack's sample-app shape.
 
-Retried events are answered once: each `event_id` is claimed in the shared SQLite database
-before any listener runs (questions claim theirs as they are queued), so two bot processes on
-one database agree.
+Everything Slack may deliver twice is handled once: a global middleware claims, in the shared
+SQLite claim table and before any listener runs, each event's `event_id` (Slack's retries) and
+each slash command's and click's `trigger_id` + `action_ts` + user (a replayed signed request
+inside the five-minute window), so two bot processes on one database agree. Interactivity and
+command claims are keyed hashes: the claim table holds no user id.
+
 Questions (DMs, mentions, the slash command) are queued in the outbox before the ack and
 answered by `OutboxWorkers` (see `bot/outbox.py`); the caller starts and stops the workers.
+DMs and mentions claim their event id in the transaction that queues them, not here.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +22,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot.adapters.slack.context import SlackBot, make_client
+from bot.adapters.slack.context import SlackBot, library_logger, make_client, quiet_slack_libraries
 from bot.adapters.slack.listeners import answer_queued, apologise_queued, register_listeners
 from bot.adapters.slack.settings import SlackSettings
 from bot.outbox import Outbox, OutboxWorkers
@@ -24,7 +30,7 @@ from bot.service import Service
 
 log = logging.getLogger("guidebot.slack")
 
-__all__ = ["build_app", "make_client"]
+__all__ = ["build_app", "claim_id", "make_client"]
 
 
 def build_app(
@@ -43,10 +49,12 @@ def build_app(
         client=client or make_client(settings),
         token_verification_enabled=token_verification,
         process_before_response=False,  # ack at once; buttons are handled on Bolt's worker threads
+        logger=library_logger("slack_bolt.guidebot"),  # Bolt's own loggers copy its level and filter
     )
+    quiet_slack_libraries()
     if service.store is None:
         raise ValueError("the Slack app needs the database (GUIDEBOT_DB): questions wait there to be answered")
-    app.middleware(_deduplicate_events(service))
+    app.middleware(_deduplicate(service, settings.value_key))
     own_workers = outbox is None
     outbox = outbox or Outbox(service.store)
     slack = SlackBot(service, settings, retention_days, outbox)
@@ -61,21 +69,47 @@ def build_app(
     return app
 
 
-def _deduplicate_events(service: Service) -> Callable[..., Any]:
+def claim_id(body: Any, key: bytes) -> str | None:
+    """What makes this request unique, to claim once: the event id of an event, else a keyed
+    hash of the user, `trigger_id` and first `action_ts`/view id of a command or click. None
+    when the body has none of these (nothing to de-duplicate on)."""
+    if not isinstance(body, dict):
+        return None
+    event_id = body.get("event_id")
+    if isinstance(event_id, str) and event_id:
+        return event_id
+    trigger = body.get("trigger_id") if isinstance(body.get("trigger_id"), str) else ""
+    if "command" in body:
+        kind, user, detail = "command", body.get("user_id"), body.get("command")
+    else:
+        kind = body.get("type") if isinstance(body.get("type"), str) else ""
+        user = body["user"].get("id") if isinstance(body.get("user"), dict) else None
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        detail = first.get("action_ts") or view.get("id")
+    if not kind or not (trigger or detail):
+        return None
+    material = "\x1f".join(str(part or "") for part in (kind, user, trigger, detail))
+    return f"{kind}:" + hmac.new(key, material.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _deduplicate(service: Service, key: bytes) -> Callable[..., Any]:
     store = service.store
 
-    def deduplicate_events(body: dict, next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
+    def deduplicate(body: dict, next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
         # Slack retries an event up to 3 times (X-Slack-Retry-Num) when the ack was slow or
-        # lost; the first copy to arrive, in any process, claims the id, the rest are acked only.
-        event_id = body.get("event_id") if isinstance(body, dict) else None
+        # lost, and a captured signed request can be replayed for five minutes: the first copy
+        # to arrive, in any process, claims it; the rest are acked and do nothing.
         if _queued_with_its_claim(body):
             return next()
-        if store is not None and isinstance(event_id, str) and event_id and not store.claim_event(event_id):
-            log.info("duplicate event %s ignored", event_id)
+        claim = claim_id(body, key)
+        if store is not None and claim is not None and not store.claim_event(claim):
+            log.info("duplicate %s ignored", claim.split(":", 1)[0] if ":" in claim else "event")
             return BoltResponse(status=200, body="")
         return next()
 
-    return deduplicate_events
+    return deduplicate
 
 
 # Questions (DMs, mentions) claim their event id in the same transaction that queues them in

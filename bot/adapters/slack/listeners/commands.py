@@ -21,6 +21,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.context import SlackBot
+from bot.adapters.slack.listeners.errors import describe_failure
 from bot.answers import detect_language
 from bot.log.formats import render_html
 from bot.log.reports import build_report
@@ -54,7 +55,11 @@ def accept_command(slack: SlackBot) -> Callable[..., BoltResponse | None]:
         if text.lower() in HELP_WORDS or slack.outbox is None:
             next()
             return None
-        reply_to = {"response_url": str(command.get("response_url") or "")}  # all an answer needs
+        # All an answer needs: where to send it, and the channel its buttons are sealed to.
+        reply_to = {
+            "response_url": str(command.get("response_url") or ""),
+            "channel": str(command.get("channel_id") or ""),
+        }
         user = str(command.get("user_id") or "")
         if text.lower() in REPORT_WORDS:
             language = "en" if text.lower() == "report" else "nb"
@@ -84,6 +89,7 @@ def answer_command(slack: SlackBot, client: WebClient, job: Job) -> None:
         message = blocks.simple_message(answer.notice)
     else:
         message = blocks.message_for(answer, question_id, True, slack.can_ask_leader(asker))
+        message = slack.seal(message, job.asker, str(job.reply_to.get("channel") or ""))
     if not slack.outbox or not slack.outbox.sending(job, question_id):
         raise LeaseLost(job.id)
     _respond(job, message)
@@ -133,7 +139,7 @@ def answer_report(slack: SlackBot, client: WebClient, job: Job) -> None:
             initial_comment=t["report_file"].format(since=report.since, until=report.until),
         )
     except Exception as error:
-        log.error("report file failed: %s", type(error).__name__)
+        log.error("report file failed: %s", describe_failure(error))
         WebhookClient(job.reply_to["response_url"]).send_dict(
             {"response_type": "ephemeral", "replace_original": False, "text": t["sorry"].format(it=slack.it_contact())}
         )

@@ -115,7 +115,8 @@ def _compose(slack: SlackBot, client: WebClient, job: Job) -> tuple[dict, int | 
     if answer.outcome == "smalltalk":
         return blocks.simple_message(answer.notice), None
     ping = job.surface == "dm"
-    return blocks.message_for(answer, question_id, ping, slack.can_ask_leader(asker)), question_id
+    message = blocks.message_for(answer, question_id, ping, slack.can_ask_leader(asker))
+    return slack.seal(message, job.asker, job.reply_to["channel"]), question_id
 
 
 def already_answered(client: WebClient, channel: str, thread: str | None, job: Job) -> bool:
