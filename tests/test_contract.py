@@ -201,6 +201,8 @@ class TeamsDriver:
         return f"a:1personal-{who}"
 
     def _reply(self, activity: dict) -> Reply:
+        if not activity.get("attachments"):  # a line of plain text (small talk, hints)
+            return Reply(text=json.dumps(activity, ensure_ascii=False), raw=activity)
         content = card_of(activity)
         actions = actions_of(content)
         quote_texts = [run["text"] for node in content["body"] if node.get("type") == "Container"
@@ -366,6 +368,14 @@ def test_english_questions_get_the_english_frame_and_the_norwegian_quote(chat, b
     reply = chat.ask("sigrid", "can I use facebook at work?")
     assert "section 4.1" in reply.text and "Ask my leader" in reply.text
     assert reply.quote in {e.quote for e in bot.knowledge.entries}  # quotes stay as the guideline has them
+
+
+def test_small_talk_gets_a_brief_kind_reply_without_buttons_and_is_not_logged(chat):
+    for text, expected in (("tusen takk!", "Bare hyggelig!"), ("hei", "Spør meg om retningslinjene")):
+        reply = chat.ask("sigrid", text)
+        assert expected in reply.text
+        assert not reply.quote and not reply.choices and reply.none_of_these is None and reply.ask_leader is None
+    assert rows(chat, "SELECT count(*) FROM questions") == [(0,)]
 
 
 def test_an_empty_question_gets_a_hint_and_nothing_is_logged(chat):
