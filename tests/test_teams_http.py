@@ -573,6 +573,21 @@ def test_settings_fail_fast_naming_the_variable(monkeypatch):
     assert found.login_is_microsofts and found.graph_url == "https://graph.microsoft.com/v1.0"
 
 
+def test_blank_optional_teams_settings_count_as_unset(monkeypatch, tmp_path):
+    # `docker run --env-file .env` passes `TEAMS_LOGIN_URL=` as "": the default applies.
+    from bot.adapters.teams.settings import DEFAULT_GRAPH_API_URL, DEFAULT_LOGIN_URL, TeamsSettings
+
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("-", encoding="utf-8")
+    for name, value in (("TEAMS_CLIENT_ID", f" {CLIENT_ID} "), ("TEAMS_CLIENT_SECRET", "s"), ("TEAMS_TENANT_ID", TENANT),
+                        ("TEAMS_LOGIN_URL", ""), ("TEAMS_OPENID_METADATA_URL", "  "), ("GRAPH_API_URL", ""),
+                        ("REQUESTS_CA_BUNDLE", " "), ("SSL_CERT_FILE", str(ca_file))):
+        monkeypatch.setenv(name, value)
+    found = TeamsSettings.from_env()
+    assert (found.client_id, found.login_url, found.graph_url) == (CLIENT_ID, DEFAULT_LOGIN_URL, DEFAULT_GRAPH_API_URL)
+    assert found.ca_bundle == str(ca_file)  # a blank REQUESTS_CA_BUNDLE does not hide SSL_CERT_FILE
+
+
 def test_cli_teams_without_settings_stops_with_one_line_and_exit_2(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"), "HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "bot", "teams", "--port", "0"], capture_output=True, text=True,
