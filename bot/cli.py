@@ -339,16 +339,27 @@ def cmd_teams(args: argparse.Namespace) -> int:
     except (SettingsError, ValueError) as error:
         print(f"guidebot teams: {error}", file=sys.stderr)
         return 2
-    from bot.adapters.teams.server import TeamsServer, build_asgi
+    from bot.adapters.teams.server import TeamsServer, build_asgi, serve_until_stopped
+    from bot.env import number_from_env
+    from bot.lifecycle import DEFAULT_DRAIN_SECONDS, Heartbeat, StopSignal, heartbeat_path
     from bot.service import Service
 
+    try:
+        drain_seconds = number_from_env("GUIDEBOT_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0)
+    except ValueError as error:
+        print(f"guidebot teams: {error}", file=sys.stderr)
+        return 2
+    stop = StopSignal().install()  # takes the SIGTERM uvicorn raises again once it has drained
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings.share_ca_bundle()
     bot = _bot(args)
+    _warn_about_defaults(bot)
     store = _open_store(bot)
     asgi, _teams = build_asgi(Service(bot, store), settings, store.retention_days)
+    server = TeamsServer(asgi, args.host, args.port, drain_seconds=drain_seconds)
     print(f"guidebot: serving Teams on http://{args.host}:{args.port}/api/messages", flush=True)
-    TeamsServer(asgi, args.host, args.port).serve_forever()
+    serve_until_stopped(server, Heartbeat(heartbeat_path(), "teams"), stop, args.host)
+    print("guidebot: stopped", flush=True)
     return 0
 
 
@@ -520,10 +531,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     health = commands.add_parser(
         "health",
-        help="exit 0 if a running `guidebot slack` is healthy (for HEALTHCHECK), else 1 with the reason",
+        help="exit 0 if a running `guidebot slack` or `guidebot teams` is healthy (for HEALTHCHECK), "
+        "else 1 with the reason",
         description="Reads the heartbeat file the running bot rewrites every 10 s while it is connected "
         "and its workers are alive (GUIDEBOT_HEARTBEAT, default in the temporary folder); in HTTP mode "
-        "also asks its /healthz. Creates no files.",
+        "and for Teams also asks its /healthz. Creates no files.",
     )
     health.set_defaults(run=cmd_health)
 

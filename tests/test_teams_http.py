@@ -637,6 +637,52 @@ def test_cli_teams_serves_healthz_and_checks_tokens(tmp_path, fake):
         assert identity not in log
 
 
+def test_cli_teams_on_sigterm_finishes_the_answer_in_flight_and_exits_0(tmp_path, fake):
+    import signal
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    heartbeat = tmp_path / "teams.heartbeat"
+    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"), "HOME": str(tmp_path),
+           "TEAMS_CLIENT_ID": CLIENT_ID, "TEAMS_CLIENT_SECRET": "test-client-secret", "TEAMS_TENANT_ID": TENANT,
+           "TEAMS_OPENID_METADATA_URL": fake.openid_metadata_url, "TEAMS_LOGIN_URL": fake.login_url,
+           "GRAPH_API_URL": fake.login_url + "/graph/v1.0", "REQUESTS_CA_BUNDLE": str(fake.ca_file),
+           "GUIDEBOT_HEARTBEAT": str(heartbeat), "GUIDEBOT_DRAIN_SECONDS": "5"}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "teams", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            if heartbeat.exists():
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("guidebot teams did not start: " + process.stderr.read())
+        health = subprocess.run([sys.executable, "-m", "bot", "health"], capture_output=True, text=True, cwd=ROOT,
+                                env=env, timeout=60)
+        assert health.returncode == 0 and "teams mode" in health.stdout and "/healthz answers" in health.stdout
+        harness = TeamsHarness.__new__(TeamsHarness)
+        harness.fake, harness.url = fake, url + "/api/messages"
+        fake.latency = 0.5  # every Bot Connector call: the answer is still on its way at SIGTERM
+        answered: list[int] = []
+        asking = threading.Thread(target=lambda: answered.append(
+            harness.send(harness.message("kan jeg legge ut et bilde av kollegaen min?"))[0]))
+        asking.start()
+        while not fake.attempts.get("member"):  # the request is in flight: the asker is being looked up
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+        asking.join(timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert answered == [200] and "4.4" in all_text(fake.posted()[0])
+    assert not heartbeat.exists()
+    assert "stopped" in process.stdout.read()
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
