@@ -10,10 +10,18 @@
 #              (behind your TLS reverse proxy: Microsoft calls https://<host>/api/messages)
 # Teams zip:   docker run --rm -v "$PWD:/out" -e TEAMS_CLIENT_ID=... guidebot guidebot teams package -o /out/guidebot-teams.zip
 # Own knowledge: add -v "$PWD/knowledge:/knowledge:ro" -e GUIDEBOT_KNOWLEDGE=/knowledge
+#
+# Stopping: `docker stop` sends SIGTERM to guidebot, which is PID 1 (exec-form CMD, no shell in
+# between) and handles it: it stops taking requests, answers what it accepted for up to
+# GUIDEBOT_DRAIN_SECONDS (8 s, inside docker stop's 10 s) and exits 0; anything left waits in
+# the database for the next start. Health: `guidebot health` checks the heartbeat the running
+# bot writes while it is connected (and /healthz in HTTP mode); it creates no files.
 FROM python:3.11-slim
 
+# XDG_DATA_HOME puts the default database in the volume too, so an empty GUIDEBOT_DB (a line
+# `GUIDEBOT_DB=` in an --env-file replaces the value below with "") still keeps the log in /data.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    GUIDEBOT_DB=/data/guidebot.sqlite3
+    GUIDEBOT_DB=/data/guidebot.sqlite3 XDG_DATA_HOME=/data
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -26,5 +34,6 @@ RUN pip install . \
 USER guidebot
 VOLUME ["/data"]
 EXPOSE 3000 3978
-HEALTHCHECK CMD ["python", "-c", "import sqlite3, os; sqlite3.connect(os.environ['GUIDEBOT_DB']).execute('select 1')"]
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["guidebot", "health"]
 CMD ["guidebot", "slack"]

@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench_slack_load import SECRET, free_port, percentile, start_bot  # noqa: E402 (benchmarks/)
+from bench_slack_load import SECRET, percentile  # noqa: E402 (benchmarks/)
+from bot_process import free_port, start_bot  # noqa: E402
 from slack_fake import FakeSlack, event_body, post, sign  # noqa: E402
 from tables import print_measures  # noqa: E402
 
@@ -106,7 +107,7 @@ def main() -> None:
     fake = FakeSlack().start()
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
-        process = start_bot(fake, Path(folder) / "conn.sqlite3", port)
+        process = start_bot(fake.api_url, SECRET, Path(folder) / "conn.sqlite3", port)
         url = f"http://127.0.0.1:{port}/slack/events"
         try:
             baseline = ack_times(url, args.events, 0.05, "BASE")

@@ -1,68 +1,46 @@
-"""Load on the Slack HTTP mode: N signed events, sent concurrently at a fixed rate over loopback
-to a real `guidebot slack --http` process whose WebClient talks to a local fake Slack Web API.
+"""Load on the Slack HTTP mode: signed events sent at a fixed rate over loopback to a real
+`guidebot slack --http` process whose WebClient talks to a local fake Slack Web API, once with
+a Web API that answers at once (the baseline) and once with realistic latency (150 ms a call).
 
-Prints one table: acks/s, ack latency p50/p99/max, answers posted, duplicates and losses; 10% of
-the events are also re-sent as Slack retries (same event_id, X-Slack-Retry-Num) to exercise
-de-duplication under load. Baseline in the same run: GET /healthz at the same rate (the bare
-HTTP round trip of the same server), so the ack cost can be read as a ratio.
+Every tenth request is a slash command (answered through its response_url), the rest DMs from
+distinct people (so every answer needs users.info as well as chat.postMessage: the worst case
+for the users.info cache); 10% of the DMs are also re-sent as Slack retries (same event_id,
+X-Slack-Retry-Num) to exercise de-duplication under load. Measures acks (Slack's 3 s rule),
+answer time from sending to the answer reaching the fake, slash-command failures, duplicates and
+losses. GET /healthz at the same rate gives the bare HTTP round trip of the same server.
 
-    python benchmarks/bench_slack_load.py [--events 200] [--rate 50]
+    python benchmarks/bench_slack_load.py [--rate 50] [--seconds 20] [--latency 0,0.15]
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from bot_process import free_port, start_bot  # noqa: E402
 from slack_fake import FakeSlack, event_body, post, sign  # noqa: E402
-from tables import print_measures  # noqa: E402 (benchmarks/, the script's own folder)
 
 from bot.evaluation import load_questions  # noqa: E402
 
 SECRET = "load-test-signing-secret"
+SLACK_ACK_LIMIT_S = 3.0
 
 
 def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_bot(fake: FakeSlack, db: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-load", "SLACK_SIGNING_SECRET": SECRET,
-           "SLACK_API_URL": fake.api_url, "GUIDEBOT_DB": str(db)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "slack", "--http", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("guidebot slack --http did not start: " + process.stderr.read().decode()[-2000:])
 
 
 def paced(count: int, rate: float, send) -> tuple[list[float], float]:
@@ -78,22 +56,16 @@ def paced(count: int, rate: float, send) -> tuple[list[float], float]:
         send(i)
         latencies[i] = (time.perf_counter() - began) * 1000
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=64) as pool:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=128) as pool:
         list(pool.map(one, range(count)))
     return latencies, time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=50.0, help="events per second")
-    args = parser.parse_args()
-
-    questions = [q.question for q in load_questions(ROOT / "tests" / "eval" / "questions.yaml")]
-    fake = FakeSlack().start()
+def run(latency: float, count: int, rate: float, questions: list[str]) -> dict[str, str]:
+    fake = FakeSlack(latency=latency).start()
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
-        process = start_bot(fake, Path(folder) / "load.sqlite3", port)
+        process = start_bot(fake.api_url, SECRET, Path(folder) / "load.sqlite3", port)
         url = f"http://127.0.0.1:{port}/slack/events"
         try:
             health_url = f"http://127.0.0.1:{port}/healthz"
@@ -102,14 +74,23 @@ def main() -> None:
                 with urllib.request.urlopen(health_url, timeout=10) as response:
                     response.read()
 
-            base_latencies, _ = paced(args.events, args.rate, health)
-
-            statuses: list[int] = [0] * args.events
+            base_latencies, _ = paced(min(count, 200), rate, health)
+            statuses: list[int] = [0] * count
+            sent_at: list[float] = [0.0] * count
             retry_statuses: list[int] = []
 
             def send(i: int) -> None:
+                sent_at[i] = time.monotonic()
+                text = questions[i % len(questions)]
+                if i % 10 == 5:
+                    fields = {"command": "/retningslinjer", "text": text, "user_id": f"U{i:09d}",
+                              "channel_id": "C0GENERAL1", "team_id": "T0BATSFJ01", "token": "unused",
+                              "response_url": fake.response_url(f"s{i}"), "trigger_id": f"{i}.1"}
+                    body = urllib.parse.urlencode(fields)
+                    statuses[i] = post(url, body, sign(SECRET, body), "application/x-www-form-urlencoded")[0]
+                    return
                 event = {"type": "message", "channel_type": "im", "channel": f"D{i:09d}", "user": f"U{i:09d}",
-                         "text": questions[i % len(questions)], "ts": f"1700000000.{i:06d}"}
+                         "text": text, "ts": f"1700000000.{i:06d}"}
                 body = event_body(event, f"EvLOAD{i:06d}")
                 statuses[i] = post(url, body, sign(SECRET, body))[0]
                 if i % 10 == 0:  # Slack retrying this one
@@ -117,37 +98,65 @@ def main() -> None:
                     retry_statuses.append(post(url, body, headers)[0])
 
             fake.reset()
-            latencies, elapsed = paced(args.events, args.rate, send)
-            deadline = time.monotonic() + 30
-            while len(fake.calls_to("chat.postMessage")) < args.events and time.monotonic() < deadline:
-                time.sleep(0.1)
+            latencies, elapsed = paced(count, rate, send)
+            expected = {f"D{i:09d}" if i % 10 != 5 else f"response/s{i}": i for i in range(count)}
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                done = {p["channel"] for m, p, _ in fake.timed_calls() if m == "chat.postMessage"}
+                done |= {m for m, _, _ in fake.timed_calls() if m.startswith("response/")}
+                if len(done & set(expected)) >= count:
+                    break
+                time.sleep(0.2)
             time.sleep(1.0)  # let any duplicate arrive before counting
-            posted = fake.calls_to("chat.postMessage")
+            calls = fake.timed_calls()
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=30)
             fake.stop()
 
-    channels = [p["channel"] for p in posted]
-    unique = set(channels)
+    answered: dict[str, list[float]] = {}
+    for method, params, at in calls:
+        where = params.get("channel") if method == "chat.postMessage" else method if method.startswith("response/") else None
+        if where in expected:
+            answered.setdefault(where, []).append(at)
+    answer_s = [min(times) - sent_at[expected[w]] for w, times in answered.items()]
+    slash = [i for i in range(count) if i % 10 == 5]
+    slash_failed = sum(statuses[i] != 200 or latencies[i] / 1000 > SLACK_ACK_LIMIT_S for i in slash)
+    dm_duplicates = sum(len(t) - 1 for w, t in answered.items() if w.startswith("D"))
     acked = sum(s == 200 for s in statuses)
     p99, base_p99 = percentile(latencies, 0.99), percentile(base_latencies, 0.99)
-    print(f"Slack HTTP mode under load: {args.events} events at {args.rate:g}/s "
-          f"(+{len(retry_statuses)} Slack retries), loopback, fake Web API\n")
-    rows = [
-        ("events acked 200", f"{acked} / {args.events}"),
-        ("retries acked 200", f"{sum(s == 200 for s in retry_statuses)} / {len(retry_statuses)}"),
-        ("acks/s", f"{acked / elapsed:.1f}"),
-        ("ack p50 ms", f"{statistics.median(latencies):.1f}"),
-        ("ack p99 ms", f"{p99:.1f}"),
-        ("ack max ms", f"{max(latencies):.1f}"),
-        ("baseline GET /healthz p50 / p99 ms", f"{statistics.median(base_latencies):.1f} / {base_p99:.1f}"),
-        ("ack p99 / baseline p99", f"{p99 / base_p99:.1f}x"),
-        ("answers posted", f"{len(posted)}"),
-        ("duplicates", f"{len(channels) - len(unique)}"),
-        ("lost", f"{args.events - len(unique)}"),
-    ]
-    print_measures(rows)
+    return {
+        "requests acked 200 (DMs + slash)": f"{acked} / {count}",
+        "Slack retries acked 200": f"{sum(s == 200 for s in retry_statuses)} / {len(retry_statuses)}",
+        "acks/s": f"{acked / elapsed:.1f}",
+        "ack p50 / p99 / max ms": f"{statistics.median(latencies):.1f} / {p99:.1f} / {max(latencies):.1f}",
+        "baseline GET /healthz p50 / p99 ms": f"{statistics.median(base_latencies):.1f} / {base_p99:.1f}",
+        "slash commands failed (not 200 within 3 s)": f"{slash_failed} / {len(slash)}",
+        "answer p50 / p99 / max ms (sent → answer at Slack)": " / ".join(
+            f"{x * 1000:.0f}" for x in (percentile(answer_s, 0.5), percentile(answer_s, 0.99), max(answer_s))
+        ),
+        "answers": f"{len(answered)} / {count}",
+        "duplicate answers (DMs)": f"{dm_duplicates}",
+        "lost": f"{count - len(answered)}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=50.0, help="requests per second")
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long to send")
+    parser.add_argument("--latency", default="0,0.15", help="Web API latencies to run, in seconds, comma-separated")
+    args = parser.parse_args()
+    latencies = [float(x) for x in args.latency.split(",")]
+    count = int(args.rate * args.seconds)
+    questions = [q.question for q in load_questions(ROOT / "tests" / "eval" / "questions.yaml")]
+    results = [run(latency, count, args.rate, questions) for latency in latencies]
+    print(f"Slack HTTP mode under load: {count} requests at {args.rate:g}/s for {args.seconds:g} s "
+          "(10% slash commands, 10% of DMs re-sent as Slack retries), loopback, fake Web API\n")
+    print("| measure | " + " | ".join(f"Web API {x * 1000:g} ms" for x in latencies) + " |")
+    print("|---|" + "---|" * len(latencies))
+    for name in results[0]:
+        print(f"| {name} | " + " | ".join(r[name] for r in results) + " |")
 
 
 if __name__ == "__main__":

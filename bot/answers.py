@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.knowledge import Contacts, Document, Entry, Knowledge, Leader, is_numbered, load_knowledge
 from bot.matching.matcher import Index, Match, Thresholds, role_of
+from bot.smalltalk import reply_to
 
 MAX_QUESTION_CHARS = 2000
 
@@ -76,7 +77,7 @@ class Referral:
 @dataclass
 class Answer:
     question: str
-    outcome: str  # "answered" | "clarify" | "referred"
+    outcome: str  # "answered" | "clarify" | "referred" | "smalltalk" (the reply is `notice`)
     language: str  # "nb" | "en"
     entry: Entry | None = None
     document: Document | None = None
@@ -139,6 +140,8 @@ class Answer:
     def as_text(self) -> str:
         """Plain text for a terminal; Slack and Teams build their own formats."""
         t = FRAME[self.language]
+        if self.outcome == "smalltalk":
+            return self.notice
         lines: list[str] = []
         if self.notice:
             lines.append(self.notice)
@@ -310,6 +313,9 @@ class Guidebot:
         # "Som folkevalgt, ...": the matcher's own reading of who speaks decides the referral too.
         if asker.role == "ukjent" and role_of(question)[0] == "politikere":
             asker = Asker(role="politiker", department=asker.department, leader=asker.leader, name=asker.name)
+        small = reply_to(question)
+        if small is not None:  # "hei", "takk!", "ok": a kind word back, no referral
+            return Answer(question, "smalltalk", small.language, notice=small.text)
         if not question:
             answer = Answer(question, "referred", language, notice=FRAME[language]["empty"])
             answer.referral = self.referral_for(asker)

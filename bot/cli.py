@@ -10,21 +10,31 @@ guidebot eval
 guidebot slack [--http --port 3000]
 guidebot teams [--host 127.0.0.1] [--port 3978]
 guidebot teams package -o guidebot-teams.zip
+guidebot health
 guidebot report --since 30d --format html --output rapport.html
 guidebot log unanswered --format yaml
+
+Operator errors (a file that cannot be written, Slack unreachable, a bad setting) end in one
+line on stderr naming the problem and a non-zero exit code, never a traceback: 2 for a bad
+setting or argument, 1 when the work itself failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bot import __version__
 from bot.answers import Asker, Guidebot
 from bot.knowledge import KnowledgeError, default_folder
 from bot.log.store import StoreError
+
+log = logging.getLogger("guidebot")
 
 ROLES = {"ansatt": "ansatt", "leder": "leder", "politiker": "politiker", "folkevalgt": "politiker"}
 
@@ -65,6 +75,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     service = _service(bot, args)
     if args.question:
         questions = [" ".join(args.question)]
+    elif sys.stdin.isatty():
+        # Nothing to read but a person at a terminal: say what is expected instead of waiting.
+        print('usage: guidebot ask "your question" (or pipe questions in, one per line; '
+              "guidebot chat for a conversation)", file=sys.stderr)
+        return 2
     else:
         questions = (line.rstrip("\n") for line in sys.stdin)
     for question in questions:
@@ -134,6 +149,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from bot.knowledge.importing import read_guideline, report
     from bot.knowledge.importing.writing import write_import
 
+    if args.output and args.output != "-":
+        check_output(Path(args.output))  # before the guideline is read: one line, nothing else
     guideline = read_guideline(Path(args.file))
     for line in report(guideline):
         print(line, file=sys.stderr)
@@ -156,33 +173,155 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_slack(args: argparse.Namespace) -> int:
-    import logging
+    from slack_sdk.errors import SlackApiError
 
-    from bot.adapters.slack.app import build_app
-    from bot.adapters.slack.server import HttpServer, socket_mode_handler, start_purging
+    from bot.adapters.slack.app import build_app, make_client
+    from bot.adapters.slack.server import start_purging
     from bot.adapters.slack.settings import SettingsError, SlackSettings
+    from bot.env import number_from_env
+    from bot.lifecycle import DEFAULT_DRAIN_SECONDS, StopSignal
     from bot.log.store import retention_days_from_env
+    from bot.outbox import DEFAULT_WORKERS, LEASE_SECONDS, MIN_LEASE_SECONDS, Outbox
     from bot.service import Service
 
     try:
         settings = SlackSettings.from_env(http=args.http)
         retention_days_from_env()  # checked here, so a bad value is named before anything starts
+        args.workers = int(number_from_env("GUIDEBOT_WORKERS", DEFAULT_WORKERS, 1, whole=True))
+        args.drain_seconds = number_from_env("GUIDEBOT_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0)
+        lease_seconds = number_from_env("GUIDEBOT_LEASE_SECONDS", LEASE_SECONDS, MIN_LEASE_SECONDS)
     except (SettingsError, ValueError) as error:
         print(f"guidebot slack: {error}", file=sys.stderr)
         return 2
+    stop = StopSignal().install()  # from here on SIGTERM drains instead of killing
+    client = make_client(settings)
+    try:
+        with _quiet("slack_sdk"):  # its own retry log lines would bury our one-line reason
+            identity = client.auth_test()
+    except (SlackApiError, OSError) as error:
+        print(f"guidebot slack: {_slack_failure(error, client.base_url, 'SLACK_BOT_TOKEN')}", file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     bot = _bot(args)
+    _warn_about_defaults(bot)
     store = _open_store(bot)
+    log.info("connected to Slack as %s; database %s", identity.get("user"), store.path)
     start_purging(store)
-    app = build_app(Service(bot, store), settings, store.retention_days)
+    outbox = Outbox(store, lease_seconds=lease_seconds)
+    app = build_app(Service(bot, store), settings, store.retention_days, client=client, outbox=outbox)
     if args.http:
-        server = HttpServer(app, args.host, args.port, settings.signing_secret, threads=args.threads)
-        print(f"guidebot: serving Slack on http://{args.host}:{server.port}/slack/events", flush=True)
-        server.serve_forever()
-    else:
-        print("guidebot: connecting to Slack in Socket Mode", flush=True)
-        socket_mode_handler(app, settings.app_token).start()
+        return _serve_http(args, app, outbox, stop, settings.signing_secret)
+    return _serve_socket_mode(args, app, outbox, stop, settings.app_token)
+
+
+def _warn_about_defaults(bot: Guidebot) -> None:
+    """Start-up warnings for `guidebot slack` and `guidebot teams`: example contacts, blank settings."""
+    from bot.env import set_but_blank
+
+    if bot.contacts.example:
+        log.warning(
+            "the EXAMPLE contacts are in use (%s/contacts.yaml says `example: true`): referrals name "
+            "invented people. Fill in your own contacts and delete that line.", bot.knowledge.folder,
+        )
+    for name in ("GUIDEBOT_DB", "GUIDEBOT_KNOWLEDGE"):
+        if set_but_blank(name):  # e.g. `NAME=` in a --env-file: the default applies, say which
+            log.warning("%s is set but empty, so the default is used", name)
+
+
+def _serve_http(args: argparse.Namespace, app, outbox, stop, signing_secret: str) -> int:
+    from bot.adapters.slack.server import HttpServer, serve_http_until_stopped
+    from bot.lifecycle import Heartbeat, heartbeat_path
+    from bot.outbox import OutboxWorkers
+
+    try:
+        server = HttpServer(app, args.host, args.port, signing_secret, threads=args.threads)
+    except OSError as error:
+        print(f"guidebot slack: cannot listen on {args.host}:{args.port} ({error.strerror or error})", file=sys.stderr)
+        return 1
+    workers = OutboxWorkers(outbox, args.workers).start()
+    local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    heartbeat = Heartbeat(heartbeat_path(), "http", f"http://{local}:{server.port}/healthz")
+    print(f"guidebot: serving Slack on http://{args.host}:{server.port}/slack/events", flush=True)
+    left = serve_http_until_stopped(server, workers, heartbeat, stop, args.drain_seconds)
+    print(f"guidebot: stopped ({left} question(s) left for the next start)", flush=True)
     return 0
+
+
+def _serve_socket_mode(args: argparse.Namespace, app, outbox, stop, app_token: str) -> int:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.adapters.slack.server import serve_socket_mode_until_stopped, socket_mode_handler
+    from bot.lifecycle import Heartbeat, heartbeat_path
+    from bot.outbox import OutboxWorkers
+
+    print("guidebot: connecting to Slack in Socket Mode", flush=True)
+    handler = socket_mode_handler(app, app_token)
+    try:
+        with _quiet("slack_sdk"):
+            handler.connect()
+    except (SlackApiError, OSError) as error:
+        failure = _slack_failure(error, "wss (Socket Mode)", "SLACK_APP_TOKEN")
+        print(f"guidebot slack: {failure}; the app-level token needs the scope connections:write", file=sys.stderr)
+        return 1
+    workers = OutboxWorkers(outbox, args.workers).start()
+    heartbeat = Heartbeat(heartbeat_path(), "socket")
+    left = serve_socket_mode_until_stopped(handler, workers, heartbeat, stop, args.drain_seconds)
+    print(f"guidebot: stopped ({left} question(s) left for the next start)", flush=True)
+    return 0
+
+
+def _slack_failure(error: Exception, where: str, token: str) -> str:
+    """One line for a Slack call that failed: the token refused, or Slack not reached."""
+    response = getattr(error, "response", None)
+    if response is not None and hasattr(response, "get"):  # SlackApiError: Slack answered "no"
+        return f"Slack refused {token} ({response.get('error')})"
+    return f"cannot reach Slack at {where} ({getattr(error, 'reason', None) or error})"
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from bot.lifecycle import check_health, heartbeat_path
+
+    healthy, why = check_health(heartbeat_path())
+    print(f"guidebot health: {why}", file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
+
+
+def check_output(path: Path) -> None:
+    """Fail early, in one line, for an output file that cannot be written where it is meant to go."""
+    if path.is_dir():
+        example = path / "rapport.html"
+        raise CommandError(f"cannot write {path}: it is a folder; give a file name, e.g. {example}")
+    if not path.parent.is_dir():
+        raise CommandError(f"cannot write {path}: the folder {path.parent} does not exist")
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a command's output file; OSError becomes one line naming the file."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except IsADirectoryError:
+        example = path / "rapport.html"
+        raise CommandError(f"cannot write {path}: it is a folder; give a file name, e.g. {example}") from None
+    except FileNotFoundError:
+        raise CommandError(f"cannot write {path}: the folder {path.parent} does not exist") from None
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+@contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Silence a library's logger for a moment (we report the failure ourselves, in one line)."""
+    logger = logging.getLogger(logger_name)
+    was = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = was
+
+
+class CommandError(Exception):
+    """A command could not do its work; the message is one line naming the problem (exit 1)."""
 
 
 def cmd_teams(args: argparse.Namespace) -> int:
@@ -200,16 +339,27 @@ def cmd_teams(args: argparse.Namespace) -> int:
     except (SettingsError, ValueError) as error:
         print(f"guidebot teams: {error}", file=sys.stderr)
         return 2
-    from bot.adapters.teams.server import TeamsServer, build_asgi
+    from bot.adapters.teams.server import TeamsServer, build_asgi, serve_until_stopped
+    from bot.env import number_from_env
+    from bot.lifecycle import DEFAULT_DRAIN_SECONDS, Heartbeat, StopSignal, heartbeat_path
     from bot.service import Service
 
+    try:
+        drain_seconds = number_from_env("GUIDEBOT_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0)
+    except ValueError as error:
+        print(f"guidebot teams: {error}", file=sys.stderr)
+        return 2
+    stop = StopSignal().install()  # takes the SIGTERM uvicorn raises again once it has drained
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings.share_ca_bundle()
     bot = _bot(args)
+    _warn_about_defaults(bot)
     store = _open_store(bot)
     asgi, _teams = build_asgi(Service(bot, store), settings, store.retention_days)
+    server = TeamsServer(asgi, args.host, args.port, drain_seconds=drain_seconds)
     print(f"guidebot: serving Teams on http://{args.host}:{args.port}/api/messages", flush=True)
-    TeamsServer(asgi, args.host, args.port).serve_forever()
+    serve_until_stopped(server, Heartbeat(heartbeat_path(), "teams"), stop, args.host)
+    print("guidebot: stopped", flush=True)
     return 0
 
 
@@ -244,7 +394,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _post_digest(bot, report, args.post_to)
     output = render(report, args.format)
     if args.output:
-        Path(args.output).write_text(output, encoding="utf-8")
+        write_output(Path(args.output), output)
         print(f"guidebot report: wrote {args.output} ({report.total} questions since {report.since})", file=sys.stderr)
     else:
         sys.stdout.write(output)
@@ -263,10 +413,15 @@ def _post_digest(bot: Guidebot, report, channel: str) -> int:
     except SettingsError as error:
         print(f"guidebot report: {error}", file=sys.stderr)
         return 2
+    client = make_client(settings)
     try:
-        make_client(settings).chat_postMessage(channel=channel, **report_summary(report))
+        with _quiet("slack_sdk"):
+            client.chat_postMessage(channel=channel, **report_summary(report))
     except SlackApiError as error:
         print(f"guidebot report: Slack refused the post: {error.response.get('error')}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"guidebot report: {_slack_failure(error, client.base_url, 'SLACK_BOT_TOKEN')}", file=sys.stderr)
         return 1
     print(f"guidebot report: posted the digest to {channel}", file=sys.stderr)
     return 0
@@ -377,6 +532,16 @@ def build_parser() -> argparse.ArgumentParser:
     slack.add_argument("--threads", type=int, default=8, help="HTTP mode: worker threads (default 8)")
     slack.set_defaults(run=cmd_slack)
 
+    health = commands.add_parser(
+        "health",
+        help="exit 0 if a running `guidebot slack` or `guidebot teams` is healthy (for HEALTHCHECK), "
+        "else 1 with the reason",
+        description="Reads the heartbeat file the running bot rewrites every 10 s while it is connected "
+        "and its workers are alive (GUIDEBOT_HEARTBEAT, default in the temporary folder); in HTTP mode "
+        "and for Teams also asks its /healthz. Creates no files.",
+    )
+    health.set_defaults(run=cmd_health)
+
     teams = commands.add_parser(
         "teams",
         help="run the Microsoft Teams app (POST /api/messages), or build its app package",
@@ -460,10 +625,16 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as error:
         print(f"guidebot: {error}", file=sys.stderr)
         return 2
+    except CommandError as error:
+        print(f"guidebot {args.command}: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `guidebot report | head`
+        return 0
+    except OSError as error:  # a file or the network, where no command gave a closer message
+        print(f"guidebot {args.command}: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

@@ -46,7 +46,8 @@ class Service:
     def ask(self, text: str | None, platform: str, surface: str, asker: Asker, asker_id: str = "") -> Asked:
         answer = self.bot.ask(text, asker)
         question_id = None
-        if self.store is not None and answer.question:
+        # Small talk ("hei", "takk") is not a question: not logged, so never "unanswered".
+        if self.store is not None and answer.question and answer.outcome != "smalltalk":
             question = logged(answer, platform, surface, asker)
             question = replace(
                 question,

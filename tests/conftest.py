@@ -21,6 +21,31 @@ def _clean_environment(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
+TEST_LOG_KEY = "test-log-key-0123456789abcdef0123456789"
+
+
+@pytest.fixture()
+def fixed_log_key(monkeypatch) -> str:
+    """One fixed log key, so the distinct-asker bitmaps put the same askers on the same bits in
+    every run. With a random key two askers share a bit now and then (the group then counts one
+    fewer: the safe side in production), and a test that expects exact counts would flake."""
+    monkeypatch.setenv("GUIDEBOT_LOG_KEY", TEST_LOG_KEY)
+    return TEST_LOG_KEY
+
+
+def fixed_key_file(db_path: Path, seed: str = "a") -> Path:
+    """Write the asker-hash key file a new database at `db_path` will use, with a key fixed by
+    `seed` (see `fixed_log_key`: exact counts in every run), through the real key-file path."""
+    import hashlib
+    import os
+
+    key_file = db_path.with_name(db_path.name + ".key")
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(hashlib.sha256(f"guidebot test key {seed}".encode()).hexdigest() + "\n")
+    return key_file
+
+
 @pytest.fixture(scope="session")
 def bot() -> Guidebot:
     return Guidebot.from_folder(KNOWLEDGE)

@@ -4,8 +4,11 @@ A stdlib ThreadingHTTPServer on loopback, like bolt-python's own test servers: i
 methods guidebot calls with Slack-shaped JSON and records every call, so tests can assert what
 was posted. `fail_next` makes the next call to a method fail (HTTP status, body, headers), to
 test rate limits (429 with Retry-After) and failures inside handlers; `hold` keeps a method's
-answer back until released, to see who waits for it. Also signs requests the
-way Slack does (`sign`) for sending events to the app under test.
+answer back until released, to see who waits for it. `latency` makes every call take that long
+(the real Web API takes ~100-300 ms); a call is recorded *after* the wait, as Slack would have
+acted on it even if the caller died meanwhile. Posted messages, with their metadata, can be read
+back (`conversations.history`, `conversations.replies`). Also signs requests the way Slack does
+(`sign`) for sending events to the app under test.
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ TEAM = "T0BATSFJ01"
 
 
 class FakeSlack:
-    def __init__(self, emails: dict[str, str] | None = None):
+    def __init__(self, emails: dict[str, str] | None = None, latency: float = 0.0):
         self.emails = emails or {}  # Slack user id -> e-mail, for users.info
+        self.latency = latency
+        self.messages: dict[str, list[dict]] = {}  # channel -> messages posted, oldest first
         self.calls: list[tuple[str, dict]] = []
+        self.called_at: list[float] = []  # time.monotonic() of each call in `calls`
         self.attempts: dict[str, int] = {}
         self.fail_next: dict[str, list[tuple[int, dict, dict]]] = {}
         self.hold: dict[str, threading.Event] = {}  # a method waits (≤ 10 s) until its event is set
@@ -58,7 +64,16 @@ class FakeSlack:
                             params[key] = json.loads(params[key])
                 fake._handle(self, urlparse(self.path).path, params)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # a burst of connections must not be refused
+
+            def handle_error(self, request, client_address):  # a caller killed mid-call: not our error
+                import sys
+
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    super().handle_error(request, client_address)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -85,6 +100,10 @@ class FakeSlack:
 
     # -- what was called
 
+    def timed_calls(self) -> list[tuple[str, dict, float]]:
+        with self._lock:
+            return [(name, params, at) for (name, params), at in zip(self.calls, self.called_at, strict=True)]
+
     def calls_to(self, method: str) -> list[dict]:
         with self._lock:
             return [params for name, params in self.calls if name == method]
@@ -101,12 +120,15 @@ class FakeSlack:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.called_at.clear()
             self.attempts.clear()
 
     # -- the API
 
     def _handle(self, handler: BaseHTTPRequestHandler, path: str, params: dict) -> None:
         method = path.removeprefix("/api/") if path.startswith("/api/") else path.lstrip("/")
+        if self.latency:
+            time.sleep(self.latency)
         with self._lock:
             self.attempts[method] = self.attempts.get(method, 0) + 1
             queued = self.fail_next.get(method)
@@ -120,6 +142,7 @@ class FakeSlack:
         body = self._respond(method, params)
         with self._changed:
             self.calls.append((method, params))
+            self.called_at.append(time.monotonic())
             self._changed.notify_all()
         self._send(handler, 200, body, {})
 
@@ -142,13 +165,28 @@ class FakeSlack:
         if method in ("chat.postMessage", "chat.update"):
             with self._lock:
                 self._ts += 1
-                ts = f"1700000000.{self._ts:06d}"
+                ts = f"{time.time():.0f}.{self._ts:06d}"
+                if method == "chat.postMessage":
+                    self.messages.setdefault(str(params.get("channel")), []).append(
+                        {"ts": ts, "thread_ts": params.get("thread_ts"), "text": params.get("text"),
+                         "metadata": params.get("metadata")}
+                    )
             return {
                 "ok": True,
                 "channel": params.get("channel"),
                 "ts": params.get("ts") or ts,
                 "message": {"text": params.get("text"), "ts": ts},
             }
+        if method in ("conversations.history", "conversations.replies"):
+            oldest = float(params.get("oldest") or 0)
+            with self._lock:
+                found = [
+                    {key: value for key, value in m.items() if value is not None}
+                    for m in self.messages.get(str(params.get("channel")), [])
+                    if float(m["ts"]) >= oldest
+                    and (method == "conversations.history" or m["thread_ts"] == params.get("ts"))
+                ]
+            return {"ok": True, "messages": found[::-1] if method == "conversations.history" else found}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
         if method == "chat.postEphemeral":

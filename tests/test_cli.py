@@ -158,7 +158,7 @@ def test_slack_http_needs_the_signing_secret(tmp_path):
     assert result.returncode == 2 and "SLACK_SIGNING_SECRET" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["ask", "chat", "check", "import", "eval", "slack", "report", "log"])
+@pytest.mark.parametrize("command", ["ask", "chat", "check", "import", "eval", "slack", "health", "report", "log"])
 def test_every_command_has_help(command):
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
@@ -188,3 +188,121 @@ def test_import_update_then_check_lists_what_waits_for_review(tmp_path, knowledg
     assert "1 venter på gjennomgang" in result.stdout
     answer = run("--knowledge", str(knowledge_copy), "ask", "--json", "kan jeg legge ut et bilde av kollegaen min?")
     assert "uten samtykke.»" not in answer.stdout and '"quote": "Publiser aldri bilder av kollegaer uten samtykke."' not in answer.stdout
+
+
+# -- operator errors: one line naming the problem, exit code != 0, never a traceback (issue 8.13)
+
+
+def _one_line_error(result, *named):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for word in named:
+        assert word in result.stderr
+
+
+@pytest.fixture()
+def slack_down(tmp_path):
+    """The environment of a bot whose Slack Web API address answers nothing."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connection refused
+    return {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_APP_TOKEN": "xapp-1", "SLACK_API_URL": f"http://127.0.0.1:{port}/api/"}
+
+
+def run_env(env, *args, timeout=60):
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["report", "-o", "{missing}/r.html"], ["{missing}/r.html", "does not exist"]),
+        (["report", "-o", "{tmp}"], ["{tmp}", "folder"]),
+        (["import", str(KNOWLEDGE / "sources" / "batsfjord-sosiale-medier.txt"), "--document", "x",
+          "-o", "{missing}/x.yaml"], ["{missing}/x.yaml", "does not exist"]),
+    ],
+)
+def test_output_that_cannot_be_written_is_one_line(args, named, tmp_path):
+    # A folder of our own that surely does not exist (the machine's /nonexistent might).
+    places = {"missing": str(tmp_path / "nonexistent"), "tmp": str(tmp_path)}
+    args = [a.format(**places) for a in args]
+    result = run_env({"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3")}, *args)
+    _one_line_error(result, *[n.format(**places) for n in named])
+
+
+def test_slack_unreachable_at_start_up_is_one_line(slack_down):
+    _one_line_error(run_env(slack_down, "slack"), "cannot reach Slack", slack_down["SLACK_API_URL"])
+
+
+def test_report_post_to_with_slack_unreachable_is_one_line(slack_down):
+    _one_line_error(run_env(slack_down, "report", "--post-to", "#ledere"), "cannot reach Slack")
+
+
+def test_an_invalid_token_stops_slack_at_start_up_in_one_line(tmp_path):
+    from slack_fake import FakeSlack
+
+    fake = FakeSlack().start()
+    try:
+        fake.fail_next["auth.test"] = [(200, {"ok": False, "error": "invalid_auth"}, {})]
+        env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-bad",
+               "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": fake.api_url}
+        _one_line_error(run_env(env, "slack", "--http", "--port", "0"), "SLACK_BOT_TOKEN", "invalid_auth")
+    finally:
+        fake.stop()
+
+
+@pytest.mark.parametrize("name, value", [("GUIDEBOT_WORKERS", "many"), ("GUIDEBOT_DRAIN_SECONDS", "-1"),
+                                         ("GUIDEBOT_LEASE_SECONDS", "1")])
+def test_bad_outbox_settings_are_named(name, value, slack_down):
+    result = run_env({**slack_down, name: value}, "slack")
+    assert result.returncode == 2
+    _one_line_error(result, name)
+
+
+def test_ask_without_a_question_at_a_terminal_says_what_it_expects():
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "bot", "ask"], stdin=follower, capture_output=True,
+                                text=True, cwd=ROOT, timeout=60)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert result.returncode == 2 and result.stderr.startswith("usage: guidebot ask")
+    assert run("ask", stdin="hei\n").stdout.startswith("Hei!")  # a pipe is still read
+
+
+def test_health_without_a_running_bot_says_so(tmp_path):
+    result = run_env({"PATH": "/usr/bin:/bin", "GUIDEBOT_HEARTBEAT": str(tmp_path / "none.heartbeat")}, "health")
+    _one_line_error(result, "not running")
+    assert not (tmp_path / "none.heartbeat").exists()
+
+
+def test_a_port_in_use_and_a_refused_app_token_are_one_line(tmp_path):
+    import socket
+
+    from slack_fake import FakeSlack
+
+    fake = FakeSlack().start()
+    try:
+        env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",
+               "SLACK_APP_TOKEN": "xapp-bad", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": fake.api_url}
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = str(taken.getsockname()[1])
+            busy = run_env(env, "slack", "--http", "--host", "127.0.0.1", "--port", port)
+        assert busy.returncode == 1 and "Traceback" not in busy.stderr
+        assert busy.stderr.strip().splitlines()[-1].startswith(f"guidebot slack: cannot listen on 127.0.0.1:{port}")
+        fake.fail_next["apps.connections.open"] = [(200, {"ok": False, "error": "invalid_auth"}, {})]
+        refused = run_env(env, "slack")
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert "SLACK_APP_TOKEN (invalid_auth)" in refused.stderr.strip().splitlines()[-1]
+    finally:
+        fake.stop()

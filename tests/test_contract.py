@@ -29,6 +29,7 @@ from bot.adapters.slack.server import HttpServer
 from bot.adapters.slack.settings import SlackSettings
 from bot.adapters.teams import cards
 from bot.log.store import Store
+from bot.outbox import Outbox, OutboxWorkers
 from bot.service import Service
 
 SLACK_USERS = {"sigrid": "U0SIGRID01", "kari": "U0HELSE001", "ola": "U0POLIT001"}
@@ -65,7 +66,11 @@ class SlackDriver:
         self.fake = FakeSlack().start()
         self.store = Store(tmp_path / "slack.sqlite3", Service.masker_for(bot))
         settings = SlackSettings(bot_token="xoxb-test", signing_secret=SLACK_SECRET, api_url=self.fake.api_url)
-        app = build_app(Service(bot, self.store), settings, retention_days=90, client=make_client(settings))
+        self.outbox = Outbox(self.store, retry_seconds=0.05)
+        app = build_app(
+            Service(bot, self.store), settings, retention_days=90, client=make_client(settings), outbox=self.outbox
+        )
+        self.workers = OutboxWorkers(self.outbox, threads=4).start()
         self.server = HttpServer(app, "127.0.0.1", 0, SLACK_SECRET, threads=4).start()
         self.url = f"http://127.0.0.1:{self.server.port}/slack/events"
         self._events = 0
@@ -73,6 +78,7 @@ class SlackDriver:
 
     def close(self) -> None:
         self.server.stop()
+        self.workers.stop(2)
         self.store.close()
         self.fake.stop()
 
@@ -162,16 +168,16 @@ class SlackDriver:
         self.fake.wait_for(f"response/{response}")
 
     def report(self, who: str) -> str:
+        """The ack ("Et øyeblikk …") and what the outbox worker sends to the response_url."""
         self._responses += 1
+        response = f"cmd{self._responses}"
         body = urllib.parse.urlencode({
             "token": "unused", "team_id": TEAM, "channel_id": "C0GENERAL1", "user_id": SLACK_USERS[who],
-            "command": "/retningslinjer", "text": "rapport", "response_url": self.fake.response_url("cmd"),
-            "trigger_id": "1.2.3", "api_app_id": "A0GUIDEBOT"})
+            "command": "/retningslinjer", "text": "rapport", "response_url": self.fake.response_url(response),
+            "trigger_id": f"1.2.{self._responses}", "api_app_id": "A0GUIDEBOT"})
         status, ack = post(self.url, body, sign(SLACK_SECRET, body), "application/x-www-form-urlencoded")
         assert status == 200
-        if "bare for ledere" in ack:
-            return ack
-        return ack + json.dumps(self.fake.wait_for("response/cmd"), ensure_ascii=False)
+        return ack + json.dumps(self.fake.wait_for(f"response/{response}"), ensure_ascii=False)
 
 
 # -- Teams
@@ -196,6 +202,8 @@ class TeamsDriver:
         return f"a:1personal-{who}"
 
     def _reply(self, activity: dict) -> Reply:
+        if not activity.get("attachments"):  # a line of plain text (small talk, hints)
+            return Reply(text=json.dumps(activity, ensure_ascii=False), raw=activity)
         content = card_of(activity)
         actions = actions_of(content)
         quote_texts = [run["text"] for node in content["body"] if node.get("type") == "Container"
@@ -363,6 +371,14 @@ def test_english_questions_get_the_english_frame_and_the_norwegian_quote(chat, b
     reply = chat.ask("sigrid", "can I use facebook at work?")
     assert "section 4.1" in reply.text and "Ask my leader" in reply.text
     assert reply.quote in {e.quote for e in bot.knowledge.entries}  # quotes stay as the guideline has them
+
+
+def test_small_talk_gets_a_brief_kind_reply_without_buttons_and_is_not_logged(chat):
+    for text, expected in (("tusen takk!", "Bare hyggelig!"), ("hei", "Spør meg om retningslinjene")):
+        reply = chat.ask("sigrid", text)
+        assert expected in reply.text
+        assert not reply.quote and not reply.choices and reply.none_of_these is None and reply.ask_leader is None
+    assert rows(chat, "SELECT count(*) FROM questions") == [(0,)]
 
 
 def test_an_empty_question_gets_a_hint_and_nothing_is_logged(chat):

@@ -23,6 +23,8 @@ from bot.log.reports import REST, build_report
 from bot.log.store import LoggedQuestion, Store
 from bot.service import Service
 
+pytestmark = pytest.mark.usefixtures("fixed_log_key")  # exact asker counts (see conftest)
+
 # -- a minimal reader of SQLite leaf pages: the file's bytes as an outsider sees them
 
 

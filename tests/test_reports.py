@@ -29,7 +29,9 @@ from bot.log.formats import render, unanswered_yaml
 from bot.log.reports import GROUP_LABELS, MIN_GROUP_ASKERS, REST, Cell, build_report, publish_audience, suppress_week
 from bot.log.store import LoggedQuestion, Store
 from bot.service import Service
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_LOG_KEY
+
+pytestmark = pytest.mark.usefixtures("fixed_log_key")  # exact asker counts (see conftest)
 
 START = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday
 
@@ -280,7 +282,7 @@ def test_csv_opens_in_norwegian_excel(tmp_path, bot):
     log(store, "kan jeg poste bilde; og hva med «Båtsfjord»?\nny linje", outcome="referred")
     log(store, "kan jeg poste bilde av kollega")
     output = tmp_path / "rapport.csv"
-    env = {"GUIDEBOT_DB": str(tmp_path / "excel.sqlite3")}
+    env = {"GUIDEBOT_DB": str(tmp_path / "excel.sqlite3"), "GUIDEBOT_LOG_KEY": TEST_LOG_KEY}
     store.close()
     result = run("report", "--since", "2026-10-01", "--format", "csv", "-o", str(output), env=env)
     assert result.returncode == 0, result.stderr
@@ -457,7 +459,7 @@ def test_cli_unanswered_yaml(tmp_path):
 
 def test_cli_chat_logs_questions_and_picks_only_with_log(tmp_path):
     db = tmp_path / "chat.sqlite3"
-    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(db)}
+    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(db), "GUIDEBOT_LOG_KEY": TEST_LOG_KEY}
     chat = "hva med kommunens rykte\n1\navslutt\n"
     plain = subprocess.run([sys.executable, "-m", "bot", "chat"], input=chat, capture_output=True, text=True,
                            cwd=ROOT, env=env, timeout=60)

@@ -26,6 +26,7 @@ from bot.adapters.slack.app import build_app, make_client
 from bot.adapters.slack.server import HttpServer
 from bot.adapters.slack.settings import SlackSettings
 from bot.log.store import Store
+from bot.outbox import Outbox, OutboxWorkers
 from bot.service import Service
 from tests.conftest import ROOT
 
@@ -41,13 +42,18 @@ class SlackHarness:
     def __init__(self, bot, db_path, fake: FakeSlack, proxy: str = ""):
         self.fake = fake
         self.store = Store(db_path, Service.masker_for(bot))
+        self.outbox = Outbox(self.store, retry_seconds=0.05)
         settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.api_url, proxy=proxy)
-        self.app = build_app(Service(bot, self.store), settings, retention_days=90, client=make_client(settings))
+        self.app = build_app(
+            Service(bot, self.store), settings, retention_days=90, client=make_client(settings), outbox=self.outbox
+        )
+        self.workers = OutboxWorkers(self.outbox, threads=4).start()
         self.server = HttpServer(self.app, "127.0.0.1", 0, SECRET, threads=4).start()
         self.url = f"http://127.0.0.1:{self.server.port}/slack/events"
 
     def close(self) -> None:
         self.server.stop()
+        self.workers.stop()
         self.store.close()
 
     def send_event(
@@ -219,6 +225,51 @@ def test_asker_found_by_email_through_users_info(slack, fake):
     assert "Aslak Persen" in all_text(posted)
 
 
+def test_users_info_is_looked_up_once_per_person_not_per_question(slack, fake):
+    slack.send_event(dm("hvordan bytter jeg passord?", user=ELIN_SLACK))
+    fake.wait_for("chat.postMessage")
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?", user=ELIN_SLACK))
+    slack.command(ELIN_SLACK, "hvor fort må vi svare på facebook?")
+    fake.wait_for("chat.postMessage", 2)
+    fake.wait_for("response/cmd")
+    assert len(fake.calls_to("users.info")) == 1
+
+
+def test_a_failed_users_info_is_retried_soon_not_cached_for_an_hour():
+    from bot.adapters.slack.context import EmailCache
+
+    cache = EmailCache(ttl=3600, failed_ttl=0.05)
+    cache.put("U1", None)
+    cache.put("U2", "a@b.no")
+    assert cache.get("U1") == (True, "") and cache.get("U2") == (True, "a@b.no")
+    time.sleep(0.06)
+    assert cache.get("U1") == (False, "") and cache.get("U2") == (True, "a@b.no")
+
+
+def test_a_rate_limited_answer_does_not_hold_up_the_next_one(slack, fake):
+    fake.fail_next["chat.postMessage"] = [(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "2"})]
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?", user=SIGRID))
+    time.sleep(0.3)  # the first answer is now waiting out its Retry-After
+    slack.send_event({**dm("hvor fort må vi svare på facebook?"), "channel": "D0OTHER001"})
+    first, second = fake.wait_for("chat.postMessage", 2, timeout=15)
+    assert first["channel"] == "D0OTHER001" and second["channel"] == DM
+
+
+def test_slash_commands_are_acked_while_every_worker_is_busy(bot, tmp_path):
+    slow = FakeSlack(latency=1.0).start()
+    harness = SlackHarness(bot, tmp_path / "busy.sqlite3", slow)  # 4 workers
+    try:
+        for n in range(6):
+            harness.send_event({**dm("hvor fort må vi svare på facebook?"), "channel": f"D0BUSY{n:04d}"})
+        status, body = harness.command(SIGRID, "kan jeg legge ut et bilde av kollegaen min?")
+        assert status == 200 and json.loads(body)["text"] == "Ser etter i retningslinjene …"
+        assert slow.calls_to("chat.postMessage") == []  # acked before any worker got anywhere
+        assert "4.4" in all_text(slow.wait_for("response/cmd", timeout=30)[0])
+    finally:
+        harness.close()
+        slow.stop()
+
+
 def test_channel_referral_names_the_leader_without_pinging(slack, fake):
     slack.send_event(mention("hvordan bytter jeg passord?"))
     (posted,) = fake.wait_for("chat.postMessage")
@@ -266,8 +317,8 @@ def test_clarify_offers_buttons_and_a_pick_answers_in_the_thread(slack, fake):
 
 
 def test_useful_feedback_is_recorded_for_the_slash_answer(slack, fake):
-    status, body = slack.command(SIGRID, "kan jeg legge ut et bilde av kollegaen min?")
-    reply = json.loads(body)
+    slack.command(SIGRID, "kan jeg legge ut et bilde av kollegaen min?")
+    (reply,) = fake.wait_for("response/cmd")
     slack.click(SIGRID, buttons(reply)[blocks.USEFUL], None, CHANNEL, response="fb")  # ephemeral: no message
     (thanks,) = fake.wait_for("response/fb")
     assert thanks["text"] == "Takk for tilbakemeldingen!" and thanks["response_type"] == "ephemeral"
@@ -320,11 +371,12 @@ def test_ask_my_leader_cancel_sends_nothing(slack, fake):
 # -- slash command and App Home
 
 
-def test_slash_command_answers_ephemerally(slack, fake):
+def test_slash_command_acks_at_once_then_answers_ephemerally_in_its_place(slack, fake):
     status, body = slack.command(SIGRID, "kan jeg legge ut et bilde av kollegaen min?")
     assert status == 200
-    reply = json.loads(body)
-    assert reply["response_type"] == "ephemeral"
+    assert json.loads(body) == {"response_type": "ephemeral", "text": "Ser etter i retningslinjene …"}
+    (reply,) = fake.wait_for("response/cmd")
+    assert reply["response_type"] == "ephemeral" and reply["replace_original"] is True
     assert "punkt 4.4" in all_text(reply)
     assert slack.store.read("SELECT surface, entry FROM questions")[0]["surface"] == "slash"
 
@@ -344,6 +396,27 @@ def test_help_in_a_dm_or_mention_explains_and_logs_nothing(slack, fake):
     for posted in (first, second):
         assert "Dokumenter jeg kjenner" in all_text(posted) and "90 dager" in all_text(posted)
     assert {first.get("thread_ts"), second.get("thread_ts")} == {None, "1700000800.000800"}
+    assert slack.store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 0
+
+
+def test_small_talk_gets_a_brief_kind_reply_everywhere_and_is_not_logged(slack, fake):
+    slack.send_event(dm("hei"))
+    slack.send_event(mention("tusen takk!", ts="1700000900.000900"))
+    slack.command(SIGRID, "thanks")
+    posted = fake.wait_for("chat.postMessage", 2)
+    texts = sorted(p["text"] for p in posted)
+    assert texts == ["Bare hyggelig! Spør igjen når du lurer på noe.",
+                     "Hei! Spør meg om retningslinjene, for eksempel «Kan jeg legge ut et bilde av en kollega?»"]
+    assert all("actions" not in all_text(p) for p in posted)  # no buttons, no referral
+    (slash,) = fake.wait_for("response/cmd")
+    assert slash["text"].startswith("You're welcome")
+    assert slack.store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 0
+
+
+def test_a_file_without_text_gets_asked_for_text_and_nothing_is_logged(slack, fake):
+    slack.send_event(dm("", subtype="file_share", files=[{"id": "F1"}]))
+    (posted,) = fake.wait_for("chat.postMessage")
+    assert posted["channel"] == DM and posted["text"].startswith("Jeg kan bare lese tekst")
     assert slack.store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 0
 
 
@@ -486,13 +559,27 @@ def test_rate_limited_post_is_retried_after_retry_after(slack, fake):
     assert fake.attempts["chat.postMessage"] == 2 and "4.4" in all_text(posted)
 
 
-def test_a_failing_handler_apologises_with_it_contact_and_keeps_running(slack, fake):
+def test_a_failed_post_is_retried_and_answered_once_and_logged_once(slack, fake):
     fake.fail_next["chat.postMessage"] = [(200, {"ok": False, "error": "fatal_error"}, {})]
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
+    (answer,) = fake.wait_for("chat.postMessage")
+    assert answer["channel"] == DM and "4.4" in all_text(answer)
+    settle(fake)
+    assert len(fake.calls_to("chat.postMessage")) == 1 and fake.attempts["chat.postMessage"] == 2
+    assert slack.store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 1
+    assert slack.outbox.waiting() == 0
+
+
+def test_a_post_that_keeps_failing_ends_in_an_apology_with_it_contact(slack, fake):
+    from bot.outbox import MAX_ATTEMPTS
+
+    fake.fail_next["chat.postMessage"] = [(200, {"ok": False, "error": "fatal_error"}, {})] * MAX_ATTEMPTS
     slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
     (apology,) = fake.wait_for("chat.postMessage")
     assert apology["channel"] == DM
     assert "Beklager" in apology["text"] and "#it-hjelp" in apology["text"]
     assert "Traceback" not in apology["text"] and "fatal_error" not in apology["text"]
+    assert slack.outbox.waiting() == 0
     slack.send_event(dm("hvor fort må vi svare?"))
     assert "4.4" in all_text(fake.wait_for("chat.postMessage", 2)[1])
 
@@ -535,7 +622,9 @@ def test_socket_mode_handler_uses_the_app_token_and_the_same_listeners(bot, tmp_
 
     settings = SlackSettings(bot_token="xoxb-test", app_token="xapp-1-test", api_url=fake.api_url)
     store = Store(tmp_path / "socket.sqlite3")
-    app = build_app(Service(bot, store), settings, retention_days=90)
+    outbox = Outbox(store)
+    app = build_app(Service(bot, store), settings, retention_days=90, outbox=outbox)
+    workers = OutboxWorkers(outbox, threads=2).start()
     handler = socket_mode_handler(app, settings.app_token)
     assert handler.app is app and handler.client.app_token == "xapp-1-test"
     payload = json.loads(event_body(dm("kan jeg legge ut et bilde av kollegaen min?"), "EvSOCKET01"))
@@ -551,6 +640,7 @@ def test_socket_mode_handler_uses_the_app_token_and_the_same_listeners(bot, tmp_
     assert posted["channel"] == DM and "4.4" in all_text(posted)
     settle(fake)
     assert len(fake.calls_to("chat.postMessage")) == 1
+    workers.stop()
     store.close()
 
 
@@ -564,9 +654,9 @@ def test_report_command_gives_leaders_a_summary_and_the_html_file(slack, fake):
     fake.wait_for("chat.postMessage", 2)
     slack.store.clock = lambda: datetime.now(UTC)
     status, body = slack.command(KARI, "rapport")
-    assert status == 200 and json.loads(body)["text"].startswith("Lager rapporten")
+    assert status == 200 and json.loads(body)["text"] == "Et øyeblikk …"  # acked before any work
     (summary,) = fake.wait_for("response/cmd")
-    assert summary["response_type"] == "ephemeral"
+    assert summary["response_type"] == "ephemeral" and summary["replace_original"] is True
     text = all_text(summary)
     assert "*2 spørsmål*" in text and "punkt 4.4" in text and "Ubesvarte: 1" in text
     assert fake.wait_for("files.completeUploadExternal")
@@ -589,9 +679,11 @@ def test_report_upload_failure_is_told_not_crashed(slack, fake):
 
 def test_report_command_refuses_everyone_but_leaders(slack, fake):
     status, body = slack.command(SIGRID, "rapport")
-    assert status == 200 and "bare for ledere" in json.loads(body)["text"]
+    assert status == 200
+    (refused,) = fake.wait_for("response/cmd")
+    assert "bare for ledere" in refused["text"] and refused["replace_original"] is True
     settle(fake)
-    assert fake.calls_to("files.getUploadURLExternal") == [] and fake.calls_to("response/cmd") == []
+    assert fake.calls_to("files.getUploadURLExternal") == [] and len(fake.calls_to("response/cmd")) == 1
 
 
 def test_report_post_to_channel_from_the_cli(bot, tmp_path, fake):

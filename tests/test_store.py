@@ -32,7 +32,7 @@ from bot.log.store import (
     sketch_union,
     week_of,
 )
-from tests.conftest import ROOT
+from tests.conftest import ROOT, fixed_key_file
 
 WRITER = """
 import sys
@@ -142,6 +142,7 @@ def test_no_identity_columns_next_to_the_text(tmp_path):
 
 
 def test_distinct_askers_are_counted_in_keyed_bitmaps_updated_in_place(tmp_path):
+    fixed_key_file(tmp_path / "askers.sqlite3")  # the same bits every run (see conftest)
     store = Store(tmp_path / "askers.sqlite3")
     for n in range(12):
         store.log_question(question(f"q{n}"), asker_id=f"U{n % 3}")
@@ -153,6 +154,7 @@ def test_distinct_askers_are_counted_in_keyed_bitmaps_updated_in_place(tmp_path)
     assert list(store.askers_per_week("department", "2000-01-01", "2100-01-01").values()) == [3]
     by_dimension = {r["dimension"]: r["sketch"] for r in rows}
     assert by_dimension["role"] != by_dimension["department"]  # per-dimension bits: the two cannot be joined
+    fixed_key_file(tmp_path / "other.sqlite3", seed="b")  # another database, another key
     other = Store(tmp_path / "other.sqlite3")
     for n in range(3):
         other.log_question(question("q"), asker_id=f"U{n}")
@@ -372,6 +374,7 @@ def test_linking_attack_the_file_alone_gives_no_time_finer_than_a_week_nor_a_que
     from bot.service import Service
 
     path = tmp_path / "attack.sqlite3"
+    fixed_key_file(path)  # 13 askers on 13 different bits in every run (see conftest)
     clock = Clock(datetime(2026, 11, 2, 7, 3, 17, tzinfo=UTC))  # a Monday
     store = Store(path, Service.masker_for(big_bot), clock=clock)
     service = Service(big_bot, store)

@@ -576,6 +576,21 @@ def test_settings_fail_fast_naming_the_variable(monkeypatch):
     assert found.login_is_microsofts and found.graph_url == "https://graph.microsoft.com/v1.0"
 
 
+def test_blank_optional_teams_settings_count_as_unset(monkeypatch, tmp_path):
+    # `docker run --env-file .env` passes `TEAMS_LOGIN_URL=` as "": the default applies.
+    from bot.adapters.teams.settings import DEFAULT_GRAPH_API_URL, DEFAULT_LOGIN_URL, TeamsSettings
+
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("-", encoding="utf-8")
+    for name, value in (("TEAMS_CLIENT_ID", f" {CLIENT_ID} "), ("TEAMS_CLIENT_SECRET", "s"), ("TEAMS_TENANT_ID", TENANT),
+                        ("TEAMS_LOGIN_URL", ""), ("TEAMS_OPENID_METADATA_URL", "  "), ("GRAPH_API_URL", ""),
+                        ("REQUESTS_CA_BUNDLE", " "), ("SSL_CERT_FILE", str(ca_file))):
+        monkeypatch.setenv(name, value)
+    found = TeamsSettings.from_env()
+    assert (found.client_id, found.login_url, found.graph_url) == (CLIENT_ID, DEFAULT_LOGIN_URL, DEFAULT_GRAPH_API_URL)
+    assert found.ca_bundle == str(ca_file)  # a blank REQUESTS_CA_BUNDLE does not hide SSL_CERT_FILE
+
+
 def test_cli_teams_without_settings_stops_with_one_line_and_exit_2(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"), "HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "bot", "teams", "--port", "0"], capture_output=True, text=True,
@@ -623,6 +638,52 @@ def test_cli_teams_serves_healthz_and_checks_tokens(tmp_path, fake):
     assert "serving Teams" in process.stdout.read() and "retention purge" in log
     for identity in (PERSONAL, *PEOPLE["sigrid"], "passord"):  # no ids and no question text in the log
         assert identity not in log
+
+
+def test_cli_teams_on_sigterm_finishes_the_answer_in_flight_and_exits_0(tmp_path, fake):
+    import signal
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    heartbeat = tmp_path / "teams.heartbeat"
+    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"), "HOME": str(tmp_path),
+           "TEAMS_CLIENT_ID": CLIENT_ID, "TEAMS_CLIENT_SECRET": "test-client-secret", "TEAMS_TENANT_ID": TENANT,
+           "TEAMS_OPENID_METADATA_URL": fake.openid_metadata_url, "TEAMS_LOGIN_URL": fake.login_url,
+           "GRAPH_API_URL": fake.login_url + "/graph/v1.0", "REQUESTS_CA_BUNDLE": str(fake.ca_file),
+           "GUIDEBOT_HEARTBEAT": str(heartbeat), "GUIDEBOT_DRAIN_SECONDS": "5"}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "teams", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            if heartbeat.exists():
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("guidebot teams did not start: " + process.stderr.read())
+        health = subprocess.run([sys.executable, "-m", "bot", "health"], capture_output=True, text=True, cwd=ROOT,
+                                env=env, timeout=60)
+        assert health.returncode == 0 and "teams mode" in health.stdout and "/healthz answers" in health.stdout
+        harness = TeamsHarness.__new__(TeamsHarness)
+        harness.fake, harness.url = fake, url + "/api/messages"
+        fake.latency = 0.5  # every Bot Connector call: the answer is still on its way at SIGTERM
+        answered: list[int] = []
+        asking = threading.Thread(target=lambda: answered.append(
+            harness.send(harness.message("kan jeg legge ut et bilde av kollegaen min?"))[0]))
+        asking.start()
+        while not fake.attempts.get("member"):  # the request is in flight: the asker is being looked up
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+        asking.join(timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert answered == [200] and "4.4" in all_text(fake.posted()[0])
+    assert not heartbeat.exists()
+    assert "stopped" in process.stdout.read()
 
 
 json_values = st.recursive(

@@ -55,7 +55,7 @@ def default_folder() -> Path:
        editor who runs guidebot where she edits sees her edits without reinstalling;
     3. the knowledge packaged with the bot (``pip install``), else the repository's own.
     """
-    configured = os.environ.get(FOLDER_VARIABLE)
+    configured = os.environ.get(FOLDER_VARIABLE, "").strip()  # blank counts as unset
     if configured:
         return Path(configured)
     local = Path.cwd() / "knowledge"
@@ -309,6 +309,7 @@ def _read_contacts(path: Path, display: str) -> tuple[Contacts, list[str]]:
     data = reader.mapping(read_yaml(path, display), "filen", 1)
     if data is None:
         return contacts, reader.problems
+    contacts.example = data.get("example") is True
     it = reader.mapping(data.get("it", {}), "'it'", data["__line__"]) or {}
     contacts.it_name = reader.text(it, "name", required=False, default="IT-avdelingen")
     contacts.it_slack_channel = reader.text(it, "slack_channel", required=False)

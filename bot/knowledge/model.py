@@ -121,6 +121,7 @@ class Person:
 
 @dataclass
 class Contacts:
+    example: bool = False  # `example: true` at the top of contacts.yaml: invented people
     it_name: str = "IT-avdelingen"
     it_slack_channel: str = ""
     it_email: str = ""

@@ -189,7 +189,7 @@ class StoreError(Exception):
 
 def default_path() -> Path:
     """GUIDEBOT_DB, else guidebot.sqlite3 in the user's data folder (XDG_DATA_HOME or ~/.local/share)."""
-    configured = os.environ.get("GUIDEBOT_DB")
+    configured = os.environ.get("GUIDEBOT_DB", "").strip()  # blank counts as unset (an --env-file line)
     if configured:
         return Path(configured)
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -428,13 +428,17 @@ class Store:
     def claim_event(self, event_id: str) -> bool:
         """True the first time `event_id` is seen (by any process sharing the file), else False.
         Kept as a keyed hash (the file cannot be matched with Slack's event ids) with the hour."""
-        now = self.clock().timestamp()
         with self._write(checkpoint=False) as connection:  # a claim ties nothing to a question
-            cursor = connection.execute(
-                "INSERT OR IGNORE INTO events (event_id, received_at) VALUES (?, ?)",
-                (_claim_hash(self._asker_key, event_id), now - now % CLAIM_BUCKET_SECONDS),
-            )
-            return cursor.rowcount == 1
+            return self.claim_event_in(connection, event_id)
+
+    def claim_event_in(self, connection: sqlite3.Connection, event_id: str) -> bool:
+        """`claim_event` inside the caller's transaction (the outbox claims and queues in one)."""
+        now = self.clock().timestamp()
+        cursor = connection.execute(
+            "INSERT OR IGNORE INTO events (event_id, received_at) VALUES (?, ?)",
+            (_claim_hash(self._asker_key, event_id), now - now % CLAIM_BUCKET_SECONDS),
+        )
+        return cursor.rowcount == 1
 
     # -- the question log
 

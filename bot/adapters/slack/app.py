@@ -5,6 +5,10 @@ SQLite claim table and before any listener runs, each event's `event_id` (Slack'
 each slash command's and click's `trigger_id` + `action_ts` + user (a replayed signed request
 inside the five-minute window), so two bot processes on one database agree. Interactivity and
 command claims are keyed hashes: the claim table holds no user id.
+
+Questions (DMs, mentions, the slash command) are queued in the outbox before the ack and
+answered by `OutboxWorkers` (see `bot/outbox.py`); the caller starts and stops the workers.
+DMs and mentions claim their event id in the transaction that queues them, not here.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.adapters.slack.context import SlackBot, library_logger, make_client, quiet_slack_libraries
-from bot.adapters.slack.listeners import register_listeners
+from bot.adapters.slack.listeners import answer_queued, apologise_queued, register_listeners
 from bot.adapters.slack.settings import SlackSettings
+from bot.outbox import Outbox, OutboxWorkers
 from bot.service import Service
 
 log = logging.getLogger("guidebot.slack")
@@ -34,18 +39,33 @@ def build_app(
     retention_days: int,
     client: WebClient | None = None,
     token_verification: bool = True,
+    outbox: Outbox | None = None,
 ) -> App:
-    """The Bolt app with every listener registered (Slack's sample-app shape)."""
+    """The Bolt app with every listener registered (Slack's sample-app shape); its questions
+    are answered from `outbox`. Without one, an outbox on the service's store is made, with
+    workers of its own (for callers that need no say in when they stop)."""
     app = App(
         signing_secret=settings.signing_secret or None,
         client=client or make_client(settings),
         token_verification_enabled=token_verification,
-        process_before_response=False,  # ack at once; answer from Bolt's worker threads
+        process_before_response=False,  # ack at once; buttons are handled on Bolt's worker threads
         logger=library_logger("slack_bolt.guidebot"),  # Bolt's own loggers copy its level and filter
     )
     quiet_slack_libraries()
+    if service.store is None:
+        raise ValueError("the Slack app needs the database (GUIDEBOT_DB): questions wait there to be answered")
     app.middleware(_deduplicate(service, settings.value_key))
-    register_listeners(app, SlackBot(service, settings, retention_days))
+    own_workers = outbox is None
+    outbox = outbox or Outbox(service.store)
+    slack = SlackBot(service, settings, retention_days, outbox)
+    register_listeners(app, slack)
+    outbox.register(
+        "slack",
+        lambda job: answer_queued(slack, app.client, job),
+        lambda job: apologise_queued(slack, app.client, job),
+    )
+    if own_workers:
+        OutboxWorkers(outbox).start()
     return app
 
 
@@ -81,6 +101,8 @@ def _deduplicate(service: Service, key: bytes) -> Callable[..., Any]:
         # Slack retries an event up to 3 times (X-Slack-Retry-Num) when the ack was slow or
         # lost, and a captured signed request can be replayed for five minutes: the first copy
         # to arrive, in any process, claims it; the rest are acked and do nothing.
+        if _queued_with_its_claim(body):
+            return next()
         claim = claim_id(body, key)
         if store is not None and claim is not None and not store.claim_event(claim):
             log.info("duplicate %s ignored", claim.split(":", 1)[0] if ":" in claim else "event")
@@ -88,3 +110,14 @@ def _deduplicate(service: Service, key: bytes) -> Callable[..., Any]:
         return next()
 
     return deduplicate
+
+
+# Questions (DMs, mentions) claim their event id in the same transaction that queues them in
+# the outbox (listeners/messages.py): claimed here, a crash before the queueing would leave an
+# event that was never answered and whose retries are ignored.
+QUEUED_EVENTS = ("message", "app_mention")
+
+
+def _queued_with_its_claim(body: Any) -> bool:
+    event = body.get("event") if isinstance(body, dict) else None
+    return isinstance(event, dict) and event.get("type") in QUEUED_EVENTS

@@ -1,8 +1,10 @@
 """What every Slack listener shares: the core service, settings, and who the asker is.
 
 `SlackBot` finds an asker in contacts by Slack user id, else by the e-mail Slack has for them
-(`users.info`, cached an hour), and knows who may have reports (leaders) and whom a referral
-can reach by DM, and seals button values to the user and channel they were issued to.
+(`users.info`, cached an hour; a failed lookup a minute, so a Slack hiccup does not make someone
+"unknown" for an hour), knows who may have reports (leaders) and whom a referral can reach by
+DM, holds the outbox questions wait in, and seals button values to the user and channel they
+were issued to.
 
 Also the rules every Slack call follows:
 - `make_client` builds the WebClient: SLACK_API_URL, the proxy from `settings`, and retries
@@ -31,11 +33,14 @@ from bot.adapters.slack import blocks
 from bot.adapters.slack.settings import SlackSettings
 from bot.answers import Asker
 from bot.log.privacy import notice
+from bot.outbox import Outbox
 from bot.service import Service
 
 log = logging.getLogger("guidebot.slack")
 
 EMAIL_CACHE_SECONDS = 3600
+FAILED_LOOKUP_CACHE_SECONDS = 60
+EMAIL_CACHE_SIZE = 10_000
 # Set in a BoltRequest's context by the HTTP layer once Slack's signature has been checked.
 VERIFIED = "guidebot_signature_verified"
 LIBRARY_LOGGERS = ("slack_bolt", "slack_sdk")
@@ -157,15 +162,45 @@ def clicked_in(body: dict) -> str:
     return ""
 
 
-class SlackBot:
-    """Everything the listeners share: the core service, settings, and a small e-mail cache."""
+class EmailCache:
+    """users.info answers by Slack user id, each kept for a while (thread-safe, bounded)."""
 
-    def __init__(self, service: Service, settings: SlackSettings, retention_days: int):
+    def __init__(self, ttl: float = EMAIL_CACHE_SECONDS, failed_ttl: float = FAILED_LOOKUP_CACHE_SECONDS):
+        self.ttl = ttl
+        self.failed_ttl = failed_ttl
+        self._found: dict[str, tuple[str | None, float]] = {}  # None: the lookup failed
+        self._lock = threading.Lock()
+
+    def get(self, user_id: str) -> tuple[bool, str]:
+        """(known, e-mail): known is False when the user must be looked up (again)."""
+        with self._lock:
+            cached = self._found.get(user_id)
+        if cached is None:
+            return False, ""
+        email, at = cached
+        age = time.monotonic() - at
+        if age < (self.ttl if email is not None else self.failed_ttl):
+            return True, email or ""
+        return False, ""
+
+    def put(self, user_id: str, email: str | None) -> None:
+        with self._lock:
+            if len(self._found) >= EMAIL_CACHE_SIZE:
+                self._found.clear()
+            self._found[user_id] = (email, time.monotonic())
+
+
+class SlackBot:
+    """Everything the listeners share: the core service, settings, the outbox questions wait
+    in before they are answered, and the users.info cache."""
+
+    def __init__(self, service: Service, settings: SlackSettings, retention_days: int, outbox: Outbox | None = None):
         self.service = service
         self.bot = service.bot
         self.settings = settings
         self.retention_days = retention_days
-        self._emails: dict[str, tuple[str, float]] = {}
+        self.outbox = outbox
+        self.emails = EmailCache()
 
     def notice(self, language: str = "nb") -> str:
         return notice(self.retention_days, language, self.it_contact())
@@ -179,21 +214,21 @@ class SlackBot:
         asker = self.bot.identify(slack_user=user_id)
         if asker.role != "ukjent" or not user_id:
             return asker
-        cached = self._emails.get(user_id)
-        if cached and time.monotonic() - cached[1] < EMAIL_CACHE_SECONDS:
-            email = cached[0]
-        else:
+        known, email = self.emails.get(user_id)
+        if not known:
             try:
                 profile = client.users_info(user=user_id).get("user", {}).get("profile", {})
                 email = str(profile.get("email") or "")
-            except (SlackApiError, OSError, ValueError) as error:
-                # Not cached: a rate limit or an outage now says nothing about this person later.
-                reason = error.response.get("error") if isinstance(error, SlackApiError) else type(error).__name__
-                log.warning("users.info failed (%s), treating the asker as unknown", reason)
-                return asker
-            if len(self._emails) > 10_000:
-                self._emails.clear()
-            self._emails[user_id] = (email, time.monotonic())
+                self.emails.put(user_id, email)
+            except SlackApiError as error:
+                if error.response.get("error") == "user_not_found":
+                    self.emails.put(user_id, "")  # an answer, not a failure: cache it long
+                else:
+                    log.warning("users.info failed, treating the asker as unknown: %s", error.response.get("error"))
+                    self.emails.put(user_id, None)
+            except (OSError, ValueError) as error:
+                log.warning("users.info failed, treating the asker as unknown: %s", type(error).__name__)
+                self.emails.put(user_id, None)
         return self.bot.identify(email=email) if email else asker
 
     def is_leader(self, client: WebClient, user_id: str) -> bool:

@@ -34,7 +34,9 @@ from urllib.parse import parse_qsl
 from slack_bolt import App, BoltRequest
 
 from bot.adapters.slack.context import VERIFIED, on_ack_path, quiet_slack_libraries
+from bot.lifecycle import HEARTBEAT_SECONDS, Heartbeat, StopSignal
 from bot.log.store import Store
+from bot.outbox import OutboxWorkers
 
 log = logging.getLogger("guidebot.slack")
 
@@ -405,6 +407,13 @@ class HttpServer:
         self._thread.start()
         return self
 
+    def stop_accepting(self) -> None:
+        """Close the listening socket; requests already read are still answered."""
+        from waitress import wasyncore
+
+        # Waitress's own close() would also close the trigger that stop() needs.
+        self.server.trigger.pull_trigger(lambda: wasyncore.dispatcher.close(self.server))
+
     def stop(self) -> None:
         def close_everything() -> None:  # runs inside Waitress's loop, so nothing races it
             for channel in list(self.server._map.values()):
@@ -456,3 +465,42 @@ def start_purging(store: Store, interval: float = PURGE_INTERVAL_SECONDS) -> thr
 
     threading.Thread(target=loop, name="guidebot-purge", daemon=True).start()
     return stop
+
+
+# -- start-up and shutdown: serve until SIGTERM, then stop accepting, drain, exit 0
+
+
+def serve_http_until_stopped(
+    server: HttpServer, workers: OutboxWorkers, heartbeat: Heartbeat, stop: StopSignal, drain_seconds: float
+) -> int:
+    """Serve from a thread; the main thread beats the heartbeat while the server and the
+    workers are alive, and on SIGTERM stops accepting and drains. Returns the rows left."""
+    server.start()
+    while True:
+        if server._thread is not None and server._thread.is_alive() and workers.alive:
+            heartbeat.beat()
+        if stop.wait(HEARTBEAT_SECONDS):
+            break
+    log.info("%s: no new requests; answering what was accepted (up to %g s)", stop.signal_name, drain_seconds)
+    heartbeat.remove()
+    server.stop_accepting()
+    time.sleep(0.2)  # requests already read finish queueing their question and get their ack
+    server.stop()
+    return workers.stop(drain_seconds)
+
+
+def serve_socket_mode_until_stopped(
+    handler: Any, workers: OutboxWorkers, heartbeat: Heartbeat, stop: StopSignal, drain_seconds: float
+) -> int:
+    """With the handler connected: the heartbeat beats only while the WebSocket is connected
+    and the workers are alive. On SIGTERM, disconnect (Slack sends to the app's other
+    connections, or holds events for a retry) and drain. Returns the rows left."""
+    while True:
+        if handler.client.is_connected() and workers.alive:
+            heartbeat.beat()
+        if stop.wait(HEARTBEAT_SECONDS):
+            break
+    log.info("%s: disconnecting; answering what was accepted (up to %g s)", stop.signal_name, drain_seconds)
+    heartbeat.remove()
+    handler.close()
+    return workers.stop(drain_seconds)

@@ -12,7 +12,6 @@ one or the other, and the welcome message tells everyone what is logged before t
 from __future__ import annotations
 
 import json
-import os
 import re
 import struct
 import uuid
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from bot import __version__
 from bot.answers import Guidebot
+from bot.env import optional_env
 
 MANIFEST_VERSION = "1.25"
 SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
@@ -163,7 +163,7 @@ def default_website(bot: Guidebot) -> str:
 def write_package(path: Path, bot: Guidebot, website: str | None = None, privacy_url: str | None = None,
                   terms_url: str | None = None, domain: str | None = None, client_id: str | None = None) -> Path:
     """Write the zip: manifest.json, color.png, outline.png. Needs TEAMS_CLIENT_ID (or `client_id`)."""
-    client_id = client_id or os.environ.get("TEAMS_CLIENT_ID", "").strip()
+    client_id = client_id or optional_env("TEAMS_CLIENT_ID") or ""
     if not client_id:
         raise PackageError("TEAMS_CLIENT_ID is not set (the bot's id goes into the manifest; see .env.example)")
     website = website or default_website(bot)

@@ -15,6 +15,11 @@ The front door does, in this order, before any listener runs:
    empty 200: new kinds of Teams activity are ignored politely).
 
 Then the SDK validates the token again (its own path) and routes the activity to a listener.
+
+Stopping: on SIGTERM (docker stop) uvicorn stops accepting, lets requests in flight (each one
+answers its activity before it returns) finish for up to GUIDEBOT_DRAIN_SECONDS, and
+`serve_until_stopped` returns, so `guidebot teams` exits 0. While serving it beats the same
+heartbeat as `guidebot slack`, so `guidebot health` (the Docker HEALTHCHECK) works for Teams too.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from starlette.routing import Route
 from bot.adapters.teams.app import CapturingAdapter, build_app, cloud_for
 from bot.adapters.teams.context import TeamsBot
 from bot.adapters.teams.settings import TeamsSettings
+from bot.lifecycle import DEFAULT_DRAIN_SECONDS, HEARTBEAT_SECONDS, Heartbeat, StopSignal
 from bot.service import Service
 
 log = logging.getLogger("guidebot.teams")
@@ -187,9 +193,11 @@ class TeamsServer:
     """The ASGI app behind uvicorn. `serve_forever()` blocks; `start()` serves from a thread and
     `stop()` ends it (tests and the load benchmark)."""
 
-    def __init__(self, asgi: Starlette, host: str, port: int):
+    def __init__(self, asgi: Starlette, host: str, port: int, drain_seconds: float = DEFAULT_DRAIN_SECONDS):
+        # timeout_graceful_shutdown: on SIGTERM, requests in flight get this long to finish.
         config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", access_log=False,
-                                lifespan="on", proxy_headers=False, server_header=False)
+                                lifespan="on", proxy_headers=False, server_header=False,
+                                timeout_graceful_shutdown=max(drain_seconds, 0.1))
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
@@ -217,6 +225,32 @@ class TeamsServer:
         self.server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+def serve_until_stopped(server: TeamsServer, heartbeat: Heartbeat, stop: StopSignal, host: str) -> None:
+    """Serve on this (the main) thread until SIGTERM or Ctrl-C, beating the heartbeat while the
+    server is up. uvicorn handles the signal while it runs (stop accepting, drain, shut down) and
+    raises it again afterwards; `stop`, installed before, takes it then, so the process exits 0
+    instead of being killed by the re-raised SIGTERM."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.is_set():
+            if server.server.started and not server.server.should_exit:
+                local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+                heartbeat.url = f"http://{local}:{server.port}/healthz"  # the real port, also for --port 0
+                heartbeat.beat()
+            done.wait(HEARTBEAT_SECONDS if server.server.started else 0.1)
+
+    beating = threading.Thread(target=beat, name="guidebot-heartbeat", daemon=True)
+    beating.start()
+    try:
+        server.serve_forever()
+    finally:
+        done.set()
+        beating.join(timeout=5)
+        heartbeat.remove()
+    log.info("%s: stopped", stop.signal_name or "shutdown")
 
 
 def build_asgi(service: Service, settings: TeamsSettings, retention_days: int) -> tuple[Starlette, TeamsBot]:

@@ -3,6 +3,7 @@
 The bot is single-tenant (Microsoft ended multi-tenant bot creation in 2025): TEAMS_CLIENT_ID,
 TEAMS_CLIENT_SECRET and TEAMS_TENANT_ID are required; a missing tenant is the classic cause of
 401 on replies. The rest are overrides for proxies, sovereign clouds and tests. See `.env.example`.
+A variable set but blank (`TEAMS_LOGIN_URL=` in an --env-file) counts as unset (`bot/env.py`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import os
 import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
+
+from bot.env import optional_env
 
 DEFAULT_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 DEFAULT_LOGIN_URL = "https://login.microsoftonline.com"
@@ -48,19 +51,19 @@ class TeamsSettings:
     def share_ca_bundle(self) -> None:
         """One CA bundle for every client: httpx (the SDK's and Graph's) reads only SSL_CERT_FILE,
         requests (MSAL) REQUESTS_CA_BUNDLE; urllib (the signing keys) OpenSSL's SSL_CERT_FILE."""
-        if self.ca_bundle and not os.environ.get("SSL_CERT_FILE"):
+        if self.ca_bundle and not optional_env("SSL_CERT_FILE"):
             os.environ["SSL_CERT_FILE"] = self.ca_bundle
 
     @classmethod
     def from_env(cls) -> TeamsSettings:
         def need(name: str) -> str:
-            found = os.environ.get(name, "").strip()
+            found = optional_env(name)
             if not found:
                 raise SettingsError(f"{name} is not set (needed for Teams; see .env.example)")
             return found
 
         def url(name: str, default: str, https_only: bool = False) -> str:
-            found = os.environ.get(name, "").strip() or default
+            found = optional_env(name) or default  # blank counts as unset (an --env-file line)
             parsed = urlparse(found)
             schemes = ("https",) if https_only else ("https", "http")
             if parsed.scheme not in schemes or not parsed.netloc:
@@ -74,7 +77,7 @@ class TeamsSettings:
         for name, value in (("TEAMS_CLIENT_ID", client_id), ("TEAMS_TENANT_ID", tenant)):
             if not _GUID.match(value):
                 raise SettingsError(f"{name} must be a GUID like 00000000-0000-0000-0000-000000000000, not {value!r}")
-        ca_bundle = (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or "").strip()
+        ca_bundle = optional_env("REQUESTS_CA_BUNDLE") or optional_env("SSL_CERT_FILE") or ""
         if ca_bundle and not os.path.isfile(ca_bundle):
             raise SettingsError(f"REQUESTS_CA_BUNDLE/SSL_CERT_FILE names no file: {ca_bundle!r}")
         return cls(

@@ -1,5 +1,6 @@
 """Messages: personal chat, and @mentions in channels and group chats (the mention is stripped
-and the answer goes to the same thread). One core call, the answer posted back as a card.
+and the answer goes to the same thread). One core call, the answer posted back as a card; small
+talk ("hei", "takk") gets a line of text, like on Slack.
 `hjelp` explains what guidebot does and logs; `rapport` is the leaders' report (reports.py).
 A card's Action.Submit from an older client arrives as a message with a value (actions.py)."""
 
@@ -69,6 +70,9 @@ async def answer(ctx: Any, teams: TeamsBot, question: str, surface: str) -> None
     asker_id = getattr(sender, "aad_object_id", None) or sender.id or ""
     asked = await teams.run(teams.service.ask, question, "teams", surface, who.asker, asker_id)
     answer = asked.answer
+    if answer.outcome == "smalltalk":  # "hei", "takk": a brief kind reply, not logged, no buttons
+        await send(ctx, cards.text_message(answer.notice or ""))
+        return
     seal = teams.seal.sealer(ctx.activity.conversation.id)
     content = cards.card_for(answer, asked.question_id, seal, teams.can_ask_leader(who.asker))
     answered = answer.outcome == "answered" and answer.entry is not None

@@ -1,0 +1,46 @@
+"""A real `guidebot slack --http` process for tests and benchmarks, pointed at a fake Slack."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_bot(api_url: str, secret: str, db: Path, port: int, **env: str) -> subprocess.Popen:
+    """Start the bot and wait until /healthz answers; stderr is kept in a file beside the db."""
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GUIDEBOT_"))},
+        "SLACK_BOT_TOKEN": "xoxb-process", "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": api_url,
+        "GUIDEBOT_DB": str(db), "GUIDEBOT_HEARTBEAT": str(db.with_suffix(".heartbeat")), **env,
+    }
+    log = open(db.with_suffix(f".{port}.{time.time_ns()}.log"), "wb")  # noqa: SIM115 (lives with the process)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "slack", "--http", "--host", "127.0.0.1", "--port", str(port)],
+        env=environment, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    process.log_path = Path(log.name)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("guidebot slack --http exited: " + Path(log.name).read_text()[-2000:])
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("guidebot slack --http did not start: " + Path(log.name).read_text()[-2000:])
