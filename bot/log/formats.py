@@ -185,8 +185,9 @@ def render_csv(report: Report) -> str:
 
 
 def _csv_safe(value: object) -> object:
-    # A cell starting with = + - @ is run as a formula by spreadsheets; question text is user input.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    # A cell starting with = + - @ (or a tab or carriage return, OWASP) is run as a formula by
+    # spreadsheets; question text is user input.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 

@@ -137,6 +137,23 @@ _AFFILIATION = re.compile(
 )
 _ETHNIC_AFTER = re.compile(r"\b((?:er|som|født)\s+)(same|kven|rom|tater|romani|reisende)\b", re.IGNORECASE)
 
+_MONTHS = (
+    "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"
+    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|okt|nov|des|january|february|march|may|june|july"
+    "|october|december"
+)
+# A birth date: "født 3. mars 1987", "fødselsdato 3/3/87", "born 12.05.1964" (a date elsewhere,
+# "møtet 3. mars", says nothing of anyone and is kept).
+_BIRTH_DATE = re.compile(
+    r"\b((?:født|fødd|fodt|fødselsdato|fødselsdag|fodselsdato|f\.dato|born|date of birth|dob)\b"
+    r"[:\s]*(?:den\s+|on\s+)?)"
+    rf"(\d{{1,2}}(?:[./\-]\s?\d{{1,2}}[./\-]\s?\d{{2,4}}|\.?\s+(?:{_MONTHS})\.?(?:\s+\d{{2,4}})?)|\d{{4}}\b)",
+    re.IGNORECASE,
+)
+# A post box and the postcode after it or after a street address: "Postboks 45, 9990 Båtsfjord".
+_POST_BOX = re.compile(r"\b(?:postboks|postboks nr\.?|pb\.?|boks)\s+\d{1,5}(?:\s*,?\s*\d{4}\b)?", re.IGNORECASE)
+_POSTCODE_AFTER_ADDRESS = re.compile(r"(\[adresse\])\s*,?\s*\d{4}\b")
+
 MASKS = {
     "user": "[bruker]",
     "channel": "[kanal]",
@@ -144,6 +161,7 @@ MASKS = {
     "email": "[e-post]",
     "phone": "[telefon]",
     "fnr": "[fødselsnummer]",
+    "birth": "[fødselsdato]",
     "name": "[navn]",
     "plate": "[bilnummer]",
     "address": "[adresse]",
@@ -299,9 +317,12 @@ class Masker:
             text = _HANDLE.sub(MASKS["user"], text)
         text = _SPOKEN_NUMBER.sub(_spoken_number_mask, text)
         if any(c.isdigit() for c in text):
+            text = _BIRTH_DATE.sub(lambda m: m.group(1) + MASKS["birth"], text)
+            text = _POST_BOX.sub(MASKS["address"], text)
             text = _NUMBER.sub(_number_mask, text)
             text = _PLATE.sub(_plate_mask, text)
             text = _ADDRESS.sub(MASKS["address"], text)
+            text = _POSTCODE_AFTER_ADDRESS.sub(r"\1", text)
         text = _BARE_ID.sub(MASKS["user"], text)
         text = _HEALTH_AFTER.sub(lambda m: m.group(1) + MASKS["health"], text)
         text = _HEALTH_TERMS.sub(MASKS["health"], text)

@@ -12,6 +12,7 @@ from bot.adapters.slack.context import SlackBot
 def register_home(app: App, slack: SlackBot) -> None:
     @app.event("app_home_opened")
     def handle_app_home_opened(event: dict, client: WebClient) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        client.views_publish(user_id=event["user"], view=blocks.home_view(slack.bot, slack.notice()))
+        user = event.get("user")
+        if event.get("tab", "home") != "home" or not isinstance(user, str) or not user:
+            return  # Slack always names the user; a body without one is ignored, not an error
+        client.views_publish(user_id=user, view=blocks.home_view(slack.bot, slack.notice()))
