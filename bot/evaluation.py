@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.knowledge import KnowledgeError, read_yaml
-from bot.matching.matcher import Index
+from bot.matching.index import Index
 
 
 @dataclass(frozen=True)
