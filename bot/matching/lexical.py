@@ -108,7 +108,7 @@ class LexicalIndex:
     def question_terms(self, question: str) -> list[str]:
         """Normalised terms of a question, typos repaired and compounds split, in order."""
         out: list[str] = []
-        for term in self.analyzer.terms(question):
+        for term in self.analyzer.terms(question, self.postings):
             for resolved in self.vocabulary.resolve(term):
                 if resolved not in out and resolved not in self.analyzer.stop_words:
                     out.append(resolved)
