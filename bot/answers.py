@@ -375,7 +375,9 @@ class Guidebot:
             documents = self.knowledge.documents
             doubt = documents[0].doubt_entry if documents else ""
             answer.doubt_quote = self._entries.get(doubt)
-            answer.candidates = [(c.entry, c.score) for c in match.candidates[:3]]
+            # The nearest entries of a referred question are kept for the editors' report only
+            # when they share a word with it: meaning alone finds a "nearest" entry for anything.
+            answer.candidates = [(c.entry, c.score) for c in match.candidates[:3] if c.matched]
             if answer.doubt_quote:
                 answer.document = self.knowledge.document(answer.doubt_quote.document_id)
         return answer

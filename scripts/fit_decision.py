@@ -106,7 +106,8 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 7) -> 
 def figures(data: list[Sample], p: np.ndarray, answer: float, clarify: float) -> dict[str, float]:
     in_scope = [i for i, s in enumerate(data) if s.in_scope]
     outside = [i for i, s in enumerate(data) if not s.in_scope]
-    answered = (p >= answer) & ~np.array([s.thin for s in data])
+    thin = np.array([s.thin for s in data])
+    answered = (p >= answer) & ~thin
     asked = (p >= clarify) & ~answered
     return {
         "answered_correct": sum(answered[i] and data[i].right for i in in_scope) / len(in_scope),
@@ -130,7 +131,7 @@ def choose_thresholds(data: list[Sample], p: np.ndarray) -> tuple[float, float]:
         asked_in_scope = sum(1 for i, s in enumerate(data) if s.in_scope and t <= p[i] < answer)
         in_scope = sum(s.in_scope for s in data)
         useless = asked_in_scope / in_scope - f["clarify_offering_right"]
-        return f["clarify_offering_right"] - 0.5 * useless - 0.5 * f["out_of_scope_clarify"]
+        return f["clarify_offering_right"] - 0.25 * useless - 0.25 * f["out_of_scope_clarify"]
 
     clarify = max((t for t in np.arange(0.02, answer, 0.01)), key=lambda t: (round(value(t), 6), t), default=answer)
     return answer, round(float(clarify), 3)

@@ -3,15 +3,16 @@
 Every problem is one line naming file, line and entry: schema errors, a quote that is not found
 verbatim (whitespace-insensitive) in the document's source, unknown sections or related ids,
 duplicate ids, the same phrasing on two entries, sections or sentences of the source that no
-entry quotes, and synonyms that read alike (after inflection endings are stripped, a word in two
+entry quotes, short answers that begin with Ja/Nei, and synonyms that read alike (after inflection endings are stripped, a word in two
 groups, or a word that turns into a common stop word, such as "fare" into "far" = "får").
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from bot.knowledge import Knowledge, KnowledgeError, load_knowledge
+from bot.knowledge import Entry, Knowledge, KnowledgeError, load_knowledge
 from bot.knowledge.sourcetext import CLOSING_SECTION, normalise_for_compare, parse_guideline
 from bot.matching.normalise import Analyzer, base_terms, fold
 
@@ -53,6 +54,7 @@ def check_knowledge(knowledge: Knowledge) -> list[str]:
             quotes.append(quote)
             if not entry.questions:
                 problems.append(f"{where}: no questions: people will not find it")
+            problems.extend(f"{where}: {problem}" for problem in yes_no_answer_problems(entry))
             for related in entry.related:
                 if related not in all_ids:
                     problems.append(f"{where}: related '{related}' is no entry id")
@@ -103,6 +105,19 @@ def _synonym_problems(knowledge: Knowledge) -> list[str]:
                     f"common word it otherwise ignores; every such word would mean '{group[0]}'. Remove '{word}'"
                 )
     return problems
+
+
+_YES_NO = re.compile(r"^\s*(?:ja|nei|yes|no)\b", re.IGNORECASE)
+
+
+def yes_no_answer_problems(entry: Entry) -> list[str]:
+    """A short answer that begins with Ja/Nei (Yes/No) reads as the opposite when the question is
+    put the other way round ("må jeg spørre fotografen?" → "Nei, ..."): state the rule instead."""
+    return [
+        f"{name} begins with '{text.split()[0].strip('.,!')}': state the rule instead of yes or no"
+        for name, text in (("answer", entry.answer), ("answer_en", entry.answer_en or ""))
+        if _YES_NO.match(text)
+    ]
 
 
 def _read_source(folder: Path, source: str, file: str, problems: list[str]) -> str:

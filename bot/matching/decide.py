@@ -84,15 +84,15 @@ class DecisionModel:
         z = self.bias + sum(self.contributions(values).values())
         return 1 / (1 + math.exp(-max(-40.0, min(40.0, z))))
 
-    def outcome(
-        self, probability: float, answer: float | None = None, clarify: float | None = None, capped: bool = False
-    ) -> str:
-        """`capped`: the question is too thin to answer on (`too_thin`); at most ask back."""
-        if probability >= (self.answer if answer is None else answer) and not capped:
+    def outcome(self, values: Mapping[str, float], probability: float, answer: float, clarify: float) -> str:
+        """Answer, ask back or refer. A question too thin to answer on (`too_thin`) is asked
+        back when its one word is the knowledge's, and never answered."""
+        if too_thin(values):
+            known = values.get("coverage", 0.0) > 0 and values.get("unknown", 1.0) < 0.5
+            return "clarify" if known or probability >= clarify else "referred"
+        if probability >= answer:
             return "answered"
-        if probability >= (self.clarify if clarify is None else clarify):
-            return "clarify"
-        return "referred"
+        return "clarify" if probability >= clarify else "referred"
 
 
 def too_thin(features: Mapping[str, float]) -> bool:
@@ -115,11 +115,11 @@ def explain(model: DecisionModel, values: Mapping[str, float], probability: floa
         lines.append(
             f"  {name:<16} {values[name]:7.3f}  pull {contributions[name]:+6.2f}  {FEATURE_NAMES.get(name, '')}"
         )
-    capped = too_thin(values) and probability >= answer
+    capped = too_thin(values) and outcome == "clarify"
     verdict = {
         "answered": f"p >= answer threshold {answer:.2f}: answered",
         "clarify": (
-            "only one word in common with the entry: ask back"
+            "only one word in common with the entry, too thin to answer on: ask back"
             if capped
             else f"clarify threshold {clarify:.2f} <= p < answer threshold {answer:.2f}: ask back"
         ),

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.knowledge import Entry, Knowledge
-from bot.matching.decide import DecisionModel, explain, too_thin
+from bot.matching.decide import DecisionModel, explain
 from bot.matching.lexical import LexicalIndex, lexical_score
 from bot.matching.semantic import (
     DEFAULT_MODEL,
@@ -231,7 +231,7 @@ class Index:
         features = self._features(candidates, words.unknown, semantic, nearest)
         probability = self.decision.probability(features)
         answer, clarify = self._limits()
-        outcome = self.decision.outcome(probability, answer, clarify, capped=too_thin(features))
+        outcome = self.decision.outcome(features, probability, answer, clarify)
         reasons = explain(self.decision, features, probability, outcome, answer, clarify)
         return Match(question, outcome, candidates[:5], words.terms, features, probability, reasons)
 
