@@ -437,7 +437,7 @@ def test_text_null_binary_and_huge_bodies(slack, fake):
     assert post(slack.url, binary, {"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=0"})[0] == 400
     huge = "x" * 1_100_000
     assert post(slack.url, huge, sign(SECRET, huge))[0] == 413
-    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min? " + "bla " * 5000))
+    slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min? " * 60))
     long_answer = fake.wait_for("chat.postMessage", 2)[1]
     assert "de første 2000 tegnene" in all_text(long_answer)
 

@@ -3,7 +3,7 @@
 Every problem is one line naming file, line and entry: schema errors, a quote that is not found
 verbatim (whitespace-insensitive) in the document's source, unknown sections or related ids,
 duplicate ids, the same phrasing on two entries, sections or sentences of the source that no
-entry quotes, short answers that begin with Ja/Nei, and synonyms that read alike (after inflection endings are stripped, a word in two
+entry quotes, and synonyms that read alike (after inflection endings are stripped, a word in two
 groups, or a word that turns into a common stop word, such as "fare" into "far" = "får").
 """
 

@@ -142,7 +142,8 @@ class Index:
         if model is not None:
             quotes = [_quote_text(entry, titles) for entry in self.entries]
             phrasings = [list(entry.questions) for entry in self.entries]
-            self.semantic = SemanticIndex(model, quotes, phrasings, EmbeddingCache(model, cache_dir) if cache_dir else None)
+            cache = EmbeddingCache(model, cache_dir) if cache_dir else None
+            self.semantic = SemanticIndex(model, quotes, phrasings, cache)
             self.matching_note = f"matching: words and meaning (model {model.name})"
             if self.semantic.cache.problem:
                 self.matching_note += f"; {self.semantic.cache.problem}"

