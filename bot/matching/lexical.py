@@ -26,7 +26,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from bot.knowledge import Entry
-from bot.matching.normalise import Analyzer, Synonyms, Vocabulary
+from bot.matching.normalise import Analyzer, Synonyms, Vocabulary, load_lexicons
 
 # How much a term found only in an entry's quote, answer or section title counts, relative to a
 # term in its phrasings and keywords, which editors wrote to be found by.
@@ -104,6 +104,7 @@ class LexicalIndex:
         self.unknown_idf = math.log(1 + count)
         self.average_length = sum(d.length for d in self.documents) / count
         self.vocabulary = Vocabulary(self.postings, self.synonyms)
+        load_lexicons()
 
     def question_terms(self, question: str) -> list[str]:
         """Normalised terms of a question, typos repaired and compounds split, in order."""

@@ -68,8 +68,9 @@ _SUFFIXES = (
     "et", "a", "e",
 )
 _MIN_STEM = 3
-# simplemma tries these lexicons in order: bokmål, nynorsk, English.
-_LEMMA_LANGUAGES = ("nb", "nn", "en")
+# simplemma tries these lexicons in order: bokmål, then nynorsk (English inflection is regular
+# enough for the stemmer, and its lexicon would cost another 27 MB).
+_LEMMA_LANGUAGES = ("nb", "nn")
 
 
 def fold(word: str) -> str:
@@ -120,8 +121,8 @@ def _base_term(token: str) -> str:
 
 @lru_cache(maxsize=65536)
 def lemma(token: str) -> str:
-    """Dictionary form from simplemma's bokmål, nynorsk and English lexicons (gikk → gå,
-    kommentarar → kommentar); the word itself when none knows it."""
+    """Dictionary form from simplemma's bokmål and nynorsk lexicons (gikk → gå, kommentarar →
+    kommentar); the word itself when neither knows it."""
     if len(token) < 3 or token.isdigit():
         return token
     return simplemma.lemmatize(token, lang=_LEMMA_LANGUAGES).lower()
@@ -179,6 +180,12 @@ class Synonyms:
                 out.append(singles.get(term, term))
                 i += 1
         return out
+
+
+def load_lexicons() -> None:
+    """Load the lemma lexicons now (simplemma loads each on first use, which would slow one
+    question by a quarter of a second)."""
+    simplemma.lemmatize("qqqq", lang=_LEMMA_LANGUAGES)
 
 
 class Analyzer:
