@@ -1,6 +1,11 @@
 # guidebot: docker build -t guidebot .
 # Socket Mode: docker run --env-file .env -v guidebot-data:/data guidebot
-# HTTP mode:   docker run --env-file .env -v guidebot-data:/data -p 3000:3000 guidebot guidebot slack --http
+# HTTP mode:   docker run --env-file .env -v guidebot-data:/data -p 127.0.0.1:3000:3000 guidebot \
+#                  guidebot slack --http --host 0.0.0.0
+#   guidebot listens on 127.0.0.1 unless told otherwise; inside the container it must listen on
+#   0.0.0.0, so publish the port on the host's loopback only and put a reverse proxy (nginx,
+#   Caddy: TLS, body and header timeouts, request buffering) in front; see README,
+#   "Behind a reverse proxy". Outgoing proxy: -e HTTPS_PROXY=http://proxy.kommune.no:3128
 # Own knowledge: add -v "$PWD/knowledge:/knowledge:ro" -e GUIDEBOT_KNOWLEDGE=/knowledge
 FROM python:3.11-slim
 

@@ -94,7 +94,7 @@ def main() -> None:
     os.environ["GUIDEBOT_CACHE_DIR"] = str(cache_root / "1x")
     knowledge = load_knowledge(ROOT / "knowledge")
     labelled = [q for name in SETS for q in load_questions(ROOT / "tests" / "eval" / name)]
-    in_scope = [q for q in labelled if q.expect]
+    in_scope = [q for q in labelled if q.in_scope]
     entry_section = {e.id: e.section for e in knowledge.entries}
     wanted = [{entry_section[e] for e in q.expect} for q in in_scope]
     questions = [q.question for q in in_scope]

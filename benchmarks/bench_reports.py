@@ -16,6 +16,7 @@ import argparse
 import random
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -55,20 +56,23 @@ def fill(store: Store, bot: Guidebot, count: int, seed: int = 11) -> None:
     answers = {q: logged(bot.ask(q), "slack", "dm", bot.identify(slack_user="U0SIGRID01")) for q in questions}
     today = datetime.now(UTC)
     rows = []
+    audience: Counter = Counter()
     for _ in range(count):
         base = answers[rng.choice(questions)]
         when = today - timedelta(days=rng.uniform(0, 90))
-        rows.append((when.isoformat(timespec="seconds"), week_of(when), base.platform, base.surface, base.outcome,
+        rows.append((week_of(when), base.platform, base.surface, base.outcome,
                      base.document, base.section, base.entry, base.score, "[]" if not base.candidates else
-                     '["' + '","'.join(base.candidates) + '"]', rng.choice(["ansatt", "leder", "politiker"]),
-                     rng.choice(["helse", "oppvekst", "teknisk", ""]), "nb",
+                     '["' + '","'.join(base.candidates) + '"]', "nb",
                      store.masker.mask(reword(questions[rng.randrange(len(questions))] if base.outcome != "answered"
                                               else _text_for(base, answers, rng), rng))))
+        audience[(week_of(when), "role", rng.choice(["ansatt", "leder", "politiker"]))] += 1
+        audience[(week_of(when), "department", rng.choice(["helse", "oppvekst", "teknisk", ""]))] += 1
     connection = store._connection()
     connection.execute("BEGIN IMMEDIATE")
     connection.executemany(
-        "INSERT INTO questions (asked_at, week, platform, surface, outcome, document, section, entry, score,"
-        " candidates, role, department, language, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        "INSERT INTO questions (week, platform, surface, outcome, document, section, entry, score,"
+        " candidates, language, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    connection.executemany("INSERT INTO audience VALUES (?, ?, ?, ?)", [(*k, n) for k, n in audience.items()])
     connection.execute("COMMIT")
 
 
@@ -95,13 +99,12 @@ def main() -> None:
         per_question = (time.perf_counter() - start) / args.inserts
         baseline_store = Store(Path(folder) / "baseline.sqlite3")
         connection = baseline_store._connection()
-        row = ("2026-11-23T10:00:00+00:00", "2026-11-23", "slack", "dm", "answered", "d", "4.4", "e", 0.9, "[]",
-               "ansatt", "helse", "nb", "kan jeg legge ut et bilde")
+        row = ("2026-11-23", "slack", "dm", "answered", "d", "4.4", "e", 0.9, "[]", "nb", "kan jeg legge ut et bilde")
         start = time.perf_counter()
         connection.execute("BEGIN IMMEDIATE")
         connection.executemany(
-            "INSERT INTO questions (asked_at, week, platform, surface, outcome, document, section, entry, score,"
-            " candidates, role, department, language, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO questions (week, platform, surface, outcome, document, section, entry, score,"
+            " candidates, language, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row] * args.inserts)
         connection.execute("COMMIT")
         bulk = (time.perf_counter() - start) / args.inserts
@@ -111,8 +114,8 @@ def main() -> None:
         fill(big, bot, args.questions)
         since = date.today() - timedelta(days=90)
         start = time.perf_counter()
-        big.read("SELECT section, outcome, week, count(*) FROM questions WHERE asked_at >= ? GROUP BY 1, 2, 3",
-                 (since.isoformat(),))
+        big.read("SELECT section, outcome, week, count(*) FROM questions WHERE week >= ? GROUP BY 1, 2, 3",
+                 (week_of(since),))
         floor = time.perf_counter() - start
         start = time.perf_counter()
         report = build_report(big, bot.knowledge, since, terms=bot.index.question_terms)

@@ -4,7 +4,8 @@ guidebot ask "kan jeg legge ut et bilde av kollegaen min?"
 echo "hvor fort må vi svare?" | guidebot ask --json
 guidebot chat
 guidebot check
-guidebot import guideline.txt --document ikt-reglement > knowledge/documents/ikt.yaml
+guidebot import ikt-reglement.pdf --document ikt-reglement
+guidebot import ikt-reglement-2026.pdf --document ikt-reglement --update
 guidebot eval
 guidebot slack [--http --port 3000]
 guidebot report --since 30d --format html --output rapport.html
@@ -29,8 +30,10 @@ ROLES = {"ansatt": "ansatt", "leder": "leder", "politiker": "politiker", "folkev
 
 
 def _bot(args: argparse.Namespace) -> Guidebot:
+    if args.command in ("chat", "slack", "teams"):  # long-running: say where edits must go
+        print(f"guidebot: {_folder_line(args)}", file=sys.stderr, flush=True)
     bot = Guidebot.from_folder(args.knowledge)
-    if bot.index.mode != "semantic" or args.command in ("chat", "slack"):
+    if bot.index.mode != "semantic" or args.command in ("chat", "slack", "teams"):
         print(f"guidebot: {bot.matching_note}", file=sys.stderr, flush=True)
     return bot
 
@@ -102,38 +105,54 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from bot.knowledge.check import check_folder
+def _folder_line(args: argparse.Namespace) -> str:
+    from bot.knowledge.loading import folder_origin
 
-    knowledge, problems = check_folder(args.knowledge)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if problems:
-        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+    folder = Path(args.knowledge) if args.knowledge else default_folder()
+    return f"Kunnskapsmappe: {folder.resolve()} ({folder_origin(args.knowledge)})"
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from bot.knowledge.check import examine_folder
+
+    print(_folder_line(args))
+    knowledge, found = examine_folder(args.knowledge)
+    groups = (
+        ("FEIL (guidebot starter ikke før disse er rettet)", found.errors),
+        ("VENTER PÅ GJENNOMGANG (vises ikke før du har sett på dem)", found.waiting),
+        ("RÅD (gjør svarene bedre)", found.advice),
+    )
+    for heading, lines in groups:
+        if lines:
+            print(f"\n{heading}:")
+            for line in lines:
+                print(f"  {line}")
+    if found.counts:
+        print("\nDokumenter:")
+        for count in found.counts:
+            print(
+                f"  {count.document}: {count.entries} oppføringer, {count.with_phrasings} med spørsmål "
+                f"({count.share} %), {count.waiting} venter på gjennomgang"
+            )
+    summary = f"{len(found.errors)} feil, {len(found.waiting)} venter på gjennomgang, {len(found.advice)} råd."
+    if found.errors:
+        print(f"\nIKKE OK: {summary}", file=sys.stderr)
         return 1
     assert knowledge is not None
-    entries = len(knowledge.entries)
-    print(f"OK: {len(knowledge.documents)} document(s), {entries} entries in {knowledge.folder}")
+    print(f"\nOK: {len(knowledge.documents)} dokument(er), {len(knowledge.entries)} oppføringer. {summary}")
     usable, note = describe_matching()
     print(note, file=sys.stdout if usable else sys.stderr)
     return 0 if usable else 1
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.knowledge.importing import skeleton
+    from bot.knowledge.importing import read_guideline, report
+    from bot.knowledge.importing.writing import write_import
 
-    path = Path(args.file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"guidebot import: cannot read {path}: {error}", file=sys.stderr)
-        return 2
-    output = skeleton(text, args.document, args.source or f"sources/{path.name}")
-    if args.output:
-        Path(args.output).write_text(output, encoding="utf-8")
-    else:
-        sys.stdout.write(output)
-    return 0
+    guideline = read_guideline(Path(args.file))
+    for line in report(guideline):
+        print(line, file=sys.stderr)
+    return write_import(guideline, args)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -141,7 +160,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     bot = _bot(args)
     for name in args.questions:
-        report = evaluate(bot.index, load_questions(Path(name)))
+        report = evaluate(bot.index, load_questions(Path(name), bot.knowledge.entries))
         print(f"# {name}")
         print(report.as_text())
         if args.verbose:
@@ -172,7 +191,7 @@ def cmd_slack(args: argparse.Namespace) -> int:
     start_purging(store)
     app = build_app(Service(bot, store), settings, store.retention_days)
     if args.http:
-        server = HttpServer(app, args.host, args.port, threads=args.threads)
+        server = HttpServer(app, args.host, args.port, settings.signing_secret, threads=args.threads)
         print(f"guidebot: serving Slack on http://{args.host}:{server.port}/slack/events", flush=True)
         server.serve_forever()
     else:
@@ -251,12 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
         "and the section number, or refers to the nearest leader or IT.",
     )
     parser.add_argument("--version", action="version", version=f"guidebot {__version__}")
-    parser.add_argument(
-        "--knowledge",
-        metavar="DIR",
-        help=f"knowledge folder (default: $GUIDEBOT_KNOWLEDGE or {default_folder()})",
+    knowledge_help = (
+        "knowledge folder (default: $GUIDEBOT_KNOWLEDGE, else ./knowledge if it has documents/, "
+        "else the packaged copy)"
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--knowledge", metavar="DIR", help=knowledge_help)
+    # --knowledge also works after the command (guidebot check --knowledge DIR).
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--knowledge", metavar="DIR", default=argparse.SUPPRESS, help=knowledge_help)
+    commands = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND"), shared)
 
     ask = commands.add_parser("ask", help="answer a question (or one per line from stdin)")
     ask.add_argument("question", nargs="*", help="the question; omit to read stdin, one per line")
@@ -276,11 +298,21 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the knowledge files")
     check.set_defaults(run=cmd_check)
 
-    imp = commands.add_parser("import", help="make a knowledge skeleton from a guideline .txt")
-    imp.add_argument("file", help="the guideline as plain text (UTF-8)")
-    imp.add_argument("--document", required=True, help="id for the new document, e.g. ikt-reglement")
-    imp.add_argument("--source", help="path of the text under the knowledge folder (default: sources/FILE)")
-    imp.add_argument("--output", "-o", help="write here instead of stdout")
+    imp = commands.add_parser(
+        "import",
+        help="import a guideline (.pdf, .docx, .txt) into the knowledge folder",
+        description="Reads the guideline, writes its text to sources/ID.txt and the knowledge file to "
+        "documents/ID.yaml of the knowledge folder in use (or the YAML to -o). Every entry answers with "
+        "its quote until an editor writes an answer. With --update, a revised guideline is compared "
+        "with the old text: unchanged entries are kept, changed and removed ones wait for review.",
+    )
+    imp.add_argument("file", help="the guideline: .pdf, .docx (Word) or .txt (UTF-8)")
+    imp.add_argument("--document", required=True, help="the document's id, e.g. ikt-reglement")
+    imp.add_argument("--title", help="the document's title (default: from the file)")
+    imp.add_argument("--update", action="store_true", help="the guideline was revised: update document ID")
+    imp.add_argument("--revised", help="with --update: the revision date, e.g. 2026-03-01 (default: today)")
+    imp.add_argument("--source", help="with -o: the text's path under the knowledge folder (default: sources/FILE)")
+    imp.add_argument("--output", "-o", help="write the YAML here ('-' for stdout) instead of into the knowledge folder")
     imp.set_defaults(run=cmd_import)
 
     ev = commands.add_parser("eval", help="score the matcher on labelled questions")
@@ -301,7 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
         "database (question log, event ids); see .env.example.",
     )
     slack.add_argument("--http", action="store_true", help="serve the Events API over HTTP instead of Socket Mode")
-    slack.add_argument("--host", default="0.0.0.0", help="HTTP mode: address to listen on (default 0.0.0.0)")
+    slack.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="HTTP mode: address to listen on (default 127.0.0.1: put a reverse proxy in front; "
+        "0.0.0.0 in a container)",
+    )
     slack.add_argument("--port", type=int, default=3000, help="HTTP mode: port (default 3000)")
     slack.add_argument("--threads", type=int, default=8, help="HTTP mode: worker threads (default 8)")
     slack.set_defaults(run=cmd_slack)
@@ -335,6 +372,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     log.set_defaults(run=cmd_log)
     return parser
+
+
+class _Commands:
+    """The sub-command parsers, each also taking --knowledge."""
+
+    def __init__(self, subparsers, shared: argparse.ArgumentParser):
+        self._subparsers, self._shared = subparsers, shared
+        self.choices = subparsers.choices
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        return self._subparsers.add_parser(name, parents=[self._shared], **kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:

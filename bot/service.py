@@ -2,18 +2,23 @@
 
 Adapters (Slack, Teams) call `Service.ask` with the text and *who* asks; the service finds the
 asker in contacts, asks the `Guidebot`, and writes the question to the `Store` without any
-identity (only role and department). It returns the answer and the log row's id, which the
-adapter carries in its buttons so feedback and choices link to the question, not the person.
+identity. Role and department go only to the log's per-week counters, and only for groups with
+at least `MIN_GROUP` people in contacts (others are counted as "andre"): a smaller group could
+never reach the reports' five distinct askers, so storing its name would only risk singling
+someone out. It returns the answer and the log row's (random) id, which the adapter carries in
+its buttons so feedback and choices link to the question, not the person.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from bot.answers import Answer, Asker, Guidebot
+from bot.knowledge.model import Contacts
 from bot.log.privacy import Masker
-from bot.log.store import LoggedQuestion, Store
+from bot.log.store import MIN_GROUP, OTHER_GROUP, LoggedQuestion, Store
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,7 @@ class Service:
     def __init__(self, bot: Guidebot, store: Store | None = None):
         self.bot = bot
         self.store = store
+        self.groups = large_groups(bot.contacts)
 
     @staticmethod
     def masker_for(bot: Guidebot) -> Masker:
@@ -41,8 +47,32 @@ class Service:
         answer = self.bot.ask(text, asker)
         question_id = None
         if self.store is not None and answer.question:
-            question_id = self.store.log_question(logged(answer, platform, surface, asker), asker_id)
+            question = logged(answer, platform, surface, asker)
+            question = replace(
+                question,
+                role=self.group_name("role", question.role),
+                department=self.group_name("department", question.department),
+            )
+            question_id = self.store.log_question(question, asker_id)
         return Asked(answer, asker, question_id)
+
+
+    def group_name(self, dimension: str, name: str) -> str:
+        """The name the log may keep for this role or department: its own if the group is large
+        enough in contacts, else "andre". "ukjent" and no department (everyone not in contacts)
+        are kept as they are: reports still need five distinct askers to show them."""
+        if name in ("ukjent", ""):
+            return name
+        return name if name in self.groups[dimension] else OTHER_GROUP
+
+
+def large_groups(contacts: Contacts) -> dict[str, set[str]]:
+    """Roles and departments with at least MIN_GROUP people in contacts."""
+    sizes: dict[str, Counter] = {"role": Counter(), "department": Counter()}
+    for person in contacts.people:
+        sizes["role"][person.role] += 1
+        sizes["department"][person.department] += 1
+    return {dimension: {name for name, n in counts.items() if n >= MIN_GROUP} for dimension, counts in sizes.items()}
 
 
 def knowledge_words(bot: Guidebot) -> set[str]:

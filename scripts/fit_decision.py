@@ -65,7 +65,7 @@ def samples(index: Index, questions) -> list[Sample]:
             Sample(
                 match.features or {**dict.fromkeys(FEATURES["semantic"], 0.0), "unknown": 1.0},
                 bool(ids) and ids[0] in labelled.expect,
-                bool(labelled.expect),
+                labelled.in_scope,
                 bool(set(ids) & set(labelled.expect)),
                 decide.too_thin(match.features or {}),
             )
@@ -143,8 +143,8 @@ def main() -> None:
     parser.add_argument("--verbose", "-v", action="store_true", help="list the negatives that look like answers")
     args = parser.parse_args()
     knowledge = load_knowledge(ROOT / "knowledge")
-    questions = [q for name in TRAINING for q in load_questions(EVAL / name)]
-    print(f"{len(questions)} development questions ({sum(bool(q.expect) for q in questions)} in scope)\n")
+    questions = [q for name in TRAINING for q in load_questions(EVAL / name, knowledge.entries)]
+    print(f"{len(questions)} development questions ({sum(q.in_scope for q in questions)} in scope)\n")
     current = json.loads(decide.COEFFICIENTS.read_text(encoding="utf-8"))
     result = {}
     for mode in ("semantic", "lexical"):
@@ -155,7 +155,7 @@ def main() -> None:
             continue
         weight = 0.0
         if mode == "semantic":
-            in_scope = [q for q in questions if q.expect]
+            in_scope = [q for q in questions if q.in_scope]
             scores = {}
             for candidate in WEIGHTS:
                 index.decision = decide.replace_weight(index.decision, candidate)

@@ -31,9 +31,8 @@ def _embedding_cache(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
     # Real tokens, a developer's own knowledge folder or model must never leak into tests.
-    for name in (
-        "GUIDEBOT_KNOWLEDGE", "GUIDEBOT_EMBEDDING_MODEL", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"
-    ):
+    for name in ("GUIDEBOT_KNOWLEDGE", "GUIDEBOT_EMBEDDING_MODEL", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN",
+                 "SLACK_SIGNING_SECRET", "GUIDEBOT_LOG_KEY", "GUIDEBOT_LOG_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
 
 

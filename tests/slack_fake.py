@@ -3,7 +3,8 @@
 A stdlib ThreadingHTTPServer on loopback, like bolt-python's own test servers: it answers the
 methods guidebot calls with Slack-shaped JSON and records every call, so tests can assert what
 was posted. `fail_next` makes the next call to a method fail (HTTP status, body, headers), to
-test rate limits (429 with Retry-After) and failures inside handlers. Also signs requests the
+test rate limits (429 with Retry-After) and failures inside handlers; `hold` keeps a method's
+answer back until released, to see who waits for it. Also signs requests the
 way Slack does (`sign`) for sending events to the app under test.
 """
 
@@ -29,6 +30,7 @@ class FakeSlack:
         self.calls: list[tuple[str, dict]] = []
         self.attempts: dict[str, int] = {}
         self.fail_next: dict[str, list[tuple[int, dict, dict]]] = {}
+        self.hold: dict[str, threading.Event] = {}  # a method waits (≤ 10 s) until its event is set
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = 0
@@ -113,6 +115,8 @@ class FakeSlack:
             status, body, headers = failure
             self._send(handler, status, body, headers)
             return
+        if method in self.hold:
+            self.hold[method].wait(timeout=10)
         body = self._respond(method, params)
         with self._changed:
             self.calls.append((method, params))
@@ -169,8 +173,13 @@ class FakeSlack:
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
     """The headers Slack sends: X-Slack-Request-Timestamp and the v0 HMAC signature."""
+    return sign_bytes(secret, body.encode(), timestamp)
+
+
+def sign_bytes(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """`sign` for a body of any bytes (not UTF-8, say)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
 
 
@@ -200,3 +209,49 @@ def event_body(event: dict, event_id: str) -> str:
             "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
         }
     )
+
+
+class RecordingProxy:
+    """A forwarding HTTP proxy on loopback that records each request it relays (for checking
+    that the bot's Slack clients honour HTTPS_PROXY). Plain http targets only: it forwards
+    `POST http://host:port/path` requests, which is what a client sends a proxy for http URLs."""
+
+    def __init__(self):
+        self.seen: list[tuple[str, str]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _relay(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else None
+                proxy.seen.append((self.command, self.path))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "host")}
+                request = urllib.request.Request(self.path, data=data, method=self.command, headers=headers)
+                opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy loop
+                try:
+                    with opener.open(request, timeout=10) as response:
+                        status, body, kind = response.status, response.read(), response.headers.get("Content-Type")
+                except urllib.error.HTTPError as error:
+                    status, body, kind = error.code, error.read(), error.headers.get("Content-Type")
+                self.send_response(status)
+                self.send_header("Content-Type", kind or "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _relay
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -38,19 +38,83 @@ def test_ask_reads_stdin_as_json_lines_in_order():
 
 
 def test_check_passes_and_fails_with_exit_codes(tmp_path, knowledge_copy):
-    assert run("check").returncode == 0
+    result = run("check")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"Kunnskapsmappe: {KNOWLEDGE} (mappen knowledge/ der du står)")
+    assert "sosiale-medier: 53 oppføringer, 53 med spørsmål (100 %)" in result.stdout
     (knowledge_copy / "contacts.yaml").write_text("it: [broken\n", encoding="utf-8")
     result = run("--knowledge", str(knowledge_copy), "check")
     assert result.returncode != 0
-    assert f"{knowledge_copy / 'contacts.yaml'}:2" in result.stderr and "Traceback" not in result.stderr
+    assert f"{knowledge_copy / 'contacts.yaml'}:2" in result.stdout and "Traceback" not in result.stderr
+    assert "FEIL (guidebot starter ikke før disse er rettet)" in result.stdout
 
 
-def test_import_writes_a_skeleton(tmp_path):
+def test_knowledge_option_works_after_the_command(knowledge_copy):
+    result = run("check", "--knowledge", str(knowledge_copy))
+    assert result.returncode == 0, result.stderr
+    assert f"Kunnskapsmappe: {knowledge_copy} (valgt med --knowledge)" in result.stdout
+
+
+def test_an_edit_in_the_knowledge_folder_is_seen_at_once_and_a_broken_quote_stops_ask(knowledge_copy):
+    path = knowledge_copy / "documents" / "batsfjord-sosiale-medier.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "quote: Publiser aldri bilder av kollegaer uten samtykke.", "quote: Publiser gjerne bilder av kollegaer."
+        ),
+        encoding="utf-8",
+    )
+    # Run where the editor stands: her knowledge/ is used, not the packaged copy.
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "kan jeg legge ut et bilde av kollegaen min?"],
+        capture_output=True, text=True, cwd=knowledge_copy.parent, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 2
+    assert "Publiser gjerne" not in result.stdout
+    assert f"{path}:" in result.stderr and "oppføring 'bilder-av-kollegaer': sitatet står ikke ordrett" in result.stderr
+
+
+def test_chat_says_which_knowledge_folder_it_uses(knowledge_copy):
+    result = run("chat", "--knowledge", str(knowledge_copy), stdin="avslutt\n")
+    assert result.returncode == 0, result.stderr
+    assert f"Kunnskapsmappe: {knowledge_copy} (valgt med --knowledge)" in result.stderr
+
+
+def test_import_writes_a_knowledge_file_with_o_as_before(tmp_path):
     out = tmp_path / "skeleton.yaml"
     source = KNOWLEDGE / "sources" / "batsfjord-sosiale-medier.txt"
     result = run("import", str(source), "--document", "sosiale-medier", "--output", str(out))
     assert result.returncode == 0, result.stderr
-    assert "Publiser aldri bilder av kollegaer uten samtykke." in out.read_text(encoding="utf-8")
+    text = out.read_text(encoding="utf-8")
+    assert "Publiser aldri bilder av kollegaer uten samtykke." in text
+    assert "source: sources/batsfjord-sosiale-medier.txt" in text
+    assert "Fant 12 punkt(er)" in result.stderr
+
+
+def test_import_a_pdf_into_the_knowledge_folder_then_check_passes(tmp_path, knowledge_copy):
+    from tests.guideline_files import seed_pdf
+
+    pdf = seed_pdf(tmp_path / "sosiale-medier-2023.pdf")
+    result = run("--knowledge", str(knowledge_copy), "import", str(pdf), "--document", "sosiale-medier-pdf")
+    assert result.returncode == 0, result.stderr
+    assert (knowledge_copy / "sources" / "sosiale-medier-pdf.txt").exists()
+    assert (knowledge_copy / "documents" / "sosiale-medier-pdf.yaml").exists()
+    assert "Utelatt (sidetall)" in result.stderr and "0 feil" in result.stderr
+    result = run("check", "--knowledge", str(knowledge_copy))
+    assert result.returncode == 0, result.stdout
+    assert "sosiale-medier-pdf: 61 oppføringer, 0 med spørsmål (0 %)" in result.stdout
+    again = run("--knowledge", str(knowledge_copy), "import", str(pdf), "--document", "sosiale-medier-pdf")
+    assert again.returncode == 2 and "finnes allerede" in again.stderr
+
+
+def test_import_names_a_bad_file_or_id_in_one_line(tmp_path):
+    result = run("import", str(tmp_path / "mangler.pdf"), "--document", "x", "-o", str(tmp_path / "x.yaml"))
+    assert result.returncode == 2 and result.stderr.strip() == f"{tmp_path / 'mangler.pdf'}: finner ikke filen"
+    source = KNOWLEDGE / "sources" / "batsfjord-sosiale-medier.txt"
+    result = run("import", str(source), "--document", "Sosiale Medier!", "-o", str(tmp_path / "x.yaml"))
+    assert result.returncode == 2 and "--document 'Sosiale Medier!'" in result.stderr
+    result = run("import", str(source), "--document", "x", "--update", "-o", str(tmp_path / "x.yaml"))
+    assert result.returncode == 2 and "bruk det uten -o" in result.stderr and not (tmp_path / "x.yaml").exists()
 
 
 def test_chat_answers_and_lets_the_person_pick():
@@ -65,7 +129,7 @@ def test_knowledge_env_variable_is_used(knowledge_copy):
         [sys.executable, "-m", "bot", "ask", "hei"], capture_output=True, text=True, cwd=ROOT,
         env={"GUIDEBOT_KNOWLEDGE": str(knowledge_copy), "PATH": "/usr/bin:/bin"},
     )
-    assert result.returncode == 2 and "invalid YAML" in result.stderr
+    assert result.returncode == 2 and "ugyldig oppsett" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -107,3 +171,20 @@ def test_every_command_is_documented_in_the_readme():
     subparsers = next(a for a in build_parser()._actions if a.dest == "command")
     missing = [name for name in subparsers.choices if f"`guidebot {name}" not in readme]
     assert missing == []
+
+
+def test_import_update_then_check_lists_what_waits_for_review(tmp_path, knowledge_copy):
+    text = (KNOWLEDGE / "sources" / "batsfjord-sosiale-medier.txt").read_text(encoding="utf-8")
+    revised = tmp_path / "sosiale-medier-2026.txt"
+    revised.write_text(text.replace("Publiser aldri bilder av kollegaer uten samtykke.",
+                                    "Publiser aldri bilder av kollegaer uten skriftlig samtykke."), encoding="utf-8")
+    result = run("import", str(revised), "--document", "sosiale-medier", "--update", "--revised", "2026-03-01",
+                 "--knowledge", str(knowledge_copy))
+    assert result.returncode == 0, result.stderr
+    assert "Endret: 1 oppføring(er) venter på gjennomgang (nytt sitat foreslått): bilder-av-kollegaer" in result.stderr
+    result = run("check", "--knowledge", str(knowledge_copy))
+    assert result.returncode == 0
+    assert "VENTER PÅ GJENNOMGANG" in result.stdout and "uten skriftlig samtykke" in result.stdout
+    assert "1 venter på gjennomgang" in result.stdout
+    answer = run("--knowledge", str(knowledge_copy), "ask", "--json", "kan jeg legge ut et bilde av kollegaen min?")
+    assert "uten samtykke.»" not in answer.stdout and '"quote": "Publiser aldri bilder av kollegaer uten samtykke."' not in answer.stdout

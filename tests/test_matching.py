@@ -246,7 +246,6 @@ def test_knowledge_answers_do_not_begin_with_yes_or_no():
     knowledge = load_knowledge(ROOT / "knowledge")
     assert [p for e in knowledge.entries for p in yes_no_answer_problems(e)] == []
     entry = dataclasses.replace(knowledge.entries[0], answer="Nei, ikke uten å spørre.", answer_en="Yes.")
-    assert yes_no_answer_problems(entry) == [
-        "answer begins with 'Nei': state the rule instead of yes or no",
-        "answer_en begins with 'Yes': state the rule instead of yes or no",
-    ]
+    problems = yes_no_answer_problems(entry)
+    assert len(problems) == 2
+    assert problems[0].startswith("answer begynner med «Nei»") and problems[1].startswith("answer_en begynner med «Yes»")

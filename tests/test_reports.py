@@ -4,20 +4,24 @@ unanswered queue as YAML an editor can paste; the CLI around them."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.knowledge.check import check_folder
 from bot.log.formats import render, unanswered_yaml
-from bot.log.reports import MIN_GROUP_ASKERS, build_report
+from bot.log.reports import GROUP_LABELS, MIN_GROUP_ASKERS, REST, build_report
 from bot.log.store import LoggedQuestion, Store
 from bot.service import Service
 from tests.conftest import ROOT
@@ -47,11 +51,10 @@ def log(store: Store, text: str, outcome: str = "answered", entry: str | None = 
 def known(tmp_path, bot):
     """Two weeks of questions: 3 + 2 similar wordings about colleagues' photos (4.4), 2 about
     reply time, 3 referred password questions, 1 clarify; feedback on two answers; helse has 6
-    distinct askers, oppvekst 3 (too few to show)."""
+    distinct askers, oppvekst 3 (too few to show, and so helse cannot be shown either)."""
     clock = Clock(START)
     store = Store(tmp_path / "known.sqlite3", Service.masker_for(bot), clock=clock)
-    for n in range(3):
-        log(store, "kan jeg poste bilde av kollega", asker=f"U{n}")
+    photo = [log(store, "kan jeg poste bilde av kollega", asker=f"U{n}") for n in range(3)]
     for n in range(2):
         log(store, "Kan jeg legge ut et bilde av kollegaen min?", asker=f"U{n + 3}")
     clock.now = START + timedelta(days=7)
@@ -63,7 +66,7 @@ def known(tmp_path, bot):
                   asker="U2")
     store.record_feedback(first, "svartid", True)
     store.record_feedback(first, "svartid", False)
-    store.record_feedback(1, "bilder-av-kollegaer", False)
+    store.record_feedback(photo[0], "bilder-av-kollegaer", False)
     store.record_choice(clarify, "omdomme-tillit")
     store.record_escalation(clarify, None)
     yield store
@@ -99,9 +102,84 @@ def test_report_figures_from_a_known_log(known, bot):
 def test_small_groups_are_hidden(known, bot):
     report = report_for(known, bot)
     shown = {(a.kind, a.name): (a.questions, a.askers) for a in report.audience}
-    assert shown == {("rolle", "ansatt"): (11, 9), ("avdeling", "helse"): (7, 6)}
+    # oppvekst has 3 askers; showing helse (7 of 11 questions) would give away oppvekst's 4.
+    assert shown == {("rolle", "ansatt"): (11, 9)}
     assert all(askers >= MIN_GROUP_ASKERS for _, askers in shown.values())
-    assert report.hidden_groups == 1  # oppvekst: 3 askers
+    assert report.hidden_groups == 2
+
+
+def _truth(logged: list[tuple], since: str, until: str, kind: str) -> dict[str, tuple[int, int]]:
+    """(questions, distinct askers) per group among what the test logged between since and until."""
+    column = {"rolle": 1, "avdeling": 2}[kind]
+    found: dict[str, tuple[int, set]] = {}
+    for day, role, department, asker in logged:
+        if since <= day <= until:
+            name = (role, department)[column - 1]
+            count, askers = found.get(name, (0, set()))
+            found[name] = (count + 1, askers | {asker})
+    return {name: (count, len(askers)) for name, (count, askers) in found.items()}
+
+
+def test_askers_are_counted_over_exactly_the_reported_window(tmp_path, bot):
+    """The attack: four people of a department ask early in a week, one person asks after the
+    report's start. Counting askers from the Monday before but questions from the start showed
+    that one person's questions as a group of 5 askers."""
+    clock = Clock(START)  # Monday 2026-11-02
+    store = Store(tmp_path / "window.sqlite3", clock=clock)
+    logged = []
+    for n in range(4):
+        log(store, f"tidlig spørsmål {n}", department="oppvekst", asker=f"U{n}")
+        logged.append((clock.now.date().isoformat(), "ansatt", "oppvekst", f"U{n}"))
+    clock.now = START + timedelta(days=3)  # Thursday
+    for _ in range(2):
+        log(store, "sent spørsmål", department="oppvekst", asker="U9")
+        logged.append((clock.now.date().isoformat(), "ansatt", "oppvekst", "U9"))
+    for since in (date(2026, 11, 4), date(2026, 11, 2), date(2026, 11, 9)):
+        report = build_report(store, bot.knowledge, since, until=date(2026, 11, 15))
+        for group in report.audience:
+            truth = _truth(logged, report.since, report.until, group.kind)
+            assert (group.questions, group.askers) == truth[group.name], (since, group)
+            assert group.askers >= MIN_GROUP_ASKERS
+        assert report.total == sum(1 for day, *_ in logged if report.since <= day <= report.until)
+    # The report says which whole weeks it covers: the log keeps weeks, not days.
+    assert build_report(store, bot.knowledge, date(2026, 11, 4), until=date(2026, 11, 15)).since == "2026-11-02"
+    assert build_report(store, bot.knowledge, date(2026, 11, 9), until=date(2026, 11, 15)).audience == []
+
+
+def test_hidden_groups_cannot_be_recovered_by_subtraction(tmp_path, bot):
+    """The attack: total minus the groups shown gives the hidden group's count. Here roles are
+    ansatt (6 askers), politiker (5) and leder (1); departments helse (6), teknisk (5), and
+    none for the politicians (5), with the one leader in oppvekst."""
+    store = Store(tmp_path / "subtract.sqlite3", clock=Clock(START))
+    logged = []
+    people = [(f"A{n}", "ansatt", "helse") for n in range(6)] + [(f"P{n}", "politiker", "") for n in range(5)]
+    people += [(f"T{n}", "ansatt", "teknisk") for n in range(5)] + [("L0", "leder", "oppvekst")]
+    for asker, role, department in people:
+        for _ in range(3 if asker == "L0" else 1):
+            log(store, "spørsmål", role=role, department=department, asker=asker)
+            logged.append(("2026-11-02", role, department, asker))
+    report = build_report(store, bot.knowledge, date(2026, 11, 2), until=date(2026, 11, 8))
+    assert report.total == len(logged) == 19
+    for kind in ("rolle", "avdeling"):
+        truth = _truth(logged, report.since, report.until, kind)
+        named = {a.name: (a.questions, a.askers) for a in report.audience if a.kind == kind and a.name != REST}
+        hidden = set(truth) - {n for n in truth for label in named if label in (n, GROUP_LABELS.get(n))}
+        for name, figures in named.items():
+            assert figures[1] >= MIN_GROUP_ASKERS and figures == truth[next(n for n in truth
+                                                                            if name in (n, GROUP_LABELS.get(n)))]
+        # Whatever a reader can derive (total minus what is shown) covers 5 or more askers.
+        derivable = report.total - sum(q for q, _ in named.values())
+        rest_askers = len({a for _day, role, department, a in logged
+                           if (role if kind == "rolle" else department) in hidden})
+        assert derivable == 0 or rest_askers >= MIN_GROUP_ASKERS or not named, (kind, named, hidden)
+        assert not hidden or len(hidden) >= 2 or not named
+    shown = {(a.kind, a.name): (a.questions, a.askers) for a in report.audience}
+    assert shown == {
+        ("rolle", "ansatt"): (11, 11), ("rolle", REST): (8, 6),  # leder (1 asker) and politiker hidden together
+        ("avdeling", "helse"): (6, 6), ("avdeling", "teknisk"): (5, 5),
+        ("avdeling", REST): (8, 6),  # oppvekst (1 asker) hidden with the smallest other group (no department)
+    }
+    assert report.hidden_groups == 4
 
 
 def test_period_excludes_older_questions(known, bot):
@@ -113,15 +191,37 @@ def test_every_format_renders_the_same_figures(known, bot):
     report = report_for(known, bot)
     as_json = json.loads(render(report, "json"))
     assert as_json["outcomes"] == {"answered": 7, "clarify": 1, "referred": 3}
-    rows = list(csv.reader(io.StringIO(render(report, "csv"))))
-    assert rows[0] == ["del", "a", "b", "c", "d"]
-    assert ["hyppige", "kan jeg poste bilde av kollega", "5", "punkt 4.4", "bilder-av-kollegaer"] in rows
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv").removeprefix("\ufeff")), delimiter=";"))
+    photo = next(r for r in rows if r["del"] == "hyppige spørsmål")
+    assert (photo["spørsmål"], photo["antall"], photo["punkt"], photo["oppføring"]) == (
+        "kan jeg poste bilde av kollega", "5", "punkt 4.4", "bilder-av-kollegaer")
     markdown = render(report, "markdown")
     assert "| hvordan bytter jeg passord? | 3 | – |  |" in markdown
     text = render(report, "text")
     assert "Hyppige spørsmål" in text and "kan jeg poste bilde av kollega" in text and "11 i alt" in text
     with pytest.raises(ValueError):
         render(report, "pdf")
+
+
+def test_csv_opens_in_norwegian_excel(tmp_path, bot):
+    """Excel with Norwegian settings splits on semicolons and reads a file without a BOM as
+    Windows-1252: so semicolons, a UTF-8 BOM, CRLF, and a header that names every column."""
+    store = Store(tmp_path / "excel.sqlite3", clock=Clock(START))
+    log(store, "kan jeg poste bilde; og hva med «Båtsfjord»?\nny linje", outcome="referred")
+    log(store, "kan jeg poste bilde av kollega")
+    output = tmp_path / "rapport.csv"
+    env = {"GUIDEBOT_DB": str(tmp_path / "excel.sqlite3")}
+    store.close()
+    result = run("report", "--since", "2026-10-01", "--format", "csv", "-o", str(output), env=env)
+    assert result.returncode == 0, result.stderr
+    raw = output.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and "Båtsfjord".encode() in raw
+    header, *rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert header[:4] == ["del", "spørsmål", "antall", "utfall"] and "ulike spørrere" in header
+    assert len(set(header)) == len(header) and all(len(row) == len(header) for row in rows)
+    referred = next(dict(zip(header, row, strict=True)) for row in rows if row[0] == "ubesvarte spørsmål")
+    assert referred["spørsmål"] == "kan jeg poste bilde; og hva med «Båtsfjord»?\nny linje"
+    assert {row[0] for row in rows} >= {"utfall", "per uke", "hyppige spørsmål", "mest spurte punkter"}
 
 
 def test_csv_cells_cannot_run_as_formulas(tmp_path, bot):
@@ -156,7 +256,7 @@ def test_html_is_one_self_contained_escaped_page(tmp_path, bot):
     parser = _Page()
     parser.feed(page)
     assert parser.external == [] and "script" not in parser.tags
-    assert parser.tags.count("svg") == 2 and "rect" in parser.tags
+    assert parser.tags.count("svg") == 1 and "rect" in parser.tags and "ol" in parser.tags  # weeks chart, section bars
     assert '<html lang="nb">' in page and 'name="viewport"' in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Utvikling per uke" in "".join(parser.text)
@@ -165,21 +265,63 @@ def test_html_is_one_self_contained_escaped_page(tmp_path, bot):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+# Measures the rendered page (test only: the report itself never carries a script): nothing may
+# stick out of the viewport or out of its chart, and no section title may be cut short.
+LAYOUT_PROBE = """<script>
+const problems = [];
+const width = window.innerWidth;
+if (document.documentElement.scrollWidth > width + 1) problems.push("page scrolls sideways: " + document.documentElement.scrollWidth);
+for (const element of document.querySelectorAll("h1, h2, p, li, .card, th, td, .bars .label, svg text")) {
+  const box = element.getBoundingClientRect();
+  if (!box.width) continue;
+  if (box.left < -1 || box.right > width + 1) problems.push("outside the page: " + element.textContent.slice(0, 40));
+  const svg = element.closest("svg");
+  if (svg) {
+    const frame = svg.getBoundingClientRect();
+    if (box.left < frame.left - 1 || box.right > frame.right + 1) problems.push("outside its chart: " + element.textContent);
+  }
+  if (element.scrollWidth > element.clientWidth + 1 && getComputedStyle(element).overflow !== "visible") {
+    problems.push("clipped: " + element.textContent.slice(0, 40));
+  }
+}
+const labels = [...document.querySelectorAll(".bars .label")].map(e => e.textContent);
+const weeks = [...document.querySelectorAll("svg text")].map(e => e.textContent);
+document.body.dataset.layout = JSON.stringify({problems, labels, weeks});
+</script>"""
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt install chromium)")
-def test_html_report_renders_in_headless_chromium_at_phone_width(known, bot, tmp_path):
-    page = tmp_path / "rapport.html"
-    page.write_text(render(report_for(known, bot), "html"), encoding="utf-8")
-    shot = tmp_path / "rapport.png"
-    result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--screenshot={shot}",
-         "--window-size=390,2200", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )
+@pytest.mark.parametrize("width", [390, 1280])
+def test_html_report_layout_in_headless_chromium(known, bot, tmp_path, width):
+    """Renders the report with long section titles and 15 weeks at phone and desktop width:
+    a screenshot (kept when GUIDEBOT_SCREENSHOT names a folder), and a layout probe."""
+    report = report_for(known, bot, since=date(2026, 8, 3))
+    page = render(report, "html")
+    flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+             "--hide-scrollbars", f"--window-size={width},2400"]
+    shot = tmp_path / f"rapport-{width}.png"
+    (tmp_path / "rapport.html").write_text(page, encoding="utf-8")
+    result = subprocess.run([*flags, f"--screenshot={shot}", (tmp_path / "rapport.html").as_uri()],
+                            capture_output=True, text=True, timeout=120)
     assert shot.exists(), result.stderr
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000  # a real rendering, not a blank page
-    if "GUIDEBOT_SCREENSHOT" in __import__("os").environ:
-        shutil.copy(shot, __import__("os").environ["GUIDEBOT_SCREENSHOT"])
+    if os.environ.get("GUIDEBOT_SCREENSHOT"):
+        shutil.copy(shot, Path(os.environ["GUIDEBOT_SCREENSHOT"]) / shot.name)
+
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", LAYOUT_PROBE + "</body>"), encoding="utf-8")
+    dom = subprocess.run([*flags, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    found = re.search(r'data-layout="([^"]*)"', dom)
+    assert found, dom[-2000:]
+    layout = json.loads(html.unescape(found.group(1)))
+    assert layout["problems"] == []
+    titles = [f"punkt {s.section} {s.title}" for s in report.top_sections]
+    assert layout["labels"] == titles  # whole titles, none cut short
+    assert "Retningslinjer for bruk av sosiale medier på vegne av Båtsfjord kommune" in layout["labels"][0]
+    assert layout["weeks"][-1] == "9.11."  # the last week has its label
 
 
 def test_unanswered_yaml_can_be_pasted_and_still_checks(known, bot, knowledge_copy):

@@ -18,7 +18,7 @@ from itertools import count
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slack_fake import BOT_USER, TEAM, FakeSlack, event_body, post, sign
+from slack_fake import BOT_USER, TEAM, FakeSlack, event_body, post, sign, sign_bytes
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.app import build_app, make_client
@@ -37,12 +37,12 @@ _ids = count(1)
 class SlackHarness:
     """One running guidebot Slack app (HTTP mode) against a fake Web API."""
 
-    def __init__(self, bot, db_path, fake: FakeSlack):
+    def __init__(self, bot, db_path, fake: FakeSlack, proxy: str = ""):
         self.fake = fake
         self.store = Store(db_path, Service.masker_for(bot))
-        settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.api_url)
+        settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=fake.api_url, proxy=proxy)
         self.app = build_app(Service(bot, self.store), settings, retention_days=90, client=make_client(settings))
-        self.server = HttpServer(self.app, "127.0.0.1", 0, threads=4).start()
+        self.server = HttpServer(self.app, "127.0.0.1", 0, SECRET, threads=4).start()
         self.url = f"http://127.0.0.1:{self.server.port}/slack/events"
 
     def close(self) -> None:
@@ -70,12 +70,18 @@ class SlackHarness:
     def click(
         self, user: str, button: dict, message: dict | None, channel: str, response: str = "r1"
     ) -> tuple[int, str]:
+        return self.send_form(self.click_form(user, button, message, channel, response))
+
+    def click_form(
+        self, user: str, button: dict, message: dict | None, channel: str, response: str = "r1"
+    ) -> dict:
+        """The form Slack posts for a click on `button` (a fresh trigger_id and action_ts)."""
         payload = {
             "type": "block_actions",
             "user": {"id": user},
             "team": {"id": TEAM},
             "api_app_id": "A0GUIDEBOT",
-            "trigger_id": "1.2.3",
+            "trigger_id": f"{next(_ids)}.2.3",
             "response_url": self.fake.response_url(response),
             "container": {
                 "type": "message",
@@ -96,22 +102,23 @@ class SlackHarness:
         }
         if message is not None:
             payload["message"] = message
-        return self.send_form({"payload": json.dumps(payload)})
+        return {"payload": json.dumps(payload)}
 
     def command(self, user: str, text: str, channel: str = CHANNEL) -> tuple[int, str]:
-        return self.send_form(
-            {
-                "token": "unused",
-                "team_id": TEAM,
-                "channel_id": channel,
-                "user_id": user,
-                "command": "/retningslinjer",
-                "text": text,
-                "response_url": self.fake.response_url("cmd"),
-                "trigger_id": "1.2.3",
-                "api_app_id": "A0GUIDEBOT",
-            }
-        )
+        return self.send_form(self.command_form(user, text, channel))
+
+    def command_form(self, user: str, text: str, channel: str = CHANNEL) -> dict:
+        return {
+            "token": "unused",
+            "team_id": TEAM,
+            "channel_id": channel,
+            "user_id": user,
+            "command": "/retningslinjer",
+            "text": text,
+            "response_url": self.fake.response_url("cmd"),
+            "trigger_id": f"{next(_ids)}.2.3",
+            "api_app_id": "A0GUIDEBOT",
+        }
 
 
 @pytest.fixture()
@@ -434,7 +441,8 @@ def test_text_null_binary_and_huge_bodies(slack, fake):
     (posted,) = fake.wait_for("chat.postMessage")
     assert "Skriv et spørsmål" in posted["text"]
     binary = b"\xff\xfe\x00garbage"
-    assert post(slack.url, binary, {"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=0"})[0] == 400
+    assert post(slack.url, binary, {"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=0"})[0] == 401
+    assert post(slack.url, binary, sign_bytes(SECRET, binary))[0] == 400
     huge = "x" * 1_100_000
     assert post(slack.url, huge, sign(SECRET, huge))[0] == 413
     slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min? " * 60))
@@ -495,7 +503,11 @@ def test_question_log_holds_no_identity(slack, fake):
     values = json.dumps(tuple(row), ensure_ascii=False)
     for identity in (SIGRID, DM, "Sigrid", "sigrid.eriksen", "Kari"):
         assert identity not in values
-    assert row["role"] == "ansatt" and row["department"] == "helse" and row["surface"] == "dm"
+    columns = set(row.keys())
+    assert row["surface"] == "dm" and not {"role", "department"} & columns
+    # Role and department only as counters, and as "andre" for groups under 5 people in contacts.
+    audience = {(r["dimension"], r["name"]) for r in slack.store.read("SELECT dimension, name FROM audience")}
+    assert audience == {("role", "andre"), ("department", "andre")}
     assert "[navn]" in row["text"] and "[e-post]" in row["text"]
 
 

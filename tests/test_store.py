@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.log.privacy import Masker
-from bot.log.store import MIGRATIONS, LoggedQuestion, Store, since_to_date
+from bot.log.store import MIGRATIONS, LoggedQuestion, Store, _statements, since_to_date, week_of
 from tests.conftest import ROOT
 
 WRITER = """
@@ -28,7 +31,7 @@ for n in range(int(sys.argv[2])):
     qid = store.log_question(LoggedQuestion("slack", "dm", "answered", f"spørsmål {sys.argv[3]}-{n}",
                                             "sosiale-medier", "4.4", "svartid", 0.9), asker_id=f"U{n % 7}")
     if len(sys.argv) > 4:
-        print(qid, flush=True)
+        print(n + 1, flush=True)  # ids are random: count the commits
 """
 
 CLAIMER = """
@@ -113,12 +116,18 @@ def test_the_file_holds_no_identity_anywhere(tmp_path, bot):
 
 def test_no_identity_columns_next_to_the_text(tmp_path):
     store = Store(tmp_path / "schema.sqlite3")
-    columns = {row["name"] for row in store.read("PRAGMA table_info(questions)")}
-    assert columns == {"id", "asked_at", "week", "platform", "surface", "outcome", "document", "section", "entry",
-                       "score", "candidates", "role", "department", "language", "text"}
-    askers = {row["name"] for row in store.read("PRAGMA table_info(askers)")}
-    assert askers == {"week", "role", "department", "asker"}  # no link to any question or text
-    assert store.schema_version == len(MIGRATIONS)
+
+    def columns(table):
+        return {row["name"] for row in store.read(f"PRAGMA table_info({table})")}
+
+    assert columns("questions") == {"id", "week", "platform", "surface", "outcome", "document", "section", "entry",
+                                    "score", "candidates", "language", "text"}
+    assert columns("feedback") == {"id", "question_id", "entry", "useful", "week"}
+    assert columns("choices") == columns("escalations") == {"id", "question_id", "entry", "week"}
+    # Group attributes only in tables with no link to any question or text.
+    assert columns("askers") == {"week", "dimension", "name", "asker"}
+    assert columns("audience") == {"week", "dimension", "name", "questions"}
+    assert store.schema_version == len(MIGRATIONS) == 2
 
 
 def test_distinct_askers_are_counted_by_keyed_hash(tmp_path):
@@ -126,7 +135,10 @@ def test_distinct_askers_are_counted_by_keyed_hash(tmp_path):
     for n in range(12):
         store.log_question(question(f"q{n}"), asker_id=f"U{n % 3}")
     hashes = [row["asker"] for row in store.read("SELECT asker FROM askers")]
-    assert len(hashes) == 3 and not any(h.startswith("U") for h in hashes)
+    assert len(hashes) == 6 and not any(h.startswith("U") for h in hashes)  # 3 askers x (role, department)
+    by_dimension = {d: {r["asker"] for r in store.read("SELECT asker FROM askers WHERE dimension = ?", (d,))}
+                    for d in ("role", "department")}
+    assert not by_dimension["role"] & by_dimension["department"]  # the two dimensions cannot be joined
     other = Store(tmp_path / "other.sqlite3")
     other.log_question(question("q"), asker_id="U0")
     assert other.read("SELECT asker FROM askers")[0]["asker"] not in hashes  # key is per database
@@ -144,12 +156,15 @@ def test_purge_deletes_old_text_and_keeps_counts(tmp_path):
     recent = store.log_question(question("nytt spørsmål"), asker_id="U1")
     clock.now += timedelta(days=9)  # the old question's whole week is now past retention
     store.claim_event("EvNEW")
-    assert store.purge() == {"texts_deleted": 1, "asker_weeks_deleted": 1, "event_ids_deleted": 1}
-    rows = {row["id"]: row for row in store.read("SELECT id, asked_at, week, section, text FROM questions")}
-    assert rows[old]["text"] is None and rows[old]["asked_at"] == "2026-08-03" and rows[old]["section"] == "4.4"
+    assert store.purge() == {"texts_deleted": 1, "asker_weeks_deleted": 2, "event_ids_deleted": 1}  # role + department
+    rows = {row["id"]: row for row in store.read("SELECT id, week, section, text FROM questions")}
+    assert rows[old]["text"] is None and rows[old]["week"] == "2026-08-03" and rows[old]["section"] == "4.4"
     assert rows[recent]["text"] == "nytt spørsmål"
     assert not store.claim_event("EvNEW") and store.claim_event("EvOLD")  # old id forgotten, new kept
+    store.log_question(question("enda et"))
     assert store.purge()["texts_deleted"] == 0
+    # Even with nothing to delete, the WAL (pages in the order they were written) is emptied.
+    assert (tmp_path / "retention.sqlite3-wal").stat().st_size == 0
 
 
 def test_since_parses_days_weeks_and_dates():
@@ -288,3 +303,276 @@ def test_capitalised_words_the_knowledge_uses_are_kept(bot):
     for text in ("Kan jeg poste på Facebook eller Instagram?", "Hvordan bruker jeg Teams?",
                  "Gjelder GDPR for Båtsfjord kommune?", "Hei! Teller Snapchat som sosiale medier?"):
         assert masker.mask(text) == text
+
+
+# -- what the file alone reveals (issue 8): times, groups, order, the key, purged text
+
+BIG_CONTACTS = """
+it: {name: IT-avdelingen, email: it@batsfjord.kommune.no}
+departments:
+  - {id: helse, name: Helse og omsorg, leader: {name: Kari Nordvik, title: kommunalsjef, slack_user: U0LEAD0001}}
+  - {id: oppvekst, name: Oppvekst og kultur, leader: {name: Per Fjeldstad, title: kommunalsjef, slack_user: U0LEAD0002}}
+  - {id: teknisk, name: Teknisk drift, leader: {name: Aslak Persen, title: teknisk sjef, slack_user: U0LEAD0003}}
+people:
+  - {name: Kari Nordvik, role: leder, department: helse, slack_user: U0LEAD0001}
+  - {name: Per Fjeldstad, role: leder, department: oppvekst, slack_user: U0LEAD0002}
+  - {name: Aslak Persen, role: leder, department: teknisk, slack_user: U0LEAD0003}
+""" + "".join(
+    f"  - {{name: Ansatt{n} Helse, role: ansatt, department: helse, slack_user: U0HELSE{n:03d}}}\n" for n in range(6)
+) + "".join(
+    f"  - {{name: Ansatt{n} Oppvekst, role: ansatt, department: oppvekst, slack_user: U0OPPV{n:04d}}}\n" for n in range(5)
+) + "  - {name: Eneste Tekniker, role: ansatt, department: teknisk, slack_user: U0TEKN0001}\n"
+
+
+@pytest.fixture(scope="module")
+def big_bot(tmp_path_factory):
+    from bot.answers import Guidebot
+    from tests.conftest import KNOWLEDGE
+
+    folder = tmp_path_factory.mktemp("kb") / "knowledge"
+    shutil.copytree(KNOWLEDGE, folder)
+    (folder / "contacts.yaml").write_text(BIG_CONTACTS, encoding="utf-8")
+    return Guidebot.from_folder(folder)
+
+
+def _all_values(path) -> dict[str, list[tuple]]:
+    connection = sqlite3.connect(path)
+    tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    values = {t: connection.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+    connection.close()
+    return values
+
+
+def test_linking_attack_the_file_alone_gives_no_time_finer_than_a_week_nor_a_questions_group(tmp_path, big_bot):
+    """Known people ask at known seconds (as Slack's message times would show); then an attacker
+    with only the database file tries to map rows to people by time, by row order, and by the
+    role and department stored with them."""
+    from bot.service import Service
+
+    path = tmp_path / "attack.sqlite3"
+    clock = Clock(datetime(2026, 11, 2, 7, 3, 17, tzinfo=UTC))  # a Monday
+    store = Store(path, Service.masker_for(big_bot), clock=clock)
+    service = Service(big_bot, store)
+    askers = ["U0TEKN0001", "U0LEAD0001", *(f"U0HELSE{n:03d}" for n in range(6)),
+              *(f"U0OPPV{n:04d}" for n in range(5))]
+    times, ids = [], []
+    for n, user in enumerate(askers):
+        clock.now += timedelta(hours=9, minutes=n, seconds=7 * n + 1)  # spread over the week, odd seconds
+        times.append(clock.now)
+        asked = service.ask(f"kan jeg poste bilde av kollega nummer {n}", "slack", "dm",
+                            big_bot.identify(slack_user=user), user)
+        ids.append(asked.question_id)
+        assert store.record_feedback(asked.question_id, "bilder-av-kollegaer", n % 2 == 0)
+        store.record_choice(asked.question_id, "bilder-av-kollegaer")
+        store.record_escalation(asked.question_id, None)
+    assert len({week_of(t) for t in times}) == 1, "all in one week, so the week cannot tell them apart"
+    store.close()
+
+    values = _all_values(path)
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir()
+                   if p.name.startswith("attack.sqlite3") and not p.name.endswith(".key"))
+    # 1. Time: no value finer than a week (only Mondays, no clock times, no epoch seconds).
+    for table, rows in values.items():
+        for row in rows:
+            for value in row:
+                if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d.*", value):
+                    assert value == "2026-11-02", (table, value)
+                if isinstance(value, int | float) and table != "events":
+                    assert not 1.7e9 < value < 1.9e9, (table, value)  # no Unix time near the questions
+    for moment in times:
+        assert moment.strftime("%H:%M:%S").encode() not in raw and moment.isoformat()[:13].encode() not in raw
+    # 2. Order: ids are random, so sorting rows by id does not replay the order of asking.
+    assert sorted(ids) != ids and sorted(ids, reverse=True) != ids
+    stored_order = [row[0] for row in values["questions"]]  # rowid order, as the file lays them out
+    assert stored_order != ids
+    feedback_order = [row[1] for row in values["feedback"]]
+    assert feedback_order != ids
+    # 3. Groups: no role or department next to any question, and no stored group is small.
+    question_tables = ("questions", "feedback", "choices", "escalations")
+    for table in question_tables:
+        for row in values[table]:
+            assert not {"helse", "oppvekst", "teknisk", "leder", "ansatt"} & set(map(str, row)), (table, row)
+    group_rows = values["audience"] + [r[:3] for r in values["askers"]]
+    stored_groups = {(dimension, name) for _week, dimension, name, *_ in group_rows}
+    assert stored_groups == {("role", "ansatt"), ("role", "andre"), ("department", "helse"),
+                             ("department", "oppvekst"), ("department", "andre")}
+    # teknisk (1 person) and leder (3) are only "andre"; the pair (role, department) is never stored
+    assert ("department", "teknisk") not in stored_groups and ("role", "leder") not in stored_groups
+    counts = {(d, n): q for _w, d, n, q in values["audience"]}
+    assert counts == {("role", "ansatt"): 12, ("role", "andre"): 1, ("department", "helse"): 7,
+                      ("department", "oppvekst"): 5, ("department", "andre"): 1}
+    # Every question of the week is consistent with every department of the week: the file holds
+    # no column that could pick one out (askers/audience hold no question id, no text, no order).
+    for table in ("audience", "askers"):
+        assert all(not any(isinstance(v, int) and v in ids for v in row) for row in values[table])
+    role_hashes = {r[3] for r in values["askers"] if r[1] == "role"}
+    department_hashes = {r[3] for r in values["askers"] if r[1] == "department"}
+    assert len(role_hashes) == len(department_hashes) == 13 and not role_hashes & department_hashes
+    # 4. No identity and no key in the file.
+    for identity in [*askers, "Tekniker", "Nordvik"]:
+        assert identity.encode() not in raw
+    key = (tmp_path / "attack.sqlite3.key").read_text().strip()
+    assert key.encode() not in raw and bytes.fromhex(key) not in raw
+
+
+def test_purged_text_is_gone_from_the_files_bytes(tmp_path):
+    path = tmp_path / "purge.sqlite3"
+    clock = Clock(datetime(2026, 8, 3, 9, 30, tzinfo=UTC))
+    store = Store(path, retention_days=30, clock=clock)
+    secret = "sjiraffhemmeligheten i garderoben"
+    for n in range(50):  # enough rows that pages are checkpointed and rewritten
+        store.log_question(question(f"{secret} {n}" if n == 7 else f"vanlig spørsmål om passord {n}"))
+    store._truncate_wal()  # the text now sits in the main file too, not only in the WAL
+    store.log_question(question("noe mer etterpå"))
+
+    def raw() -> bytes:
+        return b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("purge.sqlite3"))
+
+    assert secret.encode() in raw()  # the scan can see text that is there
+    clock.now += timedelta(days=40)
+    recent = store.log_question(question("et nytt spørsmål"))
+    assert store.purge()["texts_deleted"] == 51
+    assert secret.encode() not in raw() and b"vanlig sp" not in raw()
+    assert (tmp_path / "purge.sqlite3-wal").stat().st_size == 0
+    assert store.read("SELECT text FROM questions WHERE id = ?", (recent,))[0]["text"] == "et nytt spørsmål"
+    assert store.read("SELECT count(*) AS n FROM questions")[0]["n"] == 52  # counts stay
+
+
+def test_the_asker_key_lives_outside_the_database(tmp_path, monkeypatch):
+    from bot.log.store import StoreError
+
+    path = tmp_path / "key.sqlite3"
+    store = Store(path)
+    store.log_question(question("q"), asker_id="U1")
+    key_file = tmp_path / "key.sqlite3.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    store.close()
+    key = bytes.fromhex(key_file.read_text().strip())
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("key.sqlite3") and p != key_file)
+    assert key not in raw and key.hex().encode() not in raw
+    assert Store(path).read("SELECT count(*) AS n FROM meta WHERE key = 'asker_key'")[0]["n"] == 0
+    # The same asker counts once across restarts: the key is read back, not made anew.
+    again = Store(path)
+    again.log_question(question("q2"), asker_id="U1")
+    assert again.read("SELECT count(DISTINCT asker) AS n FROM askers")[0]["n"] == 2  # role + department hash
+    again.close()
+    # Unreadable, too open, lost or wrong: one clear line, never a silent new key.
+    key_file.chmod(0o644)
+    with pytest.raises(StoreError, match=r"key.sqlite3.key: the asker-hash key is readable by others .* chmod 600"):
+        Store(path)
+    key_file.chmod(0o600)
+    saved = key_file.read_text()
+    key_file.unlink()
+    with pytest.raises(StoreError, match="key.sqlite3.key: the asker-hash key file is missing; restore it"):
+        Store(path)
+    assert not key_file.exists()  # no new key made for a database in use
+    key_file.write_text("ab" * 32 + "\n")
+    key_file.chmod(0o600)
+    with pytest.raises(StoreError, match="is not the one this database was written with"):
+        Store(path)
+    key_file.write_text("kaffe\n")
+    key_file.chmod(0o600)
+    with pytest.raises(StoreError, match="not an asker-hash key"):
+        Store(path)
+    key_file.write_text(saved)
+    key_file.chmod(0o600)
+    Store(path).close()
+    # GUIDEBOT_LOG_KEY: nothing written beside a new database; too short is refused.
+    monkeypatch.setenv("GUIDEBOT_LOG_KEY", "x" * 40)
+    Store(tmp_path / "env.sqlite3").log_question(question("q"), asker_id="U1")
+    assert not (tmp_path / "env.sqlite3.key").exists()
+    monkeypatch.setenv("GUIDEBOT_LOG_KEY", "kort")
+    with pytest.raises(StoreError, match="GUIDEBOT_LOG_KEY must be at least 32 characters"):
+        Store(tmp_path / "env2.sqlite3")
+
+
+def test_an_unreadable_key_file_stops_the_cli_with_one_line(tmp_path):
+    path = tmp_path / "cli.sqlite3"
+    Store(path).close()
+    unreadable = tmp_path / "secrets"  # a folder where the key file should be: unreadable even for root
+    unreadable.mkdir(mode=0o700)
+    result = subprocess.run([sys.executable, "-m", "bot", "report"], capture_output=True, text=True, cwd=ROOT,
+                            env={"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(path),
+                                 "GUIDEBOT_LOG_KEY_FILE": str(unreadable)}, timeout=60)
+    assert result.returncode == 2 and "cannot read the asker-hash key" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_key_stops_the_cli_with_one_line(tmp_path):
+    path = tmp_path / "cli.sqlite3"
+    Store(path).close()
+    (tmp_path / "cli.sqlite3.key").chmod(0o640)
+    result = subprocess.run([sys.executable, "-m", "bot", "report"], capture_output=True, text=True, cwd=ROOT,
+                            env={"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(path)}, timeout=60)
+    assert result.returncode == 2 and "chmod 600" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def _version_1_database(path, rows, feedback, askers, key_hex):
+    connection = sqlite3.connect(path)
+    for statement in _statements(MIGRATIONS[0]):
+        connection.execute(statement)
+    connection.execute("PRAGMA user_version = 1")
+    connection.execute("INSERT INTO meta VALUES ('asker_key', ?)", (key_hex,))
+    connection.executemany(
+        "INSERT INTO questions (id, asked_at, week, platform, surface, outcome, section, entry, role, department, text)"
+        " VALUES (?, ?, ?, 'slack', 'dm', ?, '4.4', ?, ?, ?, ?)", rows)
+    connection.executemany("INSERT INTO feedback (question_id, entry, useful, at) VALUES (?, ?, ?, ?)", feedback)
+    connection.executemany("INSERT INTO askers VALUES (?, ?, ?, ?)", askers)
+    connection.commit()
+    connection.close()
+
+
+def test_a_version_1_database_is_migrated_without_losing_counts(tmp_path, bot):
+    import hashlib
+    import hmac
+
+    from bot.log.reports import build_report
+
+    path = tmp_path / "old.sqlite3"
+    key = bytes(range(32))
+
+    def old_hash(user):
+        return hmac.new(key, f"slack:{user}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    rows, askers = [], set()
+    for n in range(14):
+        day = datetime(2026, 11, 2, 8, 15, 31, tzinfo=UTC) + timedelta(days=n % 9, minutes=n)
+        department = "helse" if n < 10 else "teknisk"
+        user = f"U{n % 6}" if n < 10 else "U99"
+        week = (day.date() - timedelta(days=day.weekday())).isoformat()
+        rows.append((n + 1, day.isoformat(timespec="seconds"), week, "answered" if n % 3 else "referred",
+                     "bilder-av-kollegaer" if n % 3 else None, "ansatt", department, f"gammelt spørsmål {n}"))
+        askers.add((week, "ansatt", department, old_hash(user)))
+    feedback = [(3, "bilder-av-kollegaer", 1, "2026-11-03T12:01:02+00:00"),
+                (5, "bilder-av-kollegaer", 0, "2026-11-10T12:01:02+00:00")]
+    _version_1_database(path, rows, feedback, sorted(askers), key.hex())
+    before = sqlite3.connect(path)
+    counts_before = before.execute("SELECT week, outcome, count(*) FROM questions GROUP BY 1, 2").fetchall()
+    before.close()
+
+    store = Store(path, clock=Clock(datetime(2026, 11, 20, tzinfo=UTC)))
+    assert store.schema_version == 2
+    assert sorted(map(tuple, store.read("SELECT week, outcome, count(*) FROM questions GROUP BY 1, 2"))) == sorted(
+        counts_before)
+    assert {r["text"] for r in store.read("SELECT text FROM questions")} == {f"gammelt spørsmål {n}" for n in range(14)}
+    ids = [r["id"] for r in store.read("SELECT id FROM questions")]
+    assert set(ids) != set(range(1, 15))  # re-keyed with random ids
+    moved = store.read("SELECT f.useful, f.week, q.text FROM feedback f JOIN questions q ON q.id = f.question_id"
+                       " ORDER BY f.week")
+    assert [(r["useful"], r["week"], r["text"]) for r in moved] == [
+        (1, "2026-11-02", "gammelt spørsmål 2"), (0, "2026-11-09", "gammelt spørsmål 4")]
+    audience = {(r["dimension"], r["name"]): r["n"] for r in store.read(
+        "SELECT dimension, name, sum(questions) AS n FROM audience GROUP BY 1, 2")}
+    assert audience == {("role", "ansatt"): 14, ("department", "helse"): 10, ("department", "andre"): 4}
+    # The old key moved to the key file, so a returning asker is still one asker.
+    assert (tmp_path / "old.sqlite3.key").read_text().strip() == key.hex()
+    store.log_question(question("nytt", department="helse"), asker_id="U0")
+    report = build_report(store, bot.knowledge, date(2026, 11, 2), until=date(2026, 11, 20))
+    shown = {(a.kind, a.name): (a.questions, a.askers) for a in report.audience}
+    assert shown == {("rolle", "ansatt"): (15, 7)} and report.total == 15  # U0 counted once across the migration
+    assert report.hidden_groups == 2  # helse is hidden too: else "andre" (1 asker) = total - helse
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("old.sqlite3") and
+                   not p.name.endswith(".key"))
+    assert b"T08:" not in raw and b"12:01:02" not in raw and key.hex().encode() not in raw

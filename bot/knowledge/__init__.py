@@ -1,6 +1,7 @@
 """The knowledge base: the model (`model`), loading from YAML (`loading`), the editor's checks
-(`check`), reading a guideline's source text (`sourcetext`) and importing new guidelines
-(`importing`). The names most code needs are re-exported here."""
+(`check`, `synonyms`), reading a guideline's source text (`sourcetext`), importing new
+guidelines from PDF, Word and text (`importing/`) and revised ones (`revisions`). The names
+most code needs are re-exported here."""
 
 from bot.knowledge.loading import default_folder, load_knowledge, read_yaml
 from bot.knowledge.model import (
@@ -14,10 +15,11 @@ from bot.knowledge.model import (
     Leader,
     Person,
     Section,
+    SynonymGroup,
     is_numbered,
 )
 
 __all__ = [
     "AUDIENCES", "Contacts", "Department", "Document", "Entry", "Knowledge", "KnowledgeError", "Leader",
-    "Person", "Section", "default_folder", "is_numbered", "load_knowledge", "read_yaml",
+    "Person", "Section", "SynonymGroup", "default_folder", "is_numbered", "load_knowledge", "read_yaml",
 ]

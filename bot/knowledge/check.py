@@ -1,110 +1,139 @@
-"""`guidebot check`: validates the knowledge files the way an editor needs it.
+"""`guidebot check`: what an editor needs to know about the knowledge files, in three kinds.
 
-Every problem is one line naming file, line and entry: schema errors, a quote that is not found
-verbatim (whitespace-insensitive) in the document's source, unknown sections or related ids,
-duplicate ids, the same phrasing on two entries, sections or sentences of the source that no
-entry quotes, and synonyms that read alike (after inflection endings are stripped, a word in two
-groups, or a word that turns into a common stop word, such as "fare" into "far" = "får").
+- **Errors** stop the bot (it will not start on them): a quote that is not verbatim in the
+  document's current source, an id used twice, an unknown section, a source that cannot be
+  read (and what loading finds: YAML slips, a key given twice, departments in a cycle).
+  `load_knowledge` raises on exactly these (`errors_in`).
+- **Waiting for review**: entries `guidebot import --update` marked when the guideline was
+  revised; they are not served until an editor has looked at them.
+- **Advice** improves the answers: entries without phrasings (counted per document), a phrasing
+  on two entries, a `related` id that is gone, sentences or sections of the source no entry
+  quotes, synonyms that read alike, and a synonym group for one document that changes how
+  another document's questions are read.
+
+Every line names file, line and entry, in Norwegian, for the people who edit the files.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.knowledge import Entry, Knowledge, KnowledgeError, load_knowledge
-from bot.knowledge.sourcetext import CLOSING_SECTION, normalise_for_compare, parse_guideline
-from bot.matching.normalise import Analyzer, base_terms, fold
+from bot.knowledge.loading import load_knowledge
+from bot.knowledge.model import Document, Entry, Knowledge, KnowledgeError
+from bot.knowledge.sourcetext import normalise_for_compare, parse_guideline
 
 
-def check_folder(folder: Path | str | None = None) -> tuple[Knowledge | None, list[str]]:
-    """Load and check; returns the knowledge (if it loaded) and every problem found."""
+@dataclass
+class DocumentCount:
+    document: str
+    entries: int
+    with_phrasings: int
+    waiting: int
+
+    @property
+    def share(self) -> int:
+        return round(100 * self.with_phrasings / self.entries) if self.entries else 0
+
+
+@dataclass
+class Findings:
+    errors: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)
+    counts: list[DocumentCount] = field(default_factory=list)
+
+
+def examine_folder(folder: Path | str | None = None) -> tuple[Knowledge | None, Findings]:
+    """Load and check; returns the knowledge (if it loaded) and what was found, by kind."""
     try:
-        knowledge = load_knowledge(folder)
+        knowledge = load_knowledge(folder, verify=False)
     except KnowledgeError as error:
-        return None, error.problems
+        return None, Findings(errors=list(error.problems))
     return knowledge, check_knowledge(knowledge)
 
 
-def check_knowledge(knowledge: Knowledge) -> list[str]:
-    problems: list[str] = []
+def check_folder(folder: Path | str | None = None) -> tuple[Knowledge | None, list[str]]:
+    """Load and check; every finding (errors, waiting, advice) as one list: [] means all is well."""
+    knowledge, found = examine_folder(folder)
+    return knowledge, found.errors + found.waiting + found.advice
+
+
+def errors_in(knowledge: Knowledge) -> list[str]:
+    """The problems that keep the bot from starting."""
+    return check_knowledge(knowledge, advice=False).errors
+
+
+def _where(entry: Entry) -> str:
+    return f"{entry.file}:{entry.line}: oppføring '{entry.id}'"
+
+
+def check_knowledge(knowledge: Knowledge, advice: bool = True) -> Findings:
+    found = Findings()
     seen_ids: dict[str, str] = {}
     seen_phrasings: dict[str, str] = {}
-    all_ids = {entry.id for entry in knowledge.entries}
+    all_ids = {entry.id for document in knowledge.documents for entry in document.all_entries}
     for document in knowledge.documents:
         numbers = [s.number for s in document.sections]
-        for number in {n for n in numbers if numbers.count(n) > 1}:
-            problems.append(f"{document.file}: section {number} is listed twice")
+        for number in sorted({n for n in numbers if numbers.count(n) > 1}):
+            found.errors.append(f"{document.file}: punkt {number} står to ganger under 'sections'")
         if document.doubt_entry and document.doubt_entry not in all_ids:
-            problems.append(f"{document.file}: doubt_entry '{document.doubt_entry}' is no entry id")
-        source_text = _read_source(knowledge.folder, document.source, document.file, problems)
+            found.errors.append(f"{document.file}: doubt_entry '{document.doubt_entry}' er ingen oppføring")
+        elif document.doubt_entry in {e.id for e in document.held}:
+            found.advice.append(
+                f"{document.file}: doubt_entry '{document.doubt_entry}' venter på gjennomgang, så henvisninger "
+                "viser ikke det sitatet før den er gjennomgått"
+            )
+        source_text = _read_source(knowledge.folder, document, found.errors)
         compact = normalise_for_compare(source_text) if source_text else ""
         dehyphenated = normalise_for_compare(source_text.replace("-\n", "")) if source_text else ""
         quotes: list[str] = []
-        for entry in document.entries:
-            where = f"{entry.file}:{entry.line}: entry '{entry.id}'"
+        for entry in document.all_entries:
+            where = _where(entry)
             if entry.id in seen_ids:
-                problems.append(f"{where}: id already used at {seen_ids[entry.id]}")
-            seen_ids[entry.id] = f"{entry.file}:{entry.line}"
+                found.errors.append(f"{where}: id-en er allerede brukt på {seen_ids[entry.id]}")
+            seen_ids.setdefault(entry.id, f"{entry.file}:{entry.line}")
             if document.section(entry.section) is None:
-                problems.append(f"{where}: section '{entry.section}' is not in this document's sections")
-            quote = normalise_for_compare(entry.quote)
-            if source_text and quote and quote not in compact and quote not in dehyphenated:
-                problems.append(f"{where}: quote is not verbatim in {document.source}")
-            quotes.append(quote)
-            if not entry.questions:
-                problems.append(f"{where}: no questions: people will not find it")
-            problems.extend(f"{where}: {problem}" for problem in yes_no_answer_problems(entry))
-            for related in entry.related:
+                found.errors.append(f"{where}: punkt '{entry.section}' står ikke under 'sections'")
+            for related in entry.related:  # harmless to the bot (it only links what it found)
                 if related not in all_ids:
-                    problems.append(f"{where}: related '{related}' is no entry id")
+                    found.advice.append(f"{where}: related '{related}' er ingen oppføring (lenger); fjern den")
+            quote = normalise_for_compare(entry.quote)
+            if entry.waits_for_review:
+                found.waiting.append(_waiting(entry, compact))
+                continue
+            if source_text and quote and quote not in compact and quote not in dehyphenated:
+                found.errors.append(
+                    f"{where}: sitatet står ikke ordrett i {document.source}; kopier det fra kildeteksten"
+                )
+            quotes.append(quote)
+            found.advice.extend(f"{where}: {problem}" for problem in yes_no_answer_problems(entry))
             for question in entry.questions:
                 key = " ".join(question.lower().split())
                 if key in seen_phrasings and seen_phrasings[key] != entry.id:
-                    problems.append(
-                        f"{where}: question «{question}» is also on entry '{seen_phrasings[key]}'"
+                    found.advice.append(
+                        f"{where}: spørsmålet «{question}» står også på '{seen_phrasings[key]}'; "
+                        "guidebot kan ikke vite hvilken som er ment"
                     )
                 seen_phrasings.setdefault(key, entry.id)
-        if source_text:
-            problems.extend(_coverage(document, source_text, quotes))
-    problems.extend(_synonym_problems(knowledge))
-    return problems
-
-
-def _synonym_problems(knowledge: Knowledge) -> list[str]:
-    """Words guidebot would read alike: the first group wins silently, or a stop word such as
-    "får" would suddenly mean something."""
-    path = knowledge.folder / "synonyms.yaml"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-
-    def where(group: list[str], word: str) -> str:
-        # The line of the group's list: it starts with the group's first word and holds the word.
-        number = next(
-            (i for i, line in enumerate(lines, 1) if line.lstrip().startswith(f"- [{group[0]}") and word in line), 0
+        found.counts.append(
+            DocumentCount(
+                document.id,
+                len(document.entries),
+                sum(1 for e in document.entries if e.questions),
+                len(document.held),
+            )
         )
-        return f"{path}:{number}" if number else str(path)
+        if advice:
+            found.advice.extend(_phrasing_advice(document))
+            if source_text:
+                found.advice.extend(_coverage(document, source_text, quotes))
+    if advice:
+        from bot.knowledge.synonyms import synonym_advice  # needs the matcher's analyzer
 
-    stop_words = Analyzer().stop_words
-    problems: list[str] = []
-    seen: dict[tuple[str, ...], tuple[int, str]] = {}
-    for number, group in enumerate(knowledge.synonym_groups):
-        for word in group:
-            read_as = tuple(base_terms(word))
-            if not read_as:
-                continue
-            earlier = seen.setdefault(read_as, (number, word))
-            place, reading = where(group, word), " ".join(read_as)
-            if earlier[0] != number:
-                problems.append(
-                    f"{place}: synonym '{word}' reads as '{reading}', like '{earlier[1]}' in the "
-                    f"group of '{knowledge.synonym_groups[earlier[0]][0]}', which wins; remove one of them"
-                )
-            if len(read_as) == 1 and read_as[0] in stop_words and read_as[0] != fold(word.lower()):
-                problems.append(
-                    f"{place}: synonym '{word}' reads as '{reading}', which is also how guidebot reads a "
-                    f"common word it otherwise ignores; every such word would mean '{group[0]}'. Remove '{word}'"
-                )
-    return problems
+        found.advice.extend(synonym_advice(knowledge))
+    return found
 
 
 _YES_NO = re.compile(r"^\s*(?:ja|nei|yes|no)\b", re.IGNORECASE)
@@ -114,37 +143,63 @@ def yes_no_answer_problems(entry: Entry) -> list[str]:
     """A short answer that begins with Ja/Nei (Yes/No) reads as the opposite when the question is
     put the other way round ("må jeg spørre fotografen?" → "Nei, ..."): state the rule instead."""
     return [
-        f"{name} begins with '{text.split()[0].strip('.,!')}': state the rule instead of yes or no"
+        f"{name} begynner med «{text.split()[0].strip('.,!')}»: skriv regelen, ikke ja eller nei "
+        "(svaret leses motsatt når spørsmålet stilles andre veien)"
         for name, text in (("answer", entry.answer), ("answer_en", entry.answer_en or ""))
         if _YES_NO.match(text)
     ]
 
 
-def _read_source(folder: Path, source: str, file: str, problems: list[str]) -> str:
-    if not source:
-        problems.append(f"{file}: no 'source' text to check quotes against")
+def _waiting(entry: Entry, compact_source: str) -> str:
+    if entry.review == "fjernet":
+        return f"{_where(entry)}: setningen er fjernet fra den nye teksten; slett oppføringen eller flytt svaret"
+    proposal = entry.proposed_quote
+    line = f"{_where(entry)}: setningen er endret; foreslått nytt sitat: «{proposal}»"
+    if proposal and normalise_for_compare(proposal) not in compact_source:
+        line += " (forslaget står heller ikke i kildeteksten)"
+    return line + ". Sett quote til det nye, se over svaret, og slett 'review' og 'proposed_quote'"
+
+
+def _phrasing_advice(document: Document) -> list[str]:
+    bare = [e for e in document.entries if not e.questions]
+    if not bare:
+        return []
+    first = ", ".join(f"'{e.id}'" for e in bare[:3]) + (" …" if len(bare) > 3 else "")
+    return [
+        f"{document.file}: {len(bare)} av {len(document.entries)} oppføringer har ingen spørsmål (questions) "
+        f"ennå ({first}); de finnes bare gjennom sitatet. Legg til måter folk spør på"
+    ]
+
+
+def _read_source(folder: Path, document: Document, errors: list[str]) -> str:
+    if not document.source:
+        errors.append(f"{document.file}: 'source' mangler; sitatene kan ikke sjekkes mot teksten")
         return ""
-    path = folder / source
+    path = folder / document.source
     try:
         return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        errors.append(f"{document.file}: finner ikke kildeteksten '{document.source}' i {folder}")
     except (OSError, UnicodeDecodeError) as error:
-        problems.append(f"{file}: source '{source}' cannot be read: {error}")
-        return ""
+        errors.append(f"{document.file}: kildeteksten '{document.source}' kan ikke leses: {error}")
+    return ""
 
 
-def _coverage(document, source_text: str, quotes: list[str]) -> list[str]:
+def _coverage(document: Document, source_text: str, quotes: list[str]) -> list[str]:
     problems: list[str] = []
     numbers = {s.number for s in document.sections}
+    titles = {normalise_for_compare(s.title).lower() for s in document.sections}
     for section in parse_guideline(source_text):
-        if section.number != CLOSING_SECTION and section.number not in numbers:
+        if section.number[:1].isdigit() and section.number not in numbers:
             problems.append(
-                f"{document.file}: section {section.number} ({section.title}) of "
-                f"{document.source}:{section.line} is missing from 'sections'"
+                f"{document.file}: punkt {section.number} ({section.title}) i "
+                f"{document.source}:{section.line} mangler under 'sections'"
             )
         for unit in section.units:
             compact = normalise_for_compare(unit)
-            if not any(compact in quote for quote in quotes):
-                problems.append(
-                    f"{document.file}: no entry quotes this sentence of section {section.number}: «{unit}»"
-                )
+            if compact.lower() in titles or any(compact in quote for quote in quotes):
+                continue
+            problems.append(
+                f"{document.file}: ingen oppføring siterer denne setningen i punkt {section.number}: «{unit}»"
+            )
     return problems

@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 
 AUDIENCES = ("ansatte", "politikere", "alle")
+REVIEW_MARKS = ("endret", "fjernet", "ny")
+REVIEW_HOLDS = ("endret", "fjernet")  # marks that keep an entry from being served
 
 
 class KnowledgeError(Exception):
@@ -49,6 +51,15 @@ class Entry:
     related: tuple[str, ...] = ()
     file: str = ""
     line: int = 0
+    # Set by `guidebot import --update` when the guideline was revised: "endret" (the sentence
+    # changed; `proposed_quote` holds the new one), "fjernet" (gone from the new text) or "ny".
+    # Entries marked "endret" or "fjernet" are never served: their quote is not in the source.
+    review: str = ""
+    proposed_quote: str = ""
+
+    @property
+    def waits_for_review(self) -> bool:
+        return self.review in REVIEW_HOLDS
 
 
 @dataclass
@@ -62,8 +73,14 @@ class Document:
     source: str
     doubt_entry: str
     sections: list[Section]
-    entries: list[Entry]
+    entries: list[Entry]  # the entries guidebot serves
     file: str = ""
+    held: list[Entry] = field(default_factory=list)  # waiting for review after a revision
+
+    @property
+    def all_entries(self) -> list[Entry]:
+        """Served and held entries, in file order."""
+        return sorted(self.entries + self.held, key=lambda e: e.line)
 
     def section(self, number: str) -> Section | None:
         return next((s for s in self.sections if s.number == number), None)
@@ -113,14 +130,28 @@ class Contacts:
     people: list[Person] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class SynonymGroup:
+    """Words read alike; `document` is the one document the group is for ("" = every document)."""
+
+    words: tuple[str, ...]
+    document: str = ""
+    line: int = 0
+
+
 @dataclass
 class Knowledge:
     folder: Path
     documents: list[Document]
-    synonym_groups: list[list[str]]
+    synonym_groups: list[list[str]]  # every group's words, global and per document
     contacts: Contacts
     ignored_words: list[str] = field(default_factory=list)
     matching: dict[str, float] = field(default_factory=dict)  # threshold overrides
+    synonyms: list[SynonymGroup] = field(default_factory=list)  # the groups with their scope
+
+    def synonym_groups_for(self, document_id: str) -> list[list[str]]:
+        """The global groups and those for `document_id`: how that document's questions are read."""
+        return [list(g.words) for g in self.synonyms if g.document in ("", document_id)]
 
     @property
     def entries(self) -> list[Entry]:

@@ -4,6 +4,10 @@ snippets an editor can paste into the knowledge files.
 
 Question text is user input (masked): it is escaped in HTML and quoted in CSV where a
 spreadsheet would run it as a formula.
+
+The CSV is written for Excel with Norwegian settings, where the list separator is a semicolon
+and a file without a byte-order mark is read as Windows-1252 (æøå garbled): semicolons, a UTF-8
+BOM, CRLF line ends, and one table whose header names every column.
 """
 
 from __future__ import annotations
@@ -63,12 +67,23 @@ def _rows(report: Report) -> dict[str, tuple[list[str], list[list]]]:
             [[s.document, s.section, s.title] for s in report.unasked_sections],
         ),
         "grupper": (
-            ["type", "navn", "spørsmål", "ulike spørrere"],
+            ["type", "navn", "antall spørsmål", "ulike spørrere"],
             [[a.kind, a.name, a.questions, a.askers] for a in report.audience],
         ),
     }
     return parts
 
+
+PART_NAMES = {  # the `del` column of the CSV: short, as a filter shows them
+    "utfall": "utfall",
+    "uker": "per uke",
+    "punkter": "mest spurte punkter",
+    "hyppige": "hyppige spørsmål",
+    "ubesvarte": "ubesvarte spørsmål",
+    "tilbakemelding": "tilbakemeldinger",
+    "uspurte": "punkter ingen spurte om",
+    "grupper": "rolle og avdeling",
+}
 
 PART_TITLES = {
     "utfall": "Spørsmål etter utfall",
@@ -138,15 +153,31 @@ def render_markdown(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
+CSV_BOM = "\ufeff"
+CSV_COLUMNS = (
+    "del", "spørsmål", "antall", "utfall", "uke (mandag)", "besvart", "spurt tilbake", "henvist", "dokument",
+    "punkt", "tittel", "oppføring", "nærmeste punkt", "nærmeste oppføring", "nyttig", "ikke nyttig", "type", "navn",
+    "antall spørsmål", "ulike spørrere",
+)
+
+
 def render_csv(report: Report) -> str:
-    """One table: `del` names the part; the other columns are generic so it opens in any sheet."""
+    """One table for a spreadsheet: the column `del` names the part of the report, the other
+    columns are the parts' own (each part fills those it has), so a filter on `del` gives each
+    part with its real column names. Semicolon-separated with a UTF-8 BOM, as Excel in a
+    Norwegian locale expects."""
+    parts = _rows(report)
+    columns = list(CSV_COLUMNS)
+    for headers, _ in parts.values():
+        columns += [h for h in headers if h not in columns]
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["del", "a", "b", "c", "d"])
-    for key, (_headers, rows) in _rows(report).items():
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(columns)
+    for key, (headers, rows) in parts.items():
         for row in rows:
-            writer.writerow([key, *[_csv_safe(c) for c in row], *[""] * (4 - len(row))])
-    return buffer.getvalue()
+            cells = dict(zip(headers, row, strict=True))
+            writer.writerow([PART_NAMES[key], *(_csv_safe(cells.get(c, "")) for c in columns[1:])])
+    return CSV_BOM + buffer.getvalue()
 
 
 def _csv_safe(value: object) -> object:
@@ -174,7 +205,7 @@ def render_html(report: Report) -> str:
         "<h2>Utvikling per uke</h2>",
         _weeks_svg(report),
         "<h2>Mest spurte punkter</h2>",
-        _sections_svg(report),
+        _sections_bars(report),
     ]
     for key in ("hyppige", "ubesvarte", "tilbakemelding", "uspurte", "grupper"):
         headers, rows = parts[key]
@@ -183,10 +214,21 @@ def render_html(report: Report) -> str:
             body.append("<p class=muted>(ingen)</p>")
             continue
         head = "".join(f"<th>{e(str(h))}</th>" for h in headers)
-        lines = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+        lines = "".join(
+            "<tr>" + "".join(_cell(c, h) for c, h in zip(row, headers, strict=True)) + "</tr>" for row in rows
+        )
         body.append(f"<div class=scroll><table><thead><tr>{head}</tr></thead><tbody>{lines}</tbody></table></div>")
     body.append(f"<p class=muted>{e(_footnote(report))}</p>")
     return HTML_PAGE.format(title=e(_heading(report)), body="\n".join(body))
+
+
+def _cell(value: object, header: str) -> str:
+    # Counts and section numbers stay on one line; text wraps. On a phone each row becomes a
+    # small card and `data-label` names the column (see the CSS).
+    text = str(value)
+    short = isinstance(value, int) or (len(text) <= 12 and " " in text and not text.startswith(("[", "<")))
+    kind = " class=short" if short else ""
+    return f'<td{kind} data-label="{html.escape(header)}">{html.escape(text)}</td>'
 
 
 def _totals_html(report: Report) -> str:
@@ -202,15 +244,16 @@ def _weeks_svg(report: Report) -> str:
     weeks = report.weeks[-26:]
     if not weeks:
         return "<p class=muted>(ingen)</p>"
-    width, height, left, bottom, top = 360, 200, 26, 22, 10
+    width, height, left, right, bottom, top = 360, 200, 26, 6, 22, 10
     peak = max(1, *(w["answered"] + w["clarify"] + w["referred"] for w in weeks))
-    bar = (width - left) / len(weeks)
+    bar = (width - left - right) / len(weeks)
     shapes = [
         f'<line x1="{left}" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" stroke="#999"/>',
         f'<text x="{left - 4}" y="{top + 10}" font-size="11" text-anchor="end">{peak}</text>',
         f'<text x="{left - 4}" y="{height - bottom}" font-size="11" text-anchor="end">0</text>',
     ]
     every = max(1, round(len(weeks) / 6))
+    labelled = set(range(len(weeks) - 1, -1, -every))  # counted from the end: the last week always has its label
     for i, w in enumerate(weeks):
         y = height - bottom
         for outcome in OUTCOMES:
@@ -222,12 +265,13 @@ def _weeks_svg(report: Report) -> str:
                     f"{OUTCOME_NAMES[outcome]}</title></rect>"
                 )
                 y -= h
-        if i % every == 0:
+        if i in labelled:
             day, month = w["week"][8:], w["week"][5:7]
-            shapes.append(
-                f'<text x="{left + i * bar + bar / 2:.1f}" y="{height - 6}" text-anchor="middle" '
-                f'font-size="11">{int(day)}.{int(month)}.</text>'
-            )
+            label = f"{int(day)}.{int(month)}."
+            # Centred under its bar, but never past the canvas edges (6 px per character at size 11).
+            half = 3.3 * len(label)
+            x = min(max(left + i * bar + bar / 2, half), width - half)
+            shapes.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle" font-size="11">{label}</text>')
     legend = " ".join(f'<span class=key style="background:{COLOURS[o]}"></span>{OUTCOME_NAMES[o]}' for o in OUTCOMES)
     return (
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="Spørsmål per uke etter utfall">'
@@ -236,28 +280,22 @@ def _weeks_svg(report: Report) -> str:
     )
 
 
-def _sections_svg(report: Report) -> str:
-    # Label above each bar, so long section titles need no clipping on a phone.
+def _sections_bars(report: Report) -> str:
+    # HTML, not SVG: a long section title wraps onto more lines instead of being cut off.
     sections = report.top_sections[:10]
     if not sections:
         return "<p class=muted>(ingen)</p>"
-    width, row = 360, 40
     peak = max(s.count for s in sections)
-    shapes = []
-    for i, s in enumerate(sections):
-        y = i * row
-        label = html.escape(_clip(f"{section_label(s.section)} {s.title}", 58))
-        w = (width - 40) * s.count / peak
-        shapes.append(
-            f'<text x="0" y="{y + 13}" font-size="12">{label}</text>'
-            f'<rect x="0" y="{y + 18}" width="{max(w, 1):.1f}" height="14" fill="#1d4f91"/>'
-            f'<text x="{w + 5:.1f}" y="{y + 30}" font-size="12">{s.count}</text>'
+    items = []
+    for s in sections:
+        label = html.escape(f"{section_label(s.section)} {s.title}".strip())
+        share = s.count / peak
+        items.append(
+            f"<li><span class=label>{label}</span><span class=track>"
+            f'<span class=bar style="width:calc((100% - 3.5rem) * {share:.3f})"></span>'
+            f"<span class=n>{s.count}</span></span></li>"
         )
-    return (
-        f'<svg viewBox="0 0 {width} {row * len(sections)}" role="img" aria-label="Mest spurte punkter">'
-        + "".join(shapes)
-        + "</svg>"
-    )
+    return f'<ol class=bars aria-label="Mest spurte punkter">{"".join(items)}</ol>'
 
 
 HTML_PAGE = """<!doctype html>
@@ -269,14 +307,33 @@ HTML_PAGE = """<!doctype html>
 <style>
 body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; padding: 1rem;
        max-width: 52rem; color: #1b1b1b; line-height: 1.4; }}
-h1 {{ font-size: 1.35rem; }} h2 {{ font-size: 1.1rem; margin-top: 1.6rem; }}
+h1 {{ font-size: 1.35rem; overflow-wrap: anywhere; }} h2 {{ font-size: 1.1rem; margin-top: 1.6rem; }}
 svg {{ width: 100%; max-width: 40rem; height: auto; display: block; }}
 .cards {{ display: flex; flex-wrap: wrap; gap: .5rem; }}
 .card {{ flex: 1 1 6rem; border: 2px solid #1d4f91; border-radius: .5rem; padding: .5rem; text-align: center; }}
 .card b {{ display: block; font-size: 1.5rem; }}
 .scroll {{ overflow-x: auto; }}
 table {{ border-collapse: collapse; width: 100%; font-size: .9rem; }}
-th, td {{ text-align: left; padding: .3rem .4rem; border-bottom: 1px solid #ddd; vertical-align: top; }}
+th, td {{ text-align: left; padding: .3rem .4rem; border-bottom: 1px solid #ddd; vertical-align: top;
+          overflow-wrap: break-word; }}
+td.short {{ white-space: nowrap; }}
+@media (max-width: 36rem) {{
+  /* One card per row, so that no column is cut off on a phone. */
+  table, tbody, tr, td {{ display: block; }}
+  thead {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }}
+  tr {{ border-bottom: 1px solid #ddd; padding: .35rem 0; }}
+  td {{ border: none; padding: .05rem .2rem; white-space: normal; }}
+  td.short {{ white-space: normal; }}
+  td:first-child {{ font-weight: 600; }}
+  td:empty {{ display: none; }}
+  td + td::before {{ content: attr(data-label) ": "; color: #555; }}
+}}
+.bars {{ list-style: none; padding: 0; margin: 0; max-width: 40rem; }}
+.bars li {{ margin: 0 0 .55rem; }}
+.bars .label {{ display: block; font-size: .9rem; overflow-wrap: anywhere; }}
+.bars .track {{ display: flex; align-items: center; gap: .35rem; }}
+.bars .bar {{ display: block; height: .9rem; min-width: 2px; background: #1d4f91; }}
+.bars .n {{ font-size: .85rem; }}
 .muted {{ color: #555; font-size: .85rem; }}
 .legend {{ font-size: .85rem; }} .key {{ display: inline-block; width: .8rem; height: .8rem; margin: 0 .3rem 0 .8rem; }}
 </style>

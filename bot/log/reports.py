@@ -6,6 +6,13 @@ the masked text), feedback per entry, the unanswered queue (referred and clarify
 grouped the same way), sections nobody asked about, and counts per role and department, shown
 only for groups with at least `MIN_GROUP_ASKERS` different askers. `bot.log.formats`
 writes it out.
+
+The log keeps weeks, not days, so a report covers whole ISO weeks: from the Monday of `since`'s
+week through `until`'s week. Questions and distinct askers are counted over exactly those weeks.
+Hidden groups cannot be recovered by subtraction: within a dimension (role, department) the
+hidden groups together, which a reader can derive as the total minus the groups shown, must
+also have at least `MIN_GROUP_ASKERS` different askers, or more groups are hidden until they do
+(complementary suppression).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from rapidfuzz import fuzz, process, utils
 
@@ -22,6 +29,8 @@ from bot.knowledge import Knowledge
 from bot.log.store import Store, week_of
 
 MIN_GROUP_ASKERS = 5
+REST = "øvrige (skjult)"  # the hidden groups of a dimension, added up
+GROUP_LABELS = {"ukjent": "ukjent (ikke i kontaktlisten)", "": "uten avdeling", "andre": "andre (små grupper)"}
 SIMILAR = 80  # token_sort_ratio at or above which two wordings are one group
 OUTCOMES = ("answered", "clarify", "referred")
 OUTCOME_NAMES = {"answered": "besvart", "clarify": "spurt tilbake", "referred": "henvist"}
@@ -94,29 +103,26 @@ def build_report(
 ) -> Report:
     """The report for `since` .. `until` (inclusive). `terms` (the matcher's
     `Index.question_terms`) lets similar wordings group through stemming and synonyms."""
-    until = until or store.clock().date()
-    start, end = since.isoformat(), (until + timedelta(days=1)).isoformat()
-    period = {"start": start, "end": end}
+    today = store.clock().date()
+    until = until or today
+    first, last = week_of(since), week_of(until)
+    shown_until = min(date.fromisoformat(last) + timedelta(days=6), max(until, today))
+    period = {"first": first, "last": last}
     entries = {e.id: e for e in knowledge.entries}
     # One scan of the period; counting in Python is cheaper than several GROUP BY passes.
     rows = store.read(
-        "SELECT outcome, entry, candidates, week, role, department, text FROM questions"
-        " WHERE asked_at >= :start AND asked_at < :end",
+        "SELECT outcome, entry, candidates, week, text FROM questions WHERE week >= :first AND week <= :last",
         period,
         as_tuples=True,
     )
     outcomes: Counter = Counter()
     per_week: dict[str, Counter] = defaultdict(Counter)
     answered_entries: Counter = Counter()
-    by_role: Counter = Counter()
-    by_department: Counter = Counter()
     texts: Counter = Counter()
     purged = 0
-    for outcome, entry_id, candidates, week_start, role, department, text in rows:
+    for outcome, entry_id, candidates, week_start, text in rows:
         outcomes[outcome] += 1
         per_week[week_start][outcome] += 1
-        by_role[role] += 1
-        by_department[department] += 1
         if outcome == "answered":
             answered_entries[entry_id] += 1
         if text is None:
@@ -125,15 +131,15 @@ def build_report(
             texts[(outcome, entry_id, candidates, text)] += 1
     del rows
     weeks = []
-    week = date.fromisoformat(week_of(datetime.combine(since, datetime.min.time())))
-    while week <= until:
+    week = date.fromisoformat(first)
+    while week.isoformat() <= last:
         key = week.isoformat()
         weeks.append({"week": key, **{o: per_week[key][o] for o in OUTCOMES}})
         week += timedelta(days=7)
 
     chosen = store.read(
         "SELECT c.entry FROM choices c JOIN questions q ON q.id = c.question_id"
-        " WHERE q.asked_at >= :start AND q.asked_at < :end",
+        " WHERE q.week >= :first AND q.week <= :last",
         period,
     )
     asked_sections: Counter = Counter()
@@ -161,7 +167,7 @@ def build_report(
 
     feedback_rows = store.read(
         "SELECT f.entry, sum(f.useful) AS useful, sum(1 - f.useful) AS not_useful FROM feedback f"
-        " JOIN questions q ON q.id = f.question_id WHERE q.asked_at >= :start AND q.asked_at < :end"
+        " JOIN questions q ON q.id = f.question_id WHERE q.week >= :first AND q.week <= :last"
         " GROUP BY f.entry ORDER BY not_useful DESC, useful ASC, f.entry",
         period,
     )
@@ -172,11 +178,13 @@ def build_report(
         for r in feedback_rows
     ]
 
-    audience, hidden = _audience_groups(store, {"role": by_role, "department": by_department}, since, until)
-    escalations = store.read("SELECT count(*) AS n FROM escalations WHERE at >= :start AND at < :end", period)[0]["n"]
+    audience, hidden = audience_groups(store, first, last)
+    escalations = store.read(
+        "SELECT count(*) AS n FROM escalations WHERE week >= :first AND week <= :last", period
+    )[0]["n"]
     return Report(
-        since=start,
-        until=until.isoformat(),
+        since=first,
+        until=shown_until.isoformat(),
         total=sum(outcomes.values()),
         outcomes={o: outcomes[o] for o in OUTCOMES},
         weeks=weeks,
@@ -193,30 +201,53 @@ def build_report(
     )
 
 
-def _audience_groups(
-    store: Store, questions_by: dict[str, Counter], since: date, until: date
-) -> tuple[list[AudienceGroup], int]:
-    """Questions per role and per department, for groups with enough distinct askers to hide
-    any one person; distinct askers come from keyed hashes that are stored apart from the text."""
-    weeks = {"first": week_of(datetime.combine(since, datetime.min.time())), "last": until.isoformat()}
+def audience_groups(store: Store, first_week: str, last_week: str) -> tuple[list[AudienceGroup], int]:
+    """Questions per role and per department in the weeks `first_week`..`last_week`, for groups
+    with at least MIN_GROUP_ASKERS distinct askers in those same weeks; and how many groups are
+    hidden. Within each dimension the hidden groups together (derivable as total minus shown)
+    also need MIN_GROUP_ASKERS distinct askers: if they have fewer, the smallest groups shown
+    are hidden too (complementary suppression). Their sum is then shown as one row, `REST`."""
+    weeks = {"first": first_week, "last": last_week}
     groups: list[AudienceGroup] = []
-    hidden = 0
-    for kind, column in (("rolle", "role"), ("avdeling", "department")):
+    hidden_count = 0
+    for kind, dimension in (("rolle", "role"), ("avdeling", "department")):
+        questions = {
+            r["name"]: r["n"]
+            for r in store.read(
+                "SELECT name, sum(questions) AS n FROM audience WHERE dimension = :dimension"
+                " AND week >= :first AND week <= :last GROUP BY name",
+                {**weeks, "dimension": dimension},
+            )
+        }
         askers = {
             r["name"]: r["n"]
             for r in store.read(
-                f"SELECT {column} AS name, count(DISTINCT asker) AS n FROM askers"
-                " WHERE week >= :first AND week <= :last GROUP BY name",
-                weeks,
+                "SELECT name, count(DISTINCT asker) AS n FROM askers WHERE dimension = :dimension"
+                " AND week >= :first AND week <= :last GROUP BY name",
+                {**weeks, "dimension": dimension},
             )
         }
-        questions = {name: n for name, n in questions_by[column].items() if name and name != "ukjent"}
-        for name, count in sorted(questions.items(), key=lambda item: (-item[1], item[0])):
-            if askers.get(name, 0) >= MIN_GROUP_ASKERS:
-                groups.append(AudienceGroup(kind, name, count, askers[name]))
-            else:
-                hidden += 1
-    return groups, hidden
+        shown = {name for name in questions if askers.get(name, 0) >= MIN_GROUP_ASKERS}
+        hidden = set(questions) - shown
+
+        def rest_askers(names: set[str], dimension: str = dimension) -> int:
+            marks = ", ".join("?" for _ in names)
+            return store.read(
+                f"SELECT count(DISTINCT asker) AS n FROM askers WHERE dimension = ? AND week >= ? AND week <= ?"
+                f" AND name IN ({marks})",
+                (dimension, first_week, last_week, *sorted(names)),
+            )[0]["n"]
+
+        while hidden and shown and rest_askers(hidden) < MIN_GROUP_ASKERS:
+            smallest = min(shown, key=lambda name: (questions[name], askers[name], name))
+            shown.remove(smallest)
+            hidden.add(smallest)
+        for name in sorted(shown, key=lambda name: (-questions[name], name)):
+            groups.append(AudienceGroup(kind, GROUP_LABELS.get(name, name), questions[name], askers[name]))
+        if hidden and shown:
+            groups.append(AudienceGroup(kind, REST, sum(questions[n] for n in hidden), rest_askers(hidden)))
+        hidden_count += len(hidden)
+    return groups, hidden_count
 
 
 def group_questions(

@@ -4,10 +4,18 @@ Every piece of text a user wrote is passed through `escape` before it reaches mr
 question containing ``<!channel>`` or ``<https://evil|kommune.no>`` cannot ping or forge a link.
 `fit` keeps any message inside Slack's limits (3000 characters per section text, 50 blocks per
 message, 100 per view, 40 000 characters of fallback text).
+
+Button values come back in click payloads, so the bot only acts on values it issued: `seal`
+prefixes each value with a MAC over the value, the asker's user id and the channel (keyed with
+the installation's secret), and `open_value` gives a value back only for that user in that
+channel, with every field in range.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +28,10 @@ SECTION_TEXT_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 TEXT_LIMIT = 40_000
-BUTTON_VALUE_LIMIT = 2000
+BUTTON_VALUE_LIMIT = 2000  # Slack's limit for a button value, seal included
+SEAL_LENGTH = 22  # base64 characters of the MAC: 132 bits
+MAX_QUESTION_ID = 2**63 - 1  # SQLite's largest integer
+MAX_ENTRY_ID_LENGTH = 200
 
 # action_id of every button, matched by the listeners.
 USEFUL, NOT_USEFUL, ASK_LEADER = "feedback_useful", "feedback_not_useful", "ask_leader"
@@ -60,6 +71,10 @@ TEXTS = {
         "leaders_only": "Rapportene er bare for ledere. Lurer du på noe om dem, spør din nærmeste leder.",
         "report_wait": "Lager rapporten for de siste 30 dagene …",
         "report_file": "Hele rapporten for {since} – {until} (åpnes i nettleseren).",
+        "not_yours": "Denne knappen kan jeg ikke bruke: den hører til et annet spørsmål eller en annen person. "
+        "Still spørsmålet ditt på nytt, så får du egne knapper.",
+        "already_sent": "Dette spørsmålet er allerede sendt til lederen din.",
+        "expired": "Denne bekreftelsen er for gammel. Trykk «Spør lederen min» på nytt.",
     },
     "en": {
         "useful": "Useful",
@@ -93,6 +108,10 @@ TEXTS = {
         "leaders_only": "Reports are for leaders only. If you wonder about them, ask your nearest leader.",
         "report_wait": "Making the report for the last 30 days …",
         "report_file": "The full report for {since} – {until} (opens in a browser).",
+        "not_yours": "I can't use this button: it belongs to another question or another person. "
+        "Ask your question again to get your own buttons.",
+        "already_sent": "This question has already been sent to your leader.",
+        "expired": "This confirmation has expired. Press «Ask my leader» again.",
     },
 }
 
@@ -115,38 +134,104 @@ def it_contact(referral: Referral) -> str:
 
 
 def value(**fields: Any) -> str:
-    """A button value: compact JSON, the question text shortened to stay under Slack's limit."""
+    """A button value: compact JSON, the question text shortened so that it stays under Slack's
+    limit once sealed."""
+    limit = BUTTON_VALUE_LIMIT - SEAL_LENGTH - 1
     encoded = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-    while len(encoded) > BUTTON_VALUE_LIMIT and fields.get("t"):
-        fields["t"] = fields["t"][: len(fields["t"]) - (len(encoded) - BUTTON_VALUE_LIMIT) - 1]
+    while len(encoded) > limit and fields.get("t"):
+        fields["t"] = fields["t"][: len(fields["t"]) - (len(encoded) - limit) - 1]
         encoded = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return encoded
 
 
+def _mac(key: bytes, raw: str, user: str, channel: str) -> str:
+    digest = hmac.new(key, "\x1f".join((user, channel, raw)).encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:SEAL_LENGTH]
+
+
+def seal(message: dict, key: bytes, user: str, channel: str) -> dict:
+    """`message` with each button's value sealed to `user` in `channel`: `<mac>.<value>`.
+
+    >>> sealed = seal({"blocks": [_section("x") | {"accessory": _button("Velg", PICK, '{"q":1}')}]}, b"k", "U1", "D1")
+    >>> open_value(sealed["blocks"][0]["accessory"]["value"], b"k", "U1", "D1").question_id
+    1
+    >>> open_value(sealed["blocks"][0]["accessory"]["value"], b"k", "U2", "D1") is None
+    True
+    """
+
+    def sealed(button: dict) -> dict:
+        if button.get("type") != "button" or "value" not in button:
+            return button
+        return {**button, "value": f"{_mac(key, button['value'], user, channel)}.{button['value']}"}
+
+    out = []
+    for block in message.get("blocks", []):
+        if block.get("type") == "actions":
+            block = {**block, "elements": [sealed(e) for e in block.get("elements", [])]}
+        if isinstance(block.get("accessory"), dict):
+            block = {**block, "accessory": sealed(block["accessory"])}
+        out.append(block)
+    return {**message, "blocks": out}
+
+
+def open_value(raw: Any, key: bytes, user: str, channel: str) -> ButtonValue | None:
+    """The value of a button sealed for `user` in `channel`, or None: not sealed by this bot,
+    issued to someone else or elsewhere, too long, or with a field out of range."""
+    if not isinstance(raw, str) or len(raw) > BUTTON_VALUE_LIMIT or raw[SEAL_LENGTH : SEAL_LENGTH + 1] != ".":
+        return None
+    mac, inner = raw[:SEAL_LENGTH], raw[SEAL_LENGTH + 1 :]
+    if not user or not channel or not hmac.compare_digest(mac, _mac(key, inner, user, channel)):
+        return None
+    try:
+        data = json.loads(inner)
+    except ValueError:
+        return None
+    return _fields(data, strict=True) if isinstance(data, dict) else None
+
+
 @dataclass(frozen=True)
 class ButtonValue:
-    """What a button carries back: the logged question, an entry, the language, the question."""
+    """What a button carries back: the logged question, an entry, the language, the question,
+    and for "Ja, send" when the confirmation expires (Unix time)."""
 
     question_id: int | None = None
     entry: str = ""
     language: str = "nb"
     text: str = ""
+    expires: int | None = None
 
 
-def read_value(raw: str | None) -> ButtonValue:
-    """A button's value, read defensively: it comes back from Slack in a request body."""
+def read_value(raw: Any) -> ButtonValue:
+    """A button value's fields, read leniently and WITHOUT checking its seal: for the language
+    of an apology, and for tests of the builders. Anything acted on goes through `open_value`."""
+    if isinstance(raw, str) and raw[SEAL_LENGTH : SEAL_LENGTH + 1] == ".":
+        raw = raw[SEAL_LENGTH + 1 :]
     try:
-        data = json.loads(raw or "{}")
+        data = json.loads(raw) if isinstance(raw, str) and len(raw) <= BUTTON_VALUE_LIMIT else {}
     except ValueError:
         data = {}
-    if not isinstance(data, dict):
-        data = {}
-    question_id = data.get("q")
+    return _fields(data if isinstance(data, dict) else {}, strict=False) or ButtonValue()
+
+
+def _fields(data: dict, strict: bool) -> ButtonValue | None:
+    """The fields of a value; out of range is None when `strict`, else the field's default."""
+    question_id, entry, text, language = data.get("q"), data.get("e", ""), data.get("t", ""), data.get("l", "nb")
+    expires = data.get("x")
+    checks = {
+        "q": question_id is None or (type(question_id) is int and 0 < question_id <= MAX_QUESTION_ID),
+        "e": isinstance(entry, str) and len(entry) <= MAX_ENTRY_ID_LENGTH,
+        "t": isinstance(text, str),
+        "l": language in TEXTS,
+        "x": expires is None or (type(expires) is int and 0 < expires <= MAX_QUESTION_ID),
+    }
+    if strict and not all(checks.values()):
+        return None
     return ButtonValue(
-        question_id=question_id if isinstance(question_id, int) and not isinstance(question_id, bool) else None,
-        entry=data.get("e") if isinstance(data.get("e"), str) else "",
-        language=data.get("l") if data.get("l") in TEXTS else "nb",
-        text=data.get("t") if isinstance(data.get("t"), str) else "",
+        question_id=question_id if checks["q"] else None,
+        entry=entry if checks["e"] else "",
+        language=language if checks["l"] else "nb",
+        text=text if checks["t"] else "",
+        expires=expires if checks["x"] else None,
     )
 
 

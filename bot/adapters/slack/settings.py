@@ -1,13 +1,19 @@
 """Slack settings from environment variables, checked at start-up (fail fast, name the variable).
 
 Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; HTTP mode needs SLACK_BOT_TOKEN and
-SLACK_SIGNING_SECRET. See `.env.example` for every variable.
+SLACK_SIGNING_SECRET. See `.env.example` for every variable. HTTPS_PROXY (or https_proxy,
+HTTP_PROXY, http_proxy, as slack_sdk reads them) is checked here and passed to every Slack
+client explicitly; NO_PROXY is honoured for the Web API host, which slack_sdk alone does not do.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import urllib.request
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 DEFAULT_COMMAND = "/retningslinjer"
 
@@ -23,6 +29,14 @@ class SlackSettings:
     signing_secret: str = ""  # Basic Information > App Credentials > Signing Secret
     api_url: str = ""  # SLACK_API_URL: another Web API base URL (tests, proxies)
     command: str = DEFAULT_COMMAND
+    proxy: str = ""  # HTTPS_PROXY & co., "" when none is set or NO_PROXY covers the API host
+
+    @property
+    def value_key(self) -> bytes:
+        """This installation's key for button values and claim ids, derived from a Slack secret
+        it already has (the signing secret, else the bot token): rotating it voids old buttons."""
+        secret = self.signing_secret or self.bot_token
+        return hmac.new(secret.encode(), b"guidebot: button values and claims v1", hashlib.sha256).digest()
 
     @classmethod
     def from_env(cls, http: bool, need_secret: bool = True) -> SlackSettings:
@@ -49,4 +63,30 @@ class SlackSettings:
             ),
             api_url=os.environ.get("SLACK_API_URL", "").strip(),
             command=command,
+            proxy=proxy_from_env(os.environ.get("SLACK_API_URL", "").strip()),
         )
+
+
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+
+
+def proxy_from_env(api_url: str = "") -> str:
+    """The proxy for Slack's Web API from the first of `PROXY_VARIABLES` that is set, checked
+    (http(s)://host:port), or "" if none is set or NO_PROXY names the API's host."""
+    for name in PROXY_VARIABLES:
+        found = os.environ.get(name, "").strip()
+        if found:
+            break
+    else:
+        return ""
+    try:
+        parts = urlsplit(found)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port is not None
+    except ValueError:
+        valid = False
+    if not valid:
+        raise SettingsError(f"{name} must look like http://proxy.example:3128, not {found!r}")
+    host = urlsplit(api_url).hostname if api_url else "slack.com"
+    if host and urllib.request.proxy_bypass_environment(host):
+        return ""
+    return found

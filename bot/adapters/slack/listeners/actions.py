@@ -1,8 +1,18 @@
 """Buttons: Nyttig / Ikke nyttig, "Mente du ...?" choices and Ingen av disse, and
-"Spør lederen min" with its confirmation. Button values are read with `blocks.read_value`."""
+"Spør lederen min" with its confirmation.
+
+A click is acted on only if its value is one the bot sealed for this user in this channel
+(`SlackBot.opened`); anything else gets a polite ephemeral "not your button" and changes
+nothing. Where to post always comes from the click's verified envelope, never from a value.
+"Ja, send" reaches the leader once per question, however often it is clicked: it claims the
+question in the claim table, and its button expires (an hour) long before the claim does.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -10,18 +20,29 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.adapters.slack import blocks
-from bot.adapters.slack.context import SlackBot
+from bot.adapters.slack.context import SlackBot, clicked_by, clicked_in
 from bot.answers import section_label
+
+__all__ = ["clicked_by", "clicked_in", "language_of", "register_actions"]
+
+CONFIRMATION_SECONDS = 3600  # "Ja, send" works for an hour; the claim table keeps claims a day
 
 
 def register_actions(app: App, slack: SlackBot) -> None:
     store = slack.service.store
 
+    def refuse(action: dict, respond: Callable[..., Any]) -> None:
+        language = blocks.read_value(action.get("value")).language
+        respond(replace_original=False, response_type="ephemeral", text=blocks.TEXTS[language]["not_yours"])
+
     @app.action(blocks.USEFUL)
     @app.action(blocks.NOT_USEFUL)
     def handle_feedback(ack: Callable[..., None], body: dict, action: dict, respond: Callable[..., Any]) -> None:
         ack()
-        clicked = blocks.read_value(action.get("value"))
+        clicked = slack.opened(body, action)
+        if clicked is None:
+            refuse(action, respond)
+            return
         if store is not None and clicked.question_id is not None and clicked.entry:
             store.record_feedback(clicked.question_id, clicked.entry, action["action_id"] == blocks.USEFUL)
         thanks = blocks.TEXTS[clicked.language]["thanks"]
@@ -52,28 +73,50 @@ def register_actions(app: App, slack: SlackBot) -> None:
         ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
     ) -> None:
         ack()
-        language = blocks.read_value(action.get("value")).language
+        clicked = slack.opened(body, action)
+        if clicked is None:
+            refuse(action, respond)
+            return
         asker = slack.asker(client, clicked_by(body))
         referral = slack.bot.referral_for(asker)
         contact = referral.contact
         if contact is None or not contact.slack_user:
-            text = blocks.TEXTS[language]["no_leader"].format(it=blocks.it_contact(referral))
+            text = blocks.TEXTS[clicked.language]["no_leader"].format(it=blocks.it_contact(referral))
             _reply_privately(body, client, respond, blocks.simple_message(text))
             return
-        confirm = blocks.leader_confirmation(contact, referral.contact_kind == "politisk", language, action["value"])
-        _reply_privately(body, client, respond, confirm)
+        # The confirmation's buttons expire, well inside the claim table's retention, so
+        # "Ja, send" can never outlive the claim that makes it send once.
+        confirmed = blocks.value(
+            q=clicked.question_id,
+            e=clicked.entry,
+            l=clicked.language,
+            t=clicked.text,
+            x=int(time.time()) + CONFIRMATION_SECONDS,
+        )
+        political = referral.contact_kind == "politisk"
+        confirm = blocks.leader_confirmation(contact, political, clicked.language, confirmed)
+        _reply_privately(body, client, respond, slack.seal(confirm, clicked_by(body), clicked_in(body)))
 
     @app.action(blocks.SEND_TO_LEADER)
     def handle_send_to_leader(
         ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
     ) -> None:
         ack()
-        clicked = blocks.read_value(action.get("value"))
+        clicked = slack.opened(body, action)
+        if clicked is None:
+            refuse(action, respond)
+            return
         language = clicked.language
+        if clicked.expires is None or clicked.expires < time.time():
+            respond(replace_original=True, **blocks.simple_message(blocks.TEXTS[language]["expired"]))
+            return
         user = clicked_by(body)
         asker = slack.asker(client, user)
         contact = slack.bot.referral_for(asker).contact
         if contact is None or not contact.slack_user:
+            return
+        if store is not None and not store.claim_event(_escalation_claim(slack, action["value"], clicked)):
+            respond(replace_original=True, **blocks.simple_message(blocks.TEXTS[language]["already_sent"]))
             return
         entry = slack.bot.entry(clicked.entry)
         document = slack.bot.knowledge.document(entry.document_id) if entry else None
@@ -88,7 +131,7 @@ def register_actions(app: App, slack: SlackBot) -> None:
     @app.action(blocks.CANCEL_LEADER)
     def handle_cancel_leader(ack: Callable[..., None], action: dict, respond: Callable[..., Any]) -> None:
         ack()
-        language = blocks.read_value(action.get("value")).language
+        language = blocks.read_value(action.get("value")).language  # sends nothing, trusts nothing
         respond(replace_original=True, **blocks.simple_message(blocks.TEXTS[language]["cancelled"]))
 
     @app.action(blocks.PICK)
@@ -96,15 +139,19 @@ def register_actions(app: App, slack: SlackBot) -> None:
         ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
     ) -> None:
         ack()
-        clicked = blocks.read_value(action.get("value"))
-        asker = slack.asker(client, clicked_by(body))
+        clicked = slack.opened(body, action)
+        if clicked is None:
+            refuse(action, respond)
+            return
+        user, channel = clicked_by(body), clicked_in(body)
+        asker = slack.asker(client, user)
         answer = slack.bot.pick(clicked.entry, asker=asker, language=clicked.language)
         if answer is None or answer.entry is None:
             return
         if store is not None and clicked.question_id is not None:
             store.record_choice(clicked.question_id, answer.entry.id)
         message = blocks.answer_message(answer, clicked.question_id, slack.can_ask_leader(asker))
-        _post_in_same_place(body, client, respond, message)
+        _post_in_same_place(body, client, respond, slack.seal(message, user, channel))
         if body.get("message"):
             chosen_text = blocks.TEXTS[answer.language]["chosen"].format(
                 section=section_label(answer.entry.section, answer.language)
@@ -116,33 +163,30 @@ def register_actions(app: App, slack: SlackBot) -> None:
         ack: Callable[..., None], body: dict, action: dict, client: WebClient, respond: Callable[..., Any]
     ) -> None:
         ack()
-        clicked = blocks.read_value(action.get("value"))
-        asker = slack.asker(client, clicked_by(body))
+        clicked = slack.opened(body, action)
+        if clicked is None:
+            refuse(action, respond)
+            return
+        user, channel = clicked_by(body), clicked_in(body)
+        asker = slack.asker(client, user)
         answer = slack.bot.refer(clicked.text, asker, clicked.language)
-        ping = clicked_in(body).startswith("D") or not body.get("message")
+        ping = channel.startswith("D") or not body.get("message")
         message = blocks.referral_message(answer, clicked.question_id, ping, slack.can_ask_leader(asker))
-        _post_in_same_place(body, client, respond, message)
-
-
-def clicked_by(body: dict) -> str:
-    """The user id of the person who clicked ("" if the payload has none)."""
-    user = body.get("user")
-    return str(user.get("id") or "") if isinstance(user, dict) else ""
-
-
-def clicked_in(body: dict) -> str:
-    """The channel id where the button was ("" if the payload has none)."""
-    for key, field in (("channel", "id"), ("container", "channel_id")):
-        part = body.get(key)
-        if isinstance(part, dict) and isinstance(part.get(field), str) and part[field]:
-            return part[field]
-    return ""
+        _post_in_same_place(body, client, respond, slack.seal(message, user, channel))
 
 
 def language_of(body: dict) -> str:
     actions = body.get("actions")
     first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
     return blocks.read_value(first.get("value")).language
+
+
+def _escalation_claim(slack: SlackBot, sealed: str, clicked: blocks.ButtonValue) -> str:
+    """One claim per question (or, unlogged, per issued button): "Ja, send" sends once. Keyed,
+    so the claim table holds no question id in the clear."""
+    subject = f"q:{clicked.question_id}" if clicked.question_id is not None else f"v:{sealed}"
+    digest = hmac.new(slack.settings.value_key, f"escalation:{subject}".encode(), hashlib.sha256).hexdigest()
+    return "escalation:" + digest[:32]
 
 
 def _reply_privately(body: dict, client: WebClient, respond: Callable[..., Any], message: dict) -> None:

@@ -12,7 +12,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.adapters.slack import blocks
-from bot.adapters.slack.context import SlackBot
+from bot.adapters.slack.context import SlackBot, on_ack_path
+from bot.adapters.slack.listeners.errors import describe_failure
 from bot.answers import detect_language
 from bot.log.formats import render_html
 from bot.log.reports import build_report
@@ -38,11 +39,13 @@ def register_command(app: App, slack: SlackBot) -> None:
                 send_report(slack, ack, command, client, respond, "en" if word == "report" else "nb")
                 return
             user = str(command.get("user_id") or "")
-            asker = slack.asker(client, user)
+            with on_ack_path():  # Slack waits for this answer: a 429 fails fast, never sleeps
+                asker = slack.asker(client, user)
             asked = slack.service.ask(text, "slack", "slash", asker, user)
             message = blocks.message_for(asked.answer, asked.question_id, True, slack.can_ask_leader(asker))
-        except Exception:
-            log.exception("slash command failed")
+            message = slack.seal(message, user, str(command.get("channel_id") or ""))
+        except Exception as error:
+            log.error("slash command failed: %s", describe_failure(error))
             language = detect_language(text)
             ack(
                 response_type="ephemeral",
@@ -64,7 +67,9 @@ def send_report(
     report as a file in their DM with the bot; anyone else a polite "only leaders"."""
     user = str(command.get("user_id") or "")
     t = blocks.TEXTS[language]
-    if not slack.is_leader(client, user) or slack.service.store is None:
+    with on_ack_path():
+        leader = slack.is_leader(client, user)
+    if not leader or slack.service.store is None:
         ack(response_type="ephemeral", **blocks.simple_message(t["leaders_only"]))
         return
     ack(response_type="ephemeral", text=t["report_wait"])
@@ -86,6 +91,6 @@ def send_report(
             title=f"guidebot: spørsmål {report.since} – {report.until}",
             initial_comment=t["report_file"].format(since=report.since, until=report.until),
         )
-    except Exception:
-        log.exception("report failed")
+    except Exception as error:
+        log.error("report failed: %s", describe_failure(error))
         respond(response_type="ephemeral", replace_original=False, text=t["sorry"].format(it=slack.it_contact()))

@@ -53,4 +53,5 @@ def _answer_in_conversation(
     asker = slack.asker(client, user)
     asked = slack.service.ask(text if isinstance(text, str) else None, "slack", surface, asker, user)
     message = blocks.message_for(asked.answer, asked.question_id, ping, slack.can_ask_leader(asker))
+    message = slack.seal(message, user, event["channel"])
     client.chat_postMessage(channel=event["channel"], thread_ts=thread, unfurl_links=False, **message)

@@ -1,0 +1,284 @@
+"""From a guideline's blocks (headings, paragraphs, list items) to sections and entry drafts.
+
+Every reader (txt, pdf, docx) turns its file into `Block`s; `outline(blocks)` decides what is a
+section and what is a list, and makes the entry drafts:
+
+- numbered headings at any depth ("4.1", "2.3.1") are sections when their number continues the
+  outline; a numbered line that restarts ("1." under a new heading), follows a lead-in ending in
+  ":", or has a sibling right after it with nothing between, is a list item;
+- unnumbered headings are sections named by their title;
+- a paragraph gives one entry per sentence (a sentence of one or two words, such as "HUSK!",
+  stays with its neighbour); a list item gives one entry with all its sentences, so an item's
+  title ("Lovlig behandling.") stays with its rule;
+- a lead-in ("Følgende prinsipper gjelder:") is quoted together with its list;
+- text before the first heading is the section "Innledning"; paragraphs after the last list of
+  the last section are "Avslutning" (closing words and adoption dates).
+
+Nothing is dropped silently: what is not quoted (page numbers, repeated page headers, dot
+leaders of a table of contents) is in `Outline.left_out` with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.knowledge.sourcetext import split_sentences
+
+CLOSING_SECTION = "Avslutning"
+OPENING_SECTION = "Innledning"
+_LIST_QUOTE_LIMIT = 700  # a lead-in is quoted with its whole list up to this many characters
+_SENTENCE_END = (".", "!", "?", ":", ";", ",")
+
+
+@dataclass
+class Block:
+    """One heading, paragraph or list item as the reader found it.
+
+    kind: "heading" (a reader sure of it: Word styles), "numbered" (a numbered line the outline
+    decides on), "item" (a list item), "paragraph" or "heading?" (a short unnumbered line
+    standing alone, which the text reader takes for a heading).
+    """
+
+    kind: str
+    text: str
+    number: str = ""  # "4.1" for headings, "1" or "a" for numbered items
+    marker: str = ""  # the list marker as in the source: "•", "1.", "a)"
+    line: int = 0  # line in the source text
+    blank_before: int = 0
+
+
+@dataclass
+class Draft:
+    """An entry to be: its section and verbatim quote."""
+
+    section: str
+    quote: str
+    kind: str  # "sentence", "item", "list" (a lead-in quoted with its list)
+    lead_in: str = ""
+
+
+@dataclass
+class OutlineSection:
+    number: str
+    title: str
+    line: int = 0
+    drafts: list[Draft] = field(default_factory=list)
+
+    @property
+    def units(self) -> list[str]:
+        """The sentences of this section, each once (for coverage checks)."""
+        out: list[str] = []
+        for draft in self.drafts:
+            if draft.kind == "list":
+                out.append(draft.lead_in)
+                continue
+            out.extend(split_sentences(draft.quote))
+        return out
+
+
+@dataclass
+class Outline:
+    sections: list[OutlineSection]
+    left_out: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, why)
+
+    @property
+    def drafts(self) -> list[Draft]:
+        return [d for s in self.sections for d in s.drafts]
+
+
+def title_case(text: str) -> str:
+    """"HVA ER SOSIALE MEDIER?" -> "Hva er sosiale medier?"; mixed case is kept."""
+    return text.capitalize() if text.isupper() else text
+
+
+def looks_like_title(text: str) -> bool:
+    """Short, starts with a capital, no sentence punctuation at the end (a "?" is fine)."""
+    text = text.strip()
+    return (
+        bool(text)
+        and text[:1].isupper()
+        and len(text) <= 120
+        and not text.endswith((".", ":", ";", ",", "!"))
+        and not re.search(r"\d$", text)
+        and not re.search(r"[.!?:]\s", text)  # two sentences are no title
+    )
+
+
+def _depth(number: str) -> int:
+    return number.count(".") + 1
+
+
+def _next_numbers(current: str | None) -> set[str]:
+    """Numbers a section may have after `current`: a child, a sibling or a sibling of an ancestor."""
+    if current is None:
+        return {"1"}
+    parts = [int(p) for p in current.split(".")]
+    out = {".".join(map(str, [*parts, 1]))}
+    for depth in range(len(parts), 0, -1):
+        head = parts[: depth - 1]
+        out.add(".".join(map(str, [*head, parts[depth - 1] + 1])))
+    return out
+
+
+def _successor(number: str) -> str:
+    parts = number.split(".")
+    if parts[-1].isdigit():
+        parts[-1] = str(int(parts[-1]) + 1)
+    elif len(parts[-1]) == 1:
+        parts[-1] = chr(ord(parts[-1]) + 1)
+    return ".".join(parts)
+
+
+def _decide_numbered(blocks: list[Block]) -> list[Block]:
+    """Turn each "numbered" block into a "heading" or an "item" (see the module docstring)."""
+    restarts = sum(
+        1
+        for before, after in zip(blocks, blocks[1:], strict=False)
+        if before.kind in ("heading", "heading?") and not before.number
+        and after.kind == "numbered" and after.number == "1"
+    )
+    current: str | None = None
+    out: list[Block] = []
+    for index, block in enumerate(blocks):
+        if block.kind == "heading" and block.number[:1].isdigit():
+            current = block.number
+        if block.kind != "numbered":
+            out.append(block)
+            continue
+        before = out[-1] if out else None
+        if (before is not None and before.kind == "paragraph" and before.blank_before == 0
+                and len(out) > 1 and out[-2].kind == "item"):
+            before = out[-2]  # an item's rule on the line below its title belongs to the item
+        after = blocks[index + 1] if index + 1 < len(blocks) else None
+        number = block.number
+        is_item = (
+            not number[:1].isdigit()
+            or (before is not None and before.kind == "paragraph" and before.text.rstrip().endswith(":"))
+            # The list goes on: the next number, shaped like the items before (a title after
+            # sentences, "4. Ansvar" after items "1."-"3.", is the next section).
+            or (before is not None and before.kind == "item" and before.number
+                and _depth(before.number) == _depth(number) and _successor(before.number) == number
+                and (number not in _next_numbers(current)
+                     or (looks_like_title(before.text) == looks_like_title(block.text)
+                         # more space above it than above the item before: a new section
+                         and block.blank_before <= before.blank_before)))
+            # A sibling right after it with nothing between: a list (an empty section is rarer).
+            or (after is not None and after.kind == "numbered" and after.number == _successor(number))
+            or not looks_like_title(block.text)
+            # The first numbered heading may start anywhere (an excerpt from "4.4"), unless it
+            # follows an unnumbered heading: then it is a list restarting under that heading.
+            or (number not in _next_numbers(current)
+                and (current is not None or (before is not None and before.kind in ("heading", "heading?"))))
+            or (restarts >= 2 and number == "1" and before is not None and before.kind in ("heading", "heading?")
+                and not before.number)
+        )
+        if is_item:
+            out.append(Block("item", block.text, number, block.marker, block.line, block.blank_before))
+        else:
+            current = number
+            out.append(Block("heading", block.text, number, "", block.line, block.blank_before))
+    return out
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences of a paragraph, a one- or two-word sentence joined to its neighbour."""
+    parts = split_sentences(text)
+    merged: list[str] = []
+    carry = ""
+    for position, part in enumerate(parts):
+        part = f"{carry} {part}".strip() if carry else part
+        carry = ""
+        if len(part.split()) <= 2 and position < len(parts) - 1:
+            carry = part
+            continue
+        if len(part.split()) <= 2 and merged:
+            merged[-1] = f"{merged[-1]} {part}"
+        else:
+            merged.append(part)
+    if carry:
+        merged.append(carry)
+    return merged
+
+
+def _list_quote(lead_in: str, items: list[Block]) -> str:
+    parts = [lead_in]
+    for item in items:
+        parts.append(f"{item.marker} {item.text}".strip())
+        if len(" ".join(parts)) > _LIST_QUOTE_LIMIT:
+            break
+    return " ".join(parts)
+
+
+def _keep_items_whole(blocks: list[Block]) -> list[Block]:
+    """Text right under a list item with no blank line between belongs to the item: a title on
+    its own line ("1. Lovlig behandling") is kept with its rule."""
+    out: list[Block] = []
+    for block in blocks:
+        if block.kind == "paragraph" and block.blank_before == 0 and out and out[-1].kind == "item":
+            out[-1].text = f"{out[-1].text} {block.text}"
+        else:
+            out.append(block)
+    return out
+
+
+def outline(blocks: list[Block]) -> Outline:
+    """Sections and entry drafts from a reader's blocks."""
+    blocks = _keep_items_whole(_decide_numbered(blocks))
+    result = Outline([])
+    section: OutlineSection | None = None
+    used_names: set[str] = set()
+
+    def open_section(number: str, title: str, line: int) -> OutlineSection:
+        name = number
+        count = 2
+        while name in used_names:
+            name, count = f"{number} ({count})", count + 1
+        used_names.add(name)
+        new = OutlineSection(name, title, line)
+        result.sections.append(new)
+        return new
+
+    last_numbered = max(
+        (i for i, b in enumerate(blocks) if b.kind in ("heading", "heading?") and b.number), default=-1
+    )
+    later_unnumbered = any(b.kind in ("heading", "heading?") for b in blocks[last_numbered + 1:])
+    seen_list_in_last = False
+    index = 0
+    while index < len(blocks):
+        block = blocks[index]
+        if block.kind in ("heading", "heading?"):
+            title = title_case(" ".join(block.text.split()))
+            section = open_section(block.number or title, title, block.line)
+            seen_list_in_last = False
+            index += 1
+            continue
+        if section is None:
+            section = open_section(OPENING_SECTION, OPENING_SECTION, block.line)
+        if block.kind == "item":
+            if index > last_numbered >= 0 and not later_unnumbered:
+                seen_list_in_last = True
+            section.drafts.append(Draft(section.number, block.text, "item"))
+            index += 1
+            continue
+        # A paragraph. After the last list of the last numbered section: the closing words.
+        if seen_list_in_last and section.number != CLOSING_SECTION:
+            section = open_section(CLOSING_SECTION, CLOSING_SECTION, block.line)
+        sentences = _sentences(block.text)
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        lead_in = sentences[-1] if sentences and sentences[-1].endswith(":") else ""
+        if lead_in and following is not None and following.kind == "item":
+            sentences = sentences[:-1]
+        else:
+            lead_in = ""
+        for sentence in sentences:
+            section.drafts.append(Draft(section.number, sentence, "sentence"))
+        if lead_in:
+            items: list[Block] = []
+            for nxt in blocks[index + 1:]:
+                if nxt.kind != "item":
+                    break
+                items.append(nxt)
+            section.drafts.append(Draft(section.number, _list_quote(lead_in, items), "list", lead_in))
+        index += 1
+    return result

@@ -1,0 +1,147 @@
+"""Reads a guideline in plain text (also what the PDF reader leaves) into `Block`s.
+
+A line is a numbered line ("4.1 Tittel", "1. Regel", "a) Regel"), a bullet ("• Regel"), a short
+line standing alone (an unnumbered heading), or text. Text runs on in the block above it until a
+blank line; a line that starts in lower case after a block that stopped mid-sentence runs on too
+(a page or line break in a PDF).
+
+Text copied out of a PDF sometimes breaks a bullet over blank lines ("så \\n\\nraskt som
+mulig"); when the text shows that habit (a bullet that stops mid-sentence, a blank line, then
+lower case), one blank line inside a bullet is read as a line break and two end it. Otherwise
+a blank line ends a bullet, so a paragraph after a list is never glued to its last item.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.knowledge.importing.structure import Block, looks_like_title
+
+_NUMBERED = re.compile(r"^\s*((?:\d+(?:\.\d+)*)|[a-zæøå])([.)])?\s+(\S.*?)\s*$")
+# Bullets as Word and PDF tools write them, also Symbol/Wingdings glyphs in the private use area.
+_BULLET = re.compile(r"^\s*([•●▪■◦○➢►✓\uf0b7\uf0a7\uf076\uf0d8\u2013\-\*–·o])\s+(\S.*?)\s*$")
+_DASHES = ("-", "–", "\u2013")
+# "§ 3 Taushetsplikt", "§ 3a.", "Kapittel 2 Ansvar", "Kap. 2: Ansvar": headings named by their number.
+_PARAGRAPH_SIGN = re.compile(r"^\s*((?:§|kapittel|kap\.)\s*\d+[a-z]?)[.:]?(?:\s+(\S.*?))?\s*$", re.IGNORECASE)
+_DOT_LEADER = re.compile(r"\.{5,}\s*\d+\s*$")
+_PAGE_NUMBER = re.compile(r"^\s*(?:side\s+)?\d+(?:\s*(?:av|/)\s*\d+)?\s*$", re.IGNORECASE)
+
+
+def _numbered(line: str) -> re.Match[str] | None:
+    match = _NUMBERED.match(line)
+    if not match:
+        return None
+    number, mark, text = match.groups()
+    if not number[0].isdigit() and mark != ")":
+        return None  # "a. text" is too often a word; letters count with ")" only
+    if number[0].isdigit() and not mark and "." not in number and not text[:1].isupper():
+        return None  # "2023 ble ..." is text
+    if not text[:1].isalpha() and not text.startswith(("«", '"', "(")):
+        return None  # "20. april 2023", "26.01.2012"
+    return match
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip().endswith((".", "!", "?", ":", ";", "»", '"', ")"))
+
+
+def _breaks_bullets(lines: list[str]) -> bool:
+    """Does this text break bullets over blank lines (text copied from some PDFs)?"""
+    for i in range(len(lines) - 2):
+        if (
+            _BULLET.match(lines[i])
+            and not _ends_sentence(lines[i])
+            and not lines[i + 1].strip()
+            and lines[i + 2].strip()[:1].islower()
+        ):
+            return True
+    return False
+
+
+def text_blocks(text: str) -> tuple[list[Block], list[tuple[int, str, str]]]:
+    """Blocks of a plain-text guideline, and the lines left out (with why)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    broken = _breaks_bullets(lines)
+    blocks: list[Block] = []
+    left_out: list[tuple[int, str, str]] = []
+    parts: list[list[str]] = []  # the lines of each block, parallel to `blocks`
+    blank_run = 2  # the start counts as after a blank line
+
+    def start(kind: str, text: str, number: str = "", marker: str = "", line: int = 0) -> None:
+        blocks.append(Block(kind, "", number, marker, line, blank_run))
+        parts.append([text])
+
+    def run_on(text: str) -> None:
+        parts[-1].append(text)
+
+    for number, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line:
+            blank_run += 1
+            continue
+        previous = blocks[-1] if blocks else None
+        previous_text = parts[-1][-1] if parts else ""
+        numbered = _numbered(raw)
+        bullet = _BULLET.match(raw) if not numbered else None
+        if bullet and bullet.group(1) in _DASHES and blank_run == 0 and previous is not None and not (
+            previous.kind == "item" and previous.marker == bullet.group(1)
+        ) and not _ends_sentence(previous_text):
+            bullet = None  # "– helst innen en arbeidsdag" running on, not a dash bullet
+        nxt = next((x.strip() for x in lines[number:] if x.strip()), "")
+        if _DOT_LEADER.search(line):
+            left_out.append((number, line, "innholdsfortegnelse"))
+        elif _PAGE_NUMBER.match(line):
+            left_out.append((number, line, "sidetall"))
+        elif (sign := _PARAGRAPH_SIGN.match(line)) and (not sign.group(2) or looks_like_title(sign.group(2))):
+            named = " ".join(sign.group(1).split())
+            named = named[:1].upper() + named[1:]
+            start("heading", sign.group(2) or named, named, line=number)
+        elif numbered:
+            marker = numbered.group(1) + (numbered.group(2) or "")
+            start("numbered", numbered.group(3), numbered.group(1), marker, number)
+        elif bullet:
+            start("item", bullet.group(2), "", bullet.group(1), number)
+        elif previous is not None and blank_run == 0 and previous.kind == "numbered" and (
+            line[:1].islower()
+            or (previous_text.isupper() and line.isupper() and not _ends_sentence(previous_text))
+            or (len(previous_text) > 60 and not _ends_sentence(previous_text))
+        ):
+            run_on(line)  # a numbered line running on: "5. ... ANSATT ELLER" / "POLITIKER"
+        elif previous is not None and (
+            (blank_run == 0 and previous.kind not in ("numbered", "heading?", "heading"))
+            or (previous.kind == "item" and blank_run == 1 and broken)
+        ):
+            run_on(line)
+        elif (
+            previous is not None and blank_run <= 1 and line[:1].islower()
+            and not _ends_sentence(previous_text) and previous.kind in ("item", "paragraph")
+        ):
+            run_on(line)  # a sentence broken over a page or a blank line
+        elif (
+            looks_like_title(line) and len(line.split()) <= 10
+            and (
+                blank_run > 0 or previous is None or _ends_sentence(previous_text) or previous.kind == "heading?"
+                # an unnumbered sub-heading right under a numbered heading: "3. Rettar" / "Innsyn"
+                or (previous.kind == "numbered" and looks_like_title(previous_text) and len(line) <= 50)
+            )
+            and not nxt[:1].islower()
+        ):
+            start("heading?", line, line=number)
+        else:
+            start("paragraph", line, line=number)
+        blank_run = 0
+    for block, lines_of_block in zip(blocks, parts, strict=True):
+        block.text = _join(lines_of_block)
+    return blocks, left_out
+
+
+def _join(lines: list[str]) -> str:
+    """Lines of one block as one line; "IT-" + "avdelingen" keeps its hyphen and loses the break."""
+    text = ""
+    for line in lines:
+        line = line.strip()
+        if text.endswith("-") and not text.endswith(" -") and line[:1].islower():
+            text += line
+        else:
+            text = f"{text} {line}" if text else line
+    return text
