@@ -58,14 +58,14 @@ def test_no_regression_on_the_holdout_set(bot):
 def test_near_misses_are_rarely_answered(bot):
     # Out-of-scope questions that sound like the guideline. near-miss.yaml is a fitting set
     # (0.105 answered, in-sample); dev-engine.yaml was written before engine v2 and scored once
-    # on 2026-11-24: 0.680 correct, 0.060 wrong, 0.107 out-of-scope answered (v1: 0.740 /
-    # 0.060 / 0.286). Floors against regressions.
+    # on 2026-11-24, two labels then corrected: 0.720 correct, 0.020 wrong, 0.107 out-of-scope
+    # answered (v1: 0.780 / 0.020 / 0.286). Floors against regressions.
     near = evaluate(bot, load_questions(EVAL / "near-miss.yaml")).figures()
     assert near["out_of_scope_answered"] <= 0.12, near
     dev = evaluate(bot, load_questions(EVAL / "dev-engine.yaml", bot.knowledge.entries))
     figures = dev.figures()
-    assert figures["answered_correct"] >= 0.64, figures
-    assert figures["answered_wrong"] <= 0.07, figures
+    assert figures["answered_correct"] >= 0.68, figures
+    assert figures["answered_wrong"] <= 0.04, figures
     assert figures["out_of_scope_answered"] <= 0.11, figures
     assert dev.groups["near-miss"].figures()["out_of_scope_answered"] <= 0.15, dev.groups_table()
 
