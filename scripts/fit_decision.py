@@ -4,8 +4,9 @@
     python scripts/fit_decision.py --write    # ... and write bot/matching/decision.json
 
 For each mode (full engine, lexical-only): choose the weight of meaning in the ranking by top-1
-accuracy, compute the best candidate's features for every labelled development question, fit a
-logistic regression (label: the best entry is a right answer; out-of-scope questions, near-misses
+accuracy, compute the best candidate's features for every labelled development question, against
+the knowledge as it is and stripped of phrasings and keywords (as after `guidebot import`), and
+fit one logistic regression for each (the second decides when the best entry has no phrasings) (label: the best entry is a right answer; out-of-scope questions, near-misses
 included, are negatives), estimate out-of-fold probabilities by 5-fold cross-validation and pick
 the thresholds on those: the answer threshold keeps answered-wrong and out-of-scope answered low
 (a wrong answer is worse than asking back), the clarify threshold offers a choice only where it
@@ -15,6 +16,7 @@ usually holds the right entry. Blind exam sets (tests/eval/blind/) are never rea
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import sys
@@ -137,6 +139,44 @@ def choose_thresholds(data: list[Sample], p: np.ndarray) -> tuple[float, float]:
     return answer, round(float(clarify), 3)
 
 
+def fit_part(name: str, data: list[Sample], questions, names: list[str], weight: float, verbose: bool) -> dict:
+    """Fit, cross-validate and choose thresholds for one model; returns its decision.json entry."""
+    raw = np.array([[s.features[n] for n in names] for s in data])
+    means, scales = raw.mean(axis=0), raw.std(axis=0)
+    scales[scales < 1e-6] = 1.0
+    x = (raw - means) / scales
+    y = np.array([float(s.right) for s in data])
+    oof = out_of_fold(x, y)
+    answer, clarify = choose_thresholds(data, oof)
+    weights, bias = fit(x, y)
+    print(f"\n{name}: top-1 right {y[[s.in_scope for s in data]].mean():.3f}; thresholds answer {answer:.2f}, clarify {clarify:.2f}")
+    print("  answer threshold -> cross-validated correct / wrong / out-of-scope answered:")
+    for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
+        f = figures(data, oof, t, clarify)
+        print(f"    {t:.2f}: {f['answered_correct']:.3f} / {f['answered_wrong']:.3f} / {f['out_of_scope_answered']:.3f}")
+    cross_validated = {k: round(float(v), 4) for k, v in figures(data, oof, answer, clarify).items()}
+    print("  cross-validated (5-fold, out-of-fold):", cross_validated)
+    for feature, w in sorted(zip(names, weights, strict=True), key=lambda t: -abs(t[1])):
+        print(f"  {feature:<16} {w:+.3f}")
+    if verbose:
+        for i in np.argsort(-oof):
+            if not data[i].right and oof[i] >= clarify:
+                kind = "in-scope, best wrong" if data[i].in_scope else "out of scope"
+                print(f"    p={oof[i]:.2f} {kind}: {questions[i].question}")
+    return {
+        "features": names,
+        "weights": [round(float(w), 6) for w in weights],
+        "bias": round(bias, 6),
+        "means": [round(float(m), 6) for m in means],
+        "scales": [round(float(s), 6) for s in scales],
+        "answer": answer,
+        "clarify": clarify,
+        "semantic_weight": weight,
+        "fitted_on": TRAINING,
+        "cross_validated": cross_validated,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="write bot/matching/decision.json")
@@ -151,7 +191,7 @@ def main() -> None:
         index = Index.from_knowledge(knowledge, embedder="auto" if mode == "semantic" else None)
         if index.mode != mode:
             print(f"{mode}: not available here ({index.matching_note}); kept as it was")
-            result[mode] = current[mode]
+            result[mode], result[f"{mode}/quotes"] = current[mode], current[f"{mode}/quotes"]
             continue
         weight = 0.0
         if mode == "semantic":
@@ -165,40 +205,21 @@ def main() -> None:
             weight = max(scores, key=lambda w: (scores[w], -w))
             index.decision = decide.replace_weight(index.decision, weight)
         data = samples(index, questions)
-        names = FEATURES[mode]
-        raw = np.array([[s.features[n] for n in names] for s in data])
-        means, scales = raw.mean(axis=0), raw.std(axis=0)
-        scales[scales < 1e-6] = 1.0
-        x = (raw - means) / scales
-        y = np.array([float(s.right) for s in data])
-        oof = out_of_fold(x, y)
-        answer, clarify = choose_thresholds(data, oof)
-        print("  answer threshold -> cross-validated correct / wrong / out-of-scope answered:")
-        for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
-            f = figures(data, oof, t, clarify)
-            print(f"    {t:.2f}: {f['answered_correct']:.3f} / {f['answered_wrong']:.3f} / {f['out_of_scope_answered']:.3f}")
-        weights, bias = fit(x, y)
-        if args.verbose:
-            for i in np.argsort(-oof):
-                if not data[i].right and oof[i] >= clarify:
-                    kind = "in-scope, best wrong" if data[i].in_scope else "out of scope"
-                    print(f"    p={oof[i]:.2f} {kind}: {questions[i].question}")
-        print(f"\n{mode}: top-1 right {y[[s.in_scope for s in data]].mean():.3f}; thresholds answer {answer:.2f}, clarify {clarify:.2f}")
-        print("  cross-validated (5-fold, out-of-fold):", {k: round(v, 3) for k, v in figures(data, oof, answer, clarify).items()})
-        for name, w in sorted(zip(names, weights, strict=True), key=lambda t: -abs(t[1])):
-            print(f"  {name:<16} {w:+.3f}")
-        result[mode] = {
-            "features": names,
-            "weights": [round(float(w), 6) for w in weights],
-            "bias": round(bias, 6),
-            "means": [round(float(m), 6) for m in means],
-            "scales": [round(float(s), 6) for s in scales],
-            "answer": answer,
-            "clarify": clarify,
-            "semantic_weight": weight,
-            "fitted_on": TRAINING,
-            "cross_validated": {k: round(v, 4) for k, v in figures(data, oof, answer, clarify).items()},
-        }
+        # The same questions against the knowledge stripped of phrasings and keywords, as a
+        # guideline looks right after `guidebot import`: entries found through quotes alone.
+        bare = Index(
+            [dataclasses.replace(e, questions=(), keywords=()) for e in knowledge.entries],
+            (),
+            section_titles={(d.id, s.number): s.title for d in knowledge.documents for s in d.sections},
+            ignored_words=knowledge.ignored_words,
+            embedder=index.semantic.embedder if index.semantic else None,
+        )
+        bare.decision = index.decision
+        bare_data = samples(bare, questions)
+        print(f"  {mode}: top-1 right with phrasings {np.mean([s.right for s in data if s.in_scope]):.3f}, "
+              f"quotes only {np.mean([s.right for s in bare_data if s.in_scope]):.3f}")
+        for name, part in ((mode, data), (f"{mode}/quotes", bare_data)):
+            result[name] = fit_part(name, part, questions, FEATURES[mode], weight, args.verbose)
     if args.write:
         decide.COEFFICIENTS.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         print(f"\nwritten {decide.COEFFICIENTS.relative_to(ROOT)}")

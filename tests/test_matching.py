@@ -154,6 +154,8 @@ def test_an_entry_without_phrasings_is_found_through_its_quote(bot):
     index = Index(bare, knowledge.synonym_groups, section_titles=titles, embedder=bot.index.semantic.embedder)
     match = index.match("må vi få skriftlig samtykke før vi publiserer bilder av innbyggere?")
     assert match.best.entry.id == "samtykke-bilder"
+    assert match.features["phrased"] == 0.0 and "semantic/quotes" in match.reasons[0]
+    assert match.outcome in ("answered", "clarify")  # offered at least, never referred
     assert index.semantic.cache.misses == 0  # the quotes were embedded and cached before
 
 
@@ -216,7 +218,7 @@ def test_situations_the_guideline_does_not_cover_are_not_answered(bot, question)
 
 def test_decision_coefficients_are_complete_and_fitted():
     data = json.loads(decide.COEFFICIENTS.read_text(encoding="utf-8"))
-    for mode in ("semantic", "lexical"):
+    for mode in ("semantic", "lexical", "semantic/quotes", "lexical/quotes"):
         model = decide.DecisionModel.load(mode)
         assert len(model.weights) == len(model.features) == len(model.means) == len(model.scales)
         assert any(w != 0 for w in model.weights) and 0 < model.clarify <= model.answer < 1

@@ -3,7 +3,8 @@
 The model gives the probability that the best-ranked entry is a right answer. Its coefficients
 were fitted on labelled development questions, out-of-scope near-misses included as negatives,
 by ``scripts/fit_decision.py`` and are stored in ``decision.json`` beside this module: one model
-for the full engine (meaning and words) and one for lexical-only matching. Then:
+for the full engine (meaning and words) and one for lexical-only matching, each with a second
+model (``/quotes``) for a best entry that has no phrasings yet (found through its quote). Then:
 
 - probability >= ``answer``: answer with the best entry;
 - probability >= ``clarify``: ask back, offering the best entries;
@@ -41,6 +42,7 @@ FEATURE_NAMES = {
     "unknown": "words: share of the question no entry knows",
     "agree": "words and meaning rank the same entry (or related ones) first",
     "matched": "number of question terms the entry knows (log)",
+    "phrased": "the entry has phrasings (0: found through its quote only)",
 }
 
 

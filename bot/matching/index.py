@@ -127,7 +127,6 @@ class Index:
         titles = section_titles or {}
         self.lexical = LexicalIndex(self.entries, synonym_groups, titles, ignored_words)
         self.synonyms = self.lexical.synonyms
-        self.analyzer = self.lexical.analyzer
         self._position = {entry.id: i for i, entry in enumerate(self.entries)}
         self._related = [
             {self._position[r] for r in entry.related if r in self._position} | {i}
@@ -149,6 +148,9 @@ class Index:
                 self.matching_note += f"; {self.semantic.cache.problem}"
         self.mode = "semantic" if self.semantic else "lexical"
         self.decision = DecisionModel.load(self.mode)
+        # Entries without phrasings (fresh from `guidebot import`) are found through their quote
+        # alone; a model fitted on such knowledge decides for them.
+        self.quote_decision = DecisionModel.load(f"{self.mode}/quotes")
 
     def _embedder(self, embedder: Embedder | str | None) -> Embedder | None:
         if embedder != "auto":
@@ -179,10 +181,6 @@ class Index:
         return cls(
             knowledge.entries, knowledge.synonym_groups, thresholds, titles, knowledge.ignored_words, embedder
         )
-
-    @property
-    def documents(self):
-        return self.lexical.documents
 
     def question_terms(self, question: str) -> list[str]:
         """Normalised terms of a question, typos repaired and compounds split, in order."""
@@ -230,15 +228,16 @@ class Index:
         if not candidates:
             return Match(question, "referred", [], words.terms)
         features = self._features(candidates, words.unknown, semantic, nearest)
-        probability = self.decision.probability(features)
-        answer, clarify = self._limits()
-        outcome = self.decision.outcome(features, probability, answer, clarify)
-        reasons = explain(self.decision, features, probability, outcome, answer, clarify)
+        decision = self.decision if features["phrased"] else self.quote_decision
+        probability = decision.probability(features)
+        answer, clarify = self._limits(decision)
+        outcome = decision.outcome(features, probability, answer, clarify)
+        reasons = explain(decision, features, probability, outcome, answer, clarify)
         return Match(question, outcome, candidates[:5], words.terms, features, probability, reasons)
 
-    def _limits(self) -> tuple[float, float]:
-        answer = self.thresholds.answer if self.thresholds.answer is not None else self.decision.answer
-        clarify = self.thresholds.clarify if self.thresholds.clarify is not None else self.decision.clarify
+    def _limits(self, decision: DecisionModel) -> tuple[float, float]:
+        answer = self.thresholds.answer if self.thresholds.answer is not None else decision.answer
+        clarify = self.thresholds.clarify if self.thresholds.clarify is not None else decision.clarify
         return answer, min(clarify, answer)
 
     def _features(
@@ -262,6 +261,9 @@ class Index:
             "semantic_z": 0.0,
             "vote": 0.0,
             "agree": 0.0,
+            # An entry no editor has written phrasings for yet (fresh from `guidebot import`)
+            # can only be found through its quote: the decision weighs the evidence differently.
+            "phrased": 1.0 if best.entry.questions else 0.0,
         }
         if semantic is not None and len(semantic):
             others = semantic.copy()
