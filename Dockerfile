@@ -21,7 +21,7 @@ FROM python:3.11-slim
 # XDG_DATA_HOME puts the default database in the volume too, so an empty GUIDEBOT_DB (a line
 # `GUIDEBOT_DB=` in an --env-file replaces the value below with "") still keeps the log in /data.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    GUIDEBOT_DB=/data/guidebot.sqlite3 XDG_DATA_HOME=/data
+    GUIDEBOT_DB=/data/guidebot.sqlite3 XDG_DATA_HOME=/data GUIDEBOT_CACHE_DIR=/data/embeddings
 
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.knowledge import Contacts, Document, Entry, Knowledge, Leader, is_numbered, load_knowledge
-from bot.matching.matcher import Index, Match, Thresholds, role_of
+from bot.matching.index import Index, Match, Thresholds, role_of
 from bot.smalltalk import reply_to
 
 MAX_QUESTION_CHARS = 2000
@@ -88,6 +88,8 @@ class Answer:
     doubt_quote: Entry | None = None
     role_note: str = ""
     notice: str = ""
+    matching: str = "semantic"  # "semantic" (words and meaning) | "lexical" (words only)
+    reasons: list[str] = field(default_factory=list)  # why it decided so (`ask --explain`)
 
     @property
     def section_title(self) -> str:
@@ -128,6 +130,7 @@ class Answer:
             "see_also": [{"entry": e.id, "section": e.section} for e in self.see_also],
             "refer_to": self.referral.to_dict() if self.referral else None,
             "notice": self.notice or None,
+            "matching": self.matching,
         }
 
     def short_answer(self) -> str:
@@ -256,14 +259,23 @@ def clean_question(text: str | bytes | None) -> tuple[str, bool]:
 class Guidebot:
     """The chat-platform-neutral core: knowledge, matching, answers and referrals."""
 
-    def __init__(self, knowledge: Knowledge, thresholds: Thresholds | None = None):
+    def __init__(self, knowledge: Knowledge, thresholds: Thresholds | None = None, embedder: Any = "auto"):
         self.knowledge = knowledge
-        self.index = Index.from_knowledge(knowledge, thresholds)
+        self.index = Index.from_knowledge(knowledge, thresholds, embedder)
         self._entries = {entry.id: entry for entry in knowledge.entries}
 
     @classmethod
-    def from_folder(cls, folder: Path | str | None = None, thresholds: Thresholds | None = None) -> Guidebot:
-        return cls(load_knowledge(folder), thresholds)
+    def from_folder(
+        cls, folder: Path | str | None = None, thresholds: Thresholds | None = None, embedder: Any = "auto"
+    ) -> Guidebot:
+        """`embedder`: "auto" (the configured model, lexical-only where it cannot run), None
+        (lexical-only) or an `bot.matching.semantic.Embedder`."""
+        return cls(load_knowledge(folder), thresholds, embedder)
+
+    @property
+    def matching_note(self) -> str:
+        """One line saying how questions are matched: words and meaning, or words only and why."""
+        return self.index.matching_note
 
     @property
     def contacts(self) -> Contacts:
@@ -317,7 +329,7 @@ class Guidebot:
         if small is not None:  # "hei", "takk!", "ok": a kind word back, no referral
             return Answer(question, "smalltalk", small.language, notice=small.text)
         if not question:
-            answer = Answer(question, "referred", language, notice=FRAME[language]["empty"])
+            answer = Answer(question, "referred", language, notice=FRAME[language]["empty"], matching=self.index.mode)
             answer.referral = self.referral_for(asker)
             return answer
         match = self.index.match(question, asker.audience)
@@ -345,7 +357,7 @@ class Guidebot:
         return self._compose(question, language, Match(question, "referred"), asker or Asker())
 
     def _compose(self, question: str, language: str, match: Match, asker: Asker) -> Answer:
-        answer = Answer(question, match.outcome, language)
+        answer = Answer(question, match.outcome, language, matching=self.index.mode, reasons=match.reasons)
         if match.best:
             answer.score = match.best.score
         if match.outcome == "answered" and match.best:
@@ -369,7 +381,9 @@ class Guidebot:
             documents = self.knowledge.documents
             doubt = documents[0].doubt_entry if documents else ""
             answer.doubt_quote = self._entries.get(doubt)
-            answer.candidates = [(c.entry, c.score) for c in match.candidates[:3]]
+            # The nearest entries of a referred question are kept for the editors' report only
+            # when they share a word with it: meaning alone finds a "nearest" entry for anything.
+            answer.candidates = [(c.entry, c.score) for c in match.candidates[:3] if c.matched]
             if answer.doubt_quote:
                 answer.document = self.knowledge.document(answer.doubt_quote.document_id)
         return answer

@@ -33,6 +33,8 @@ from bot import __version__
 from bot.answers import Asker, Guidebot
 from bot.knowledge import KnowledgeError, default_folder
 from bot.log.store import StoreError
+from bot.matching.index import describe_matching
+from bot.matching.semantic import EmbeddingError
 
 log = logging.getLogger("guidebot")
 
@@ -43,7 +45,10 @@ def _bot(args: argparse.Namespace) -> Guidebot:
     long_running = args.command in ("chat", "slack") or (args.command == "teams" and args.action != "package")
     if long_running:  # say where edits must go
         print(f"guidebot: {_folder_line(args)}", file=sys.stderr, flush=True)
-    return Guidebot.from_folder(args.knowledge)
+    bot = Guidebot.from_folder(args.knowledge)
+    if bot.index.mode != "semantic" or args.command in ("chat", "slack", "teams"):
+        print(f"guidebot: {bot.matching_note}", file=sys.stderr, flush=True)
+    return bot
 
 
 def _asker(bot: Guidebot, args: argparse.Namespace) -> Asker:
@@ -85,10 +90,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for question in questions:
         answer = service.ask(question, "cli", "terminal", asker).answer if service else bot.ask(question, asker)
         if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            data = answer.to_dict()
+            if args.explain:
+                data["explain"] = _explanation(answer)
+            print(json.dumps(data, ensure_ascii=False), flush=True)
         else:
             print(answer.as_text(), end="\n\n" if not args.question else "\n", flush=True)
+            if args.explain:
+                print("\n".join(_explanation(answer)), end="\n\n" if not args.question else "\n", flush=True)
     return 0
+
+
+def _explanation(answer) -> list[str]:
+    lines = [f"outcome: {answer.outcome}; matching: {answer.matching}", "candidates:"]
+    lines += [f"  {score:7.3f}  {entry.id} (punkt {entry.section})" for entry, score in answer.candidates]
+    return lines + (answer.reasons or ["  (no decision: nothing to match)"])
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -142,7 +158,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 1
     assert knowledge is not None
     print(f"\nOK: {len(knowledge.documents)} dokument(er), {len(knowledge.entries)} oppføringer. {summary}")
-    return 0
+    usable, note = describe_matching()
+    print(note, file=sys.stdout if usable else sys.stderr)
+    return 0 if usable else 1
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -476,6 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--email", help="the asker's e-mail, to find role and leader in contacts")
     ask.add_argument("--json", action="store_true", help="JSON (one object per line with stdin)")
     ask.add_argument("--log", action="store_true", help="write the questions to the question log (off by default)")
+    ask.add_argument("--explain", action="store_true", help="show the candidates, the decision's features and why")
     ask.set_defaults(run=cmd_ask)
 
     chat = commands.add_parser("chat", help="talk to guidebot in the terminal")
@@ -624,6 +643,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except StoreError as error:
         print(f"guidebot: {error}", file=sys.stderr)
+        return 2
+    except EmbeddingError as error:
+        print(f"guidebot: embedding model: {error}", file=sys.stderr)
         return 2
     except CommandError as error:
         print(f"guidebot {args.command}: {error}", file=sys.stderr)

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from bot.knowledge import Entry, KnowledgeError, read_yaml
 from bot.matching import Index
@@ -176,7 +177,9 @@ def resolve_quotes(questions: list[LabelledQuestion], entries: Iterable[Entry]) 
     return resolved
 
 
-def evaluate(index: Index, questions: list[LabelledQuestion]) -> EvalReport:
+def evaluate(index: Index | Any, questions: list[LabelledQuestion]) -> EvalReport:
+    """Score `index` (an `Index`, or a `Guidebot` whose index is used) as `guidebot eval` does."""
+    index = getattr(index, "index", index)
     report = EvalReport()
     for labelled in questions:
         match = index.match(labelled.question)

@@ -21,32 +21,78 @@ def test_every_expected_entry_exists(bot):
 
 
 def test_quality_bar_on_the_eval_set(bot):
-    # Issue #2's bar. Measured 2026-11-23: correct 0.969, wrong 0.000, out-of-scope answered 0.
+    # Issue #2's bar was answered-correct >= 0.95 here, met by engine v1 at 0.969 with thresholds
+    # and phrasings tuned on this very set. Engine v2 (2026-11-24) decides with a model fitted
+    # across all development sets with near-miss out-of-scope questions as negatives, and its
+    # answer threshold is chosen on cross-validated figures: 0.884 correct, 0.000 wrong, 0
+    # out-of-scope answered here, while near-misses answered fell from 0.237 to 0.105 and
+    # tests/eval/dev-engine.yaml's out-of-scope answered from 0.286 to 0.107. The floor is
+    # lowered to what the calibrated engine gives, on purpose: the issue ranks a wrong answer
+    # (or a near-miss answered with the nearest rule) worse than asking back.
     figures = evaluate(bot.index, load_questions(EVAL / "questions.yaml")).figures()
-    assert figures["answered_correct"] >= 0.95, figures
+    assert figures["answered_correct"] >= 0.86, figures
     assert figures["answered_wrong"] <= 0.02, figures
     assert figures["out_of_scope_answered"] <= 0.03, figures
 
 
 def test_no_regression_on_the_holdout_set(bot):
-    # Questions written after tuning. Measured 2026-11-23: holdout correct 0.810, wrong 0.017,
-    # out-of-scope answered 0; holdout2 (written in session 2) correct 0.828, wrong 0.017,
-    # out-of-scope answered 0; holdout3 (chat style, written last) correct 0.820, wrong 0.040
-    # (2 of 50), out-of-scope answered 0; holdout4 scored once at 0.720 / 0.040 / 0, now 0.760 /
-    # 0.020 / 0 after it became a development set; holdout5 (scored once, never tuned on) 0.660 /
-    # 0.000 / 0. Floors against regressions, not goals.
+    # Questions written after tuning (engine v1 figures in the CHANGELOG). Engine v2, measured
+    # 2026-11-24 (the decision was fitted on these sets, so they are development figures):
+    # holdout 0.793 / 0.000 / 0, holdout2 0.845 / 0.017 / 0, holdout3 0.800 / 0.020 / 0,
+    # holdout4 0.740 / 0.020 / 0, holdout5 0.680 / 0.020 / 0. Floors against regressions, not
+    # goals; the answered-wrong ceilings are tighter than v1's.
     floors = (
-        ("holdout.yaml", 0.78, 0.03, 0.0),
+        ("holdout.yaml", 0.77, 0.03, 0.0),
         ("holdout2.yaml", 0.80, 0.04, 0.05),
-        ("holdout3.yaml", 0.80, 0.08, 0.05),
+        ("holdout3.yaml", 0.78, 0.04, 0.05),
         ("holdout4.yaml", 0.72, 0.04, 0.05),
-        ("holdout5.yaml", 0.62, 0.04, 0.05),
+        ("holdout5.yaml", 0.64, 0.04, 0.05),
     )
     for name, correct, wrong, out_of_scope in floors:
         figures = evaluate(bot.index, load_questions(EVAL / name)).figures()
         assert figures["answered_correct"] >= correct, (name, figures)
         assert figures["answered_wrong"] <= wrong, (name, figures)
         assert figures["out_of_scope_answered"] <= out_of_scope, (name, figures)
+
+
+def test_near_misses_are_rarely_answered(bot):
+    # Out-of-scope questions that sound like the guideline. near-miss.yaml is a fitting set
+    # (0.105 answered, in-sample); dev-engine.yaml was written before engine v2 and scored once
+    # on 2026-11-24, two labels then corrected: 0.720 correct, 0.020 wrong, 0.107 out-of-scope
+    # answered (v1: 0.780 / 0.020 / 0.286). Floors against regressions.
+    near = evaluate(bot, load_questions(EVAL / "near-miss.yaml")).figures()
+    assert near["out_of_scope_answered"] <= 0.12, near
+    dev = evaluate(bot, load_questions(EVAL / "dev-engine.yaml", bot.knowledge.entries))
+    figures = dev.figures()
+    assert figures["answered_correct"] >= 0.68, figures
+    assert figures["answered_wrong"] <= 0.04, figures
+    assert figures["out_of_scope_answered"] <= 0.11, figures
+    assert dev.groups["near-miss"].figures()["out_of_scope_answered"] <= 0.15, dev.groups_table()
+
+
+def test_lexical_only_engine_keeps_a_floor(bot):
+    # Where the model cannot run (not Linux x86-64). Measured 2026-11-24: 0.821 / 0.000 / 0.
+    from bot.answers import Guidebot
+
+    lexical = Guidebot(bot.knowledge, embedder=None)
+    assert lexical.index.mode == "lexical"
+    figures = evaluate(lexical, load_questions(EVAL / "questions.yaml")).figures()
+    assert figures["answered_correct"] >= 0.78, figures
+    assert figures["answered_wrong"] <= 0.02, figures
+    assert figures["out_of_scope_answered"] <= 0.03, figures
+
+
+def test_evaluate_gives_the_figures_of_guidebot_eval(bot):
+    import subprocess
+    import sys
+
+    root = EVAL.parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "eval", "tests/eval/holdout5.yaml"], capture_output=True, text=True, cwd=root
+    )
+    assert result.returncode == 0, result.stderr
+    report = evaluate(bot, load_questions(EVAL / "holdout5.yaml", bot.knowledge.entries))
+    assert report.as_text() in result.stdout
 
 
 def _normal(text):

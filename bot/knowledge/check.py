@@ -16,6 +16,7 @@ Every line names file, line and entry, in Norwegian, for the people who edit the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,6 +108,7 @@ def check_knowledge(knowledge: Knowledge, advice: bool = True) -> Findings:
                     f"{where}: sitatet står ikke ordrett i {document.source}; kopier det fra kildeteksten"
                 )
             quotes.append(quote)
+            found.advice.extend(f"{where}: {problem}" for problem in yes_no_answer_problems(entry))
             for question in entry.questions:
                 key = " ".join(question.lower().split())
                 if key in seen_phrasings and seen_phrasings[key] != entry.id:
@@ -132,6 +134,20 @@ def check_knowledge(knowledge: Knowledge, advice: bool = True) -> Findings:
 
         found.advice.extend(synonym_advice(knowledge))
     return found
+
+
+_YES_NO = re.compile(r"^\s*(?:ja|nei|yes|no)\b", re.IGNORECASE)
+
+
+def yes_no_answer_problems(entry: Entry) -> list[str]:
+    """A short answer that begins with Ja/Nei (Yes/No) reads as the opposite when the question is
+    put the other way round ("må jeg spørre fotografen?" → "Nei, ..."): state the rule instead."""
+    return [
+        f"{name} begynner med «{text.split()[0].strip('.,!')}»: skriv regelen, ikke ja eller nei "
+        "(svaret leses motsatt når spørsmålet stilles andre veien)"
+        for name, text in (("answer", entry.answer), ("answer_en", entry.answer_en or ""))
+        if _YES_NO.match(text)
+    ]
 
 
 def _waiting(entry: Entry, compact_source: str) -> str:

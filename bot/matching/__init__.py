@@ -1,6 +1,7 @@
 """Matching a question to the knowledge: normalising Norwegian and English text (`normalise`),
-ranking entries and deciding to answer, ask back or refer (`matcher`)."""
+retrieval by words (`lexical`) and by meaning (`semantic`), the answer / ask back / refer
+decision (`decide`), and the `Index` that ties them together (`index`)."""
 
-from bot.matching.matcher import Candidate, Index, Match, Thresholds, role_of
+from bot.matching.index import Candidate, Index, Match, Thresholds, role_of
 
 __all__ = ["Candidate", "Index", "Match", "Thresholds", "role_of"]

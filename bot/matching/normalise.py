@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import simplemma
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -67,6 +68,9 @@ _SUFFIXES = (
     "et", "a", "e",
 )
 _MIN_STEM = 3
+# simplemma tries these lexicons in order: bokmål, then nynorsk (English inflection is regular
+# enough for the stemmer, and its lexicon would cost another 27 MB).
+_LEMMA_LANGUAGES = ("nb", "nn")
 
 
 def fold(word: str) -> str:
@@ -113,6 +117,15 @@ def tokens(text: str) -> list[str]:
 @lru_cache(maxsize=262144)
 def _base_term(token: str) -> str:
     return fold(stem(token))
+
+
+@lru_cache(maxsize=65536)
+def lemma(token: str) -> str:
+    """Dictionary form from simplemma's bokmål and nynorsk lexicons (gikk → gå, kommentarar →
+    kommentar); the word itself when neither knows it."""
+    if len(token) < 3 or token.isdigit():
+        return token
+    return simplemma.lemmatize(token, lang=_LEMMA_LANGUAGES).lower()
 
 
 def base_terms(text: str) -> list[str]:
@@ -169,6 +182,12 @@ class Synonyms:
         return out
 
 
+def load_lexicons() -> None:
+    """Load the lemma lexicons now (simplemma loads each on first use, which would slow one
+    question by a quarter of a second)."""
+    simplemma.lemmatize("qqqq", lang=_LEMMA_LANGUAGES)
+
+
 class Analyzer:
     """Turns text into matchable terms; see the module docstring for the steps."""
 
@@ -177,8 +196,21 @@ class Analyzer:
         ignored = {self.synonyms.phrases.get((t,), t) for w in ignored_words for t in base_terms(w)}
         self.stop_words = frozenset(fold(stem(w)) for w in STOP_WORDS) | STOP_WORDS | ignored
 
-    def terms(self, text: str) -> list[str]:
-        terms = self.synonyms.apply(base_terms(text))
+    def terms(self, text: str, known: Container[str] | None = None) -> list[str]:
+        """Terms of `text`. With `known` (the index's vocabulary, for questions), a word whose
+        stem the index does not know is tried in its dictionary form: gikk → gå, trugande → truge."""
+        if known is None:
+            terms = base_terms(text)
+        else:
+            terms = []
+            for token in tokens(text):
+                term = _base_term(token)
+                if term not in known and term not in self.synonyms.singles:
+                    lemma_term = fold(stem(lemma(token)))
+                    if lemma_term in known or lemma_term in self.synonyms.singles:
+                        term = lemma_term
+                terms.append(term)
+        terms = self.synonyms.apply(terms)
         return [t for t in terms if t not in self.stop_words and not t.isdigit()]
 
 

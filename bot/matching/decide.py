@@ -1,0 +1,131 @@
+"""The answer / ask back / refer decision: a logistic model over the best candidate's features.
+
+The model gives the probability that the best-ranked entry is a right answer. Its coefficients
+were fitted on labelled development questions, out-of-scope near-misses included as negatives,
+by ``scripts/fit_decision.py`` and are stored in ``decision.json`` beside this module: one model
+for the full engine (meaning and words) and one for lexical-only matching, each with a second
+model (``/quotes``) for a best entry that has no phrasings yet (found through its quote). Then:
+
+- probability >= ``answer``: answer with the best entry;
+- probability >= ``clarify``: ask back, offering the best entries;
+- otherwise: refer to a person (a wrong answer is worse than a referral).
+
+>>> model = DecisionModel.load("lexical")
+>>> round(model.probability(dict.fromkeys(model.features, 0.0)), 3) < 0.5
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+COEFFICIENTS = Path(__file__).with_name("decision.json")
+
+# What each feature means, for `guidebot ask --explain` and the fitting script.
+FEATURE_NAMES = {
+    "fused": "ranking score of the best entry (words + meaning)",
+    "fused_margin": "lead of the best entry over the best unrelated entry",
+    "semantic": "meaning: likeness to the closest phrasing or the quote",
+    "semantic_quote": "meaning: likeness to the quote (with section title)",
+    "semantic_margin": "meaning: lead over the best unrelated entry",
+    "semantic_z": "meaning: how far the best stands out from the question's likeness to all entries",
+    "vote": "meaning: share of the closest phrasings that belong to the best entry",
+    "lexical": "words: lexical score of the best entry",
+    "coverage": "words: share of the question the entry's words explain",
+    "phrasing": "words: likeness to the closest phrasing",
+    "bm25": "words: BM25F score (scaled)",
+    "unknown": "words: share of the question no entry knows",
+    "agree": "words and meaning rank the same entry (or related ones) first",
+    "matched": "number of question terms the entry knows (log)",
+    "phrased": "the entry has phrasings (0: found through its quote only)",
+}
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    """Standardised logistic regression: p = sigmoid(bias + sum(w * (x - mean) / scale))."""
+
+    mode: str
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    means: tuple[float, ...]
+    scales: tuple[float, ...]
+    answer: float  # probability thresholds chosen on the cross-validated dev questions
+    clarify: float
+    semantic_weight: float = 0.0  # weight of meaning in the ranking score (0: lexical-only)
+
+    @classmethod
+    def load(cls, mode: str, path: Path = COEFFICIENTS) -> DecisionModel:
+        data = json.loads(path.read_text(encoding="utf-8"))[mode]
+        return cls(
+            mode,
+            tuple(data["features"]),
+            tuple(data["weights"]),
+            float(data["bias"]),
+            tuple(data["means"]),
+            tuple(data["scales"]),
+            float(data["answer"]),
+            float(data["clarify"]),
+            float(data.get("semantic_weight", 0.0)),
+        )
+
+    def contributions(self, values: Mapping[str, float]) -> dict[str, float]:
+        """Each feature's push on the log-odds: positive speaks for answering."""
+        return {
+            name: weight * (values[name] - mean) / scale
+            for name, weight, mean, scale in zip(self.features, self.weights, self.means, self.scales, strict=True)
+        }
+
+    def probability(self, values: Mapping[str, float]) -> float:
+        z = self.bias + sum(self.contributions(values).values())
+        return 1 / (1 + math.exp(-max(-40.0, min(40.0, z))))
+
+    def outcome(self, values: Mapping[str, float], probability: float, answer: float, clarify: float) -> str:
+        """Answer, ask back or refer. A question too thin to answer on (`too_thin`) is asked
+        back when its one word is the knowledge's, and never answered."""
+        if too_thin(values):
+            known = values.get("coverage", 0.0) > 0 and values.get("unknown", 1.0) < 0.5
+            return "clarify" if known or probability >= clarify else "referred"
+        if probability >= answer:
+            return "answered"
+        return "clarify" if probability >= clarify else "referred"
+
+
+def too_thin(features: Mapping[str, float]) -> bool:
+    """One shared word is too thin to answer on ("når er julebordet?" shares only "julebord"),
+    unless the closest phrasings agree on the entry."""
+    return features.get("matched", 0.0) < math.log1p(2) and features.get("vote", 0.0) < 0.6
+
+
+def replace_weight(model: DecisionModel, semantic_weight: float) -> DecisionModel:
+    """The same model with another ranking weight for meaning (used when refitting)."""
+    return dataclasses.replace(model, semantic_weight=semantic_weight)
+
+
+def explain(model: DecisionModel, values: Mapping[str, float], probability: float, outcome: str,
+            answer: float, clarify: float) -> list[str]:
+    """Human-readable lines: features, their pull, the probability and the thresholds."""
+    lines = [f"decision model: {model.mode} (fitted logistic regression, decision.json)"]
+    contributions = model.contributions(values)
+    for name in sorted(contributions, key=lambda n: -abs(contributions[n])):
+        lines.append(
+            f"  {name:<16} {values[name]:7.3f}  pull {contributions[name]:+6.2f}  {FEATURE_NAMES.get(name, '')}"
+        )
+    capped = too_thin(values) and outcome == "clarify"
+    verdict = {
+        "answered": f"p >= answer threshold {answer:.2f}: answered",
+        "clarify": (
+            "only one word in common with the entry, too thin to answer on: ask back"
+            if capped
+            else f"clarify threshold {clarify:.2f} <= p < answer threshold {answer:.2f}: ask back"
+        ),
+        "referred": f"p < clarify threshold {clarify:.2f}: referred",
+    }[outcome]
+    lines.append(f"  probability the best entry is right: {probability:.3f} ({verdict})")
+    return lines

