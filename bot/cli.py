@@ -42,11 +42,12 @@ ROLES = {"ansatt": "ansatt", "leder": "leder", "politiker": "politiker", "folkev
 
 
 def _bot(args: argparse.Namespace) -> Guidebot:
-    long_running = args.command in ("chat", "slack") or (args.command == "teams" and args.action != "package")
+    packaging = args.command == "teams" and args.action == "package"  # answers nothing
+    long_running = args.command in ("chat", "slack", "teams") and not packaging
     if long_running:  # say where edits must go
         print(f"guidebot: {_folder_line(args)}", file=sys.stderr, flush=True)
     bot = Guidebot.from_folder(args.knowledge)
-    if bot.index.mode != "semantic" or args.command in ("chat", "slack", "teams"):
+    if long_running or (bot.index.mode != "semantic" and not packaging):
         print(f"guidebot: {bot.matching_note}", file=sys.stderr, flush=True)
     return bot
 
