@@ -1,10 +1,17 @@
 """One running guidebot Teams app (uvicorn on loopback) against `FakeMicrosoft`, and the
 activities Teams sends, signed as the Bot Connector signs them. Shared by the Teams tests,
-the contract suite and the load benchmark."""
+the contract suite and the load benchmark. `TeamsProcess` runs the real `guidebot teams`
+command instead, for what only a process shows (restarts, signals, its environment)."""
 
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from itertools import count
 from pathlib import Path
 
@@ -54,12 +61,22 @@ def settings_for(fake: FakeMicrosoft) -> TeamsSettings:
 
 
 class TeamsHarness:
-    def __init__(self, bot: Guidebot, db_path: Path, fake: FakeMicrosoft, retention_days: int = 90):
+    def __init__(self, bot: Guidebot, db_path: Path, fake: FakeMicrosoft, retention_days: int = 90,
+                 settings: TeamsSettings | None = None, service_url: str = ""):
         self.fake = fake
+        self.service_url = service_url or fake.service_url  # where the Bot Connector says it is
         self.store = Store(db_path, Service.masker_for(bot))
-        asgi, self.teams = build_asgi(Service(bot, self.store), settings_for(fake), retention_days)
+        asgi, self.teams = build_asgi(Service(bot, self.store), settings or settings_for(fake), retention_days)
         self.server = TeamsServer(asgi, "127.0.0.1", 0).start()
         self.url = f"http://127.0.0.1:{self.server.port}/api/messages"
+
+    @classmethod
+    def remote(cls, fake: FakeMicrosoft, url: str, service_url: str = "") -> TeamsHarness:
+        """Activities for a Teams app running elsewhere (a `guidebot teams` process) at `url`."""
+        harness = cls.__new__(cls)
+        harness.fake, harness.url = fake, url
+        harness.service_url = service_url or fake.service_url
+        return harness
 
     def close(self) -> None:
         self.server.stop()
@@ -70,7 +87,7 @@ class TeamsHarness:
     def send(self, activity: dict, token: str | None = "valid", **token_options) -> tuple[int, str]:
         headers = {}
         if token == "valid":
-            token = self.fake.activity_token(**token_options)
+            token = self.fake.activity_token(**{"service_url": self.service_url, **token_options})
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return post(self.url, json.dumps(activity), headers)
@@ -82,7 +99,7 @@ class TeamsHarness:
             "type": kind,
             "id": fields.pop("id", f"1{next(_ids):012d}"),
             "timestamp": "2026-11-24T08:00:00.000Z",
-            "serviceUrl": self.fake.service_url,
+            "serviceUrl": self.service_url,
             "channelId": "msteams",
             "from": {"id": user_id, "name": who.capitalize(), "aadObjectId": aad},
             "conversation": {
@@ -148,3 +165,53 @@ def actions_of(content: dict) -> list[dict]:
 
 def all_text(value) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def process_env(fake: FakeMicrosoft, db_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `guidebot teams` process against `fake` (nothing from the machine's)."""
+    return {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(db_path), "HOME": str(db_path.parent),
+            "GUIDEBOT_EMBEDDING_MODEL": "none",  # about the process, not matching: no cold embedding
+            "TEAMS_CLIENT_ID": CLIENT_ID, "TEAMS_CLIENT_SECRET": CLIENT_SECRET, "TEAMS_TENANT_ID": TENANT,
+            "TEAMS_OPENID_METADATA_URL": fake.openid_metadata_url, "TEAMS_LOGIN_URL": fake.login_url,
+            "GRAPH_API_URL": fake.graph_url, "REQUESTS_CA_BUNDLE": str(fake.ca_file), **extra}
+
+
+class TeamsProcess:
+    """`python -m bot teams` on a free loopback port; `start()` waits for /healthz, `stop()`
+    sends SIGTERM and returns the exit code and what it wrote to stderr."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/api/messages"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30.0) -> TeamsProcess:
+        self.process = subprocess.Popen([sys.executable, "-m", "bot", "teams", "--port", str(self.port)], cwd=ROOT,
+                                        env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as response:
+                    if response.read() == b"ok":
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        self.process.kill()  # read its output only once it has ended, or the read waits for ever
+        raise RuntimeError("guidebot teams did not start: " + self.process.communicate(timeout=10)[1])
+
+    def stop(self) -> tuple[int, str]:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            _, stderr = self.process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, stderr = self.process.communicate(timeout=10)
+        return self.process.returncode, stderr
