@@ -11,8 +11,8 @@
 `activity_token` signs a token the way the Bot Connector does (issuer, audience, serviceurl);
 `fail_next` makes the next call to a path kind fail; `latency` delays every connector call.
 Both servers answer every route, so a test can put the Bot Connector, Graph and the signing keys
-behind TLS too (`secure_service_url`, `secure_openid_metadata_url`, `secure_graph_url`); `peers`
-keeps each call's source port (to tell calls relayed by `recording_proxy` from direct ones).
+behind TLS too (`over_tls`); `peers` keeps each call's source port (to tell calls relayed by
+`recording_proxy` from direct ones).
 """
 
 from __future__ import annotations
@@ -201,17 +201,9 @@ class FakeMicrosoft:
     def login_url(self) -> str:
         return f"https://127.0.0.1:{self.login.server_address[1]}"
 
-    @property
-    def secure_service_url(self) -> str:
-        return self.login_url + "/teams/"
-
-    @property
-    def secure_openid_metadata_url(self) -> str:
-        return self.login_url + "/v1/.well-known/openidconfiguration"
-
-    @property
-    def secure_graph_url(self) -> str:
-        return self.login_url + "/graph/v1.0"
+    def over_tls(self, url: str) -> str:
+        """The same service's URL on the TLS server (both servers answer every route)."""
+        return url.replace(self.base, self.login_url, 1)
 
     # -- tokens
 

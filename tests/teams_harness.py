@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from itertools import count
 from pathlib import Path
 
+from bot_process import free_port, wait_until_healthy
 from teams_fake import BOT_ID, CLIENT_ID, CLIENT_SECRET, TENANT, FakeMicrosoft, post
 
 from bot.adapters.teams.server import TeamsServer, build_asgi
@@ -170,48 +169,49 @@ def all_text(value) -> str:
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def process_env(fake: FakeMicrosoft, db_path: Path, **extra: str) -> dict[str, str]:
-    """The environment of a `guidebot teams` process against `fake` (nothing from the machine's)."""
-    return {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(db_path), "HOME": str(db_path.parent),
-            "GUIDEBOT_EMBEDDING_MODEL": "none",  # about the process, not matching: no cold embedding
-            "TEAMS_CLIENT_ID": CLIENT_ID, "TEAMS_CLIENT_SECRET": CLIENT_SECRET, "TEAMS_TENANT_ID": TENANT,
+def teams_env(fake: FakeMicrosoft, db_path: Path) -> dict[str, str]:
+    """The Teams settings and database that point a `guidebot teams` process at `fake`."""
+    return {"TEAMS_CLIENT_ID": CLIENT_ID, "TEAMS_CLIENT_SECRET": CLIENT_SECRET, "TEAMS_TENANT_ID": TENANT,
             "TEAMS_OPENID_METADATA_URL": fake.openid_metadata_url, "TEAMS_LOGIN_URL": fake.login_url,
-            "GRAPH_API_URL": fake.graph_url, "REQUESTS_CA_BUNDLE": str(fake.ca_file), **extra}
+            "GRAPH_API_URL": fake.graph_url, "REQUESTS_CA_BUNDLE": str(fake.ca_file), "GUIDEBOT_DB": str(db_path)}
+
+
+def process_env(fake: FakeMicrosoft, db_path: Path, **extra: str) -> dict[str, str]:
+    """`teams_env` and nothing from the machine's environment, lexical matching only."""
+    return {"PATH": "/usr/bin:/bin", "HOME": str(db_path.parent),
+            "GUIDEBOT_EMBEDDING_MODEL": "none",  # about the process, not matching: no cold embedding
+            **teams_env(fake, db_path), **extra}
 
 
 class TeamsProcess:
-    """`python -m bot teams` on a free loopback port; `start()` waits for /healthz, `stop()`
-    sends SIGTERM and returns the exit code and what it wrote to stderr."""
+    """`python -m bot teams` on a free loopback port with `env`; its output goes to files beside
+    the database (a pipe nobody reads would fill up and stall it). `start()` waits for /healthz,
+    `stop()` sends SIGTERM and returns the exit code and what it wrote to stderr."""
 
     def __init__(self, env: dict[str, str]):
         self.env = env
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api/messages"
+        folder = Path(env["GUIDEBOT_DB"]).parent
+        self.stdout_path = folder / f"teams.{self.port}.{time.time_ns()}.out"
+        self.stderr_path = self.stdout_path.with_suffix(".err")
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> TeamsProcess:
-        self.process = subprocess.Popen([sys.executable, "-m", "bot", "teams", "--port", str(self.port)], cwd=ROOT,
-                                        env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as response:
-                    if response.read() == b"ok":
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        self.process.kill()  # read its output only once it has ended, or the read waits for ever
-        raise RuntimeError("guidebot teams did not start: " + self.process.communicate(timeout=10)[1])
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "teams", "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=ROOT, env=self.env, stdout=out, stderr=err)
+        wait_until_healthy(self.process, self.port, self.stderr_path, "guidebot teams", timeout)
+        return self
 
     def stop(self) -> tuple[int, str]:
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            _, stderr = self.process.communicate(timeout=15)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, stderr = self.process.communicate(timeout=10)
-        return self.process.returncode, stderr
+            self.process.wait(timeout=10)
+        return self.process.returncode, self.stderr_path.read_text()

@@ -38,11 +38,11 @@ def proxy():
 def ask_through_tls(fake: FakeMicrosoft, env: dict[str, str]) -> None:
     """Start the process with every service on https, ask a question whose answer names the
     leader from Graph, and stop it."""
-    env = {**env, "TEAMS_OPENID_METADATA_URL": fake.secure_openid_metadata_url,
-           "GRAPH_API_URL": fake.secure_graph_url}
+    env = {**env, "TEAMS_OPENID_METADATA_URL": fake.over_tls(fake.openid_metadata_url),
+           "GRAPH_API_URL": fake.over_tls(fake.graph_url)}
     app = TeamsProcess(env).start()
     try:
-        harness = TeamsHarness.remote(fake, app.url, service_url=fake.secure_service_url)
+        harness = TeamsHarness.remote(fake, app.url, service_url=fake.over_tls(fake.service_url))
         assert harness.send(harness.message("hvordan bytter jeg passord?"))[0] == 200
         assert "Kari fra Graph" in all_text(fake.posted())
     finally:
