@@ -29,6 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from latency import percentile  # noqa: E402 (benchmarks/, this folder)
+
 from bot.evaluation import evaluate, load_questions  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.knowledge.sourcetext import parse_guideline  # noqa: E402
@@ -36,11 +38,6 @@ from bot.matching.index import Index  # noqa: E402
 from bot.matching.normalise import Analyzer  # noqa: E402
 
 SETS = ["questions.yaml", "holdout.yaml", "holdout2.yaml", "holdout3.yaml", "holdout4.yaml", "holdout5.yaml"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def timed(function, questions):

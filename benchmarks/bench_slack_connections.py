@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import select
 import socket
-import statistics
 import sys
 import tempfile
 import threading
@@ -25,8 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench_slack_load import SECRET, percentile  # noqa: E402 (benchmarks/)
+from bench_slack_load import SECRET  # noqa: E402 (benchmarks/)
 from bot_process import free_port, start_bot  # noqa: E402
+from latency import spread  # noqa: E402
 from slack_fake import FakeSlack, event_body, post, sign  # noqa: E402
 from tables import print_measures  # noqa: E402
 
@@ -128,22 +128,19 @@ def main() -> None:
             process.wait(timeout=10)
             fake.stop()
 
-    def summary(times: list[float]) -> str:
-        return f"{statistics.median(times):.1f} / {percentile(times, 0.99):.1f} / {max(times):.1f}"
-
     within = sum(t <= ACK_TARGET_MS for t in under_attack)
     print(f"Slack HTTP mode with {args.idle} idle and {args.trickle} trickling connections "
           f"(1 byte every {TRICKLE_EVERY:g} s) for {args.seconds:g} s, loopback\n")
     print_measures([
-        ("baseline: ack p50 / p99 / max ms (no hostile connections)", summary(baseline)),
-        ("under attack: ack p50 / p99 / max ms", summary(under_attack)),
+        ("baseline: ack p50 / p99 / max ms (no hostile connections)", spread(baseline)),
+        ("under attack: ack p50 / p99 / max ms", spread(under_attack)),
         ("under attack: acked within 1 s", f"{within} / {len(under_attack)}"),
         ("under attack: max ack / baseline max", f"{max(under_attack) / max(baseline):.1f}x"),
         ("trickling connections cut off", f"{len(trickle_cut)} / {args.trickle}"
          + (f" (after {trickle_cut[0]:.1f}–{trickle_cut[-1]:.1f} s)" if trickle_cut else "")),
         ("idle connections cut off", f"{len(idle_cut)} / {args.idle}"
          + (f" (after {idle_cut[0]:.1f}–{idle_cut[-1]:.1f} s)" if idle_cut else "")),
-        ("after the attack: ack p50 / p99 / max ms", summary(after)),
+        ("after the attack: ack p50 / p99 / max ms", spread(after)),
     ])
     print(f"\ntarget: every ack under attack within {ACK_TARGET_MS:.0f} ms: "
           + ("met" if within == len(under_attack) else "NOT met"))

@@ -15,50 +15,23 @@ losses. GET /healthz at the same rate gives the bare HTTP round trip of the same
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
-import statistics
 import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bot_process import free_port, start_bot  # noqa: E402
+from latency import healthz_round_trips, paced, spread  # noqa: E402
 from slack_fake import FakeSlack, event_body, post, sign  # noqa: E402
 
 from bot.evaluation import load_questions  # noqa: E402
 
 SECRET = "load-test-signing-secret"
 SLACK_ACK_LIMIT_S = 3.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def paced(count: int, rate: float, send) -> tuple[list[float], float]:
-    """Call send(i) for i in range(count), started at `rate` per second; return latencies (ms)."""
-    latencies: list[float] = [0.0] * count
-    start = time.perf_counter()
-
-    def one(i: int) -> None:
-        delay = start + i / rate - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        began = time.perf_counter()
-        send(i)
-        latencies[i] = (time.perf_counter() - began) * 1000
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=128) as pool:
-        list(pool.map(one, range(count)))
-    return latencies, time.perf_counter() - start
 
 
 def run(latency: float, count: int, rate: float, questions: list[str]) -> dict[str, str]:
@@ -68,13 +41,7 @@ def run(latency: float, count: int, rate: float, questions: list[str]) -> dict[s
         process = start_bot(fake.api_url, SECRET, Path(folder) / "load.sqlite3", port)
         url = f"http://127.0.0.1:{port}/slack/events"
         try:
-            health_url = f"http://127.0.0.1:{port}/healthz"
-
-            def health(_: int) -> None:
-                with urllib.request.urlopen(health_url, timeout=10) as response:
-                    response.read()
-
-            base_latencies, _ = paced(min(count, 200), rate, health)
+            base_latencies = healthz_round_trips(port, min(count, 200), rate)
             statuses: list[int] = [0] * count
             sent_at: list[float] = [0.0] * count
             retry_statuses: list[int] = []
@@ -124,17 +91,14 @@ def run(latency: float, count: int, rate: float, questions: list[str]) -> dict[s
     slash_failed = sum(statuses[i] != 200 or latencies[i] / 1000 > SLACK_ACK_LIMIT_S for i in slash)
     dm_duplicates = sum(len(t) - 1 for w, t in answered.items() if w.startswith("D"))
     acked = sum(s == 200 for s in statuses)
-    p99, base_p99 = percentile(latencies, 0.99), percentile(base_latencies, 0.99)
     return {
         "requests acked 200 (DMs + slash)": f"{acked} / {count}",
         "Slack retries acked 200": f"{sum(s == 200 for s in retry_statuses)} / {len(retry_statuses)}",
         "acks/s": f"{acked / elapsed:.1f}",
-        "ack p50 / p99 / max ms": f"{statistics.median(latencies):.1f} / {p99:.1f} / {max(latencies):.1f}",
-        "baseline GET /healthz p50 / p99 ms": f"{statistics.median(base_latencies):.1f} / {base_p99:.1f}",
+        "ack p50 / p99 / max ms": spread(latencies),
+        "baseline GET /healthz p50 / p99 ms": spread(base_latencies, maximum=False),
         "slash commands failed (not 200 within 3 s)": f"{slash_failed} / {len(slash)}",
-        "answer p50 / p99 / max ms (sent → answer at Slack)": " / ".join(
-            f"{x * 1000:.0f}" for x in (percentile(answer_s, 0.5), percentile(answer_s, 0.99), max(answer_s))
-        ),
+        "answer p50 / p99 / max ms (sent → answer at Slack)": spread(answer_s, digits=0, scale=1000),
         "answers": f"{len(answered)} / {count}",
         "duplicate answers (DMs)": f"{dm_duplicates}",
         "lost": f"{count - len(answered)}",

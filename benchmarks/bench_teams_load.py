@@ -19,46 +19,22 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench_slack_load import free_port, paced, percentile  # noqa: E402 (benchmarks/, this folder)
+from latency import healthz_round_trips, paced, percentile, spread  # noqa: E402
 from tables import print_measures  # noqa: E402
-from teams_fake import BOT_ID, CLIENT_ID, CLIENT_SECRET, TENANT, FakeMicrosoft, post  # noqa: E402
+from teams_fake import BOT_ID, TENANT, FakeMicrosoft, post  # noqa: E402
+from teams_harness import TeamsProcess, teams_env  # noqa: E402
 
 from bot.evaluation import load_questions  # noqa: E402
 
 CONNECTOR_CALLS_PER_ANSWER = 2  # member lookup (typing and Graph meanwhile), then the answer
-
-
-def start_bot(fake: FakeMicrosoft, db: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "TEAMS_CLIENT_ID": CLIENT_ID, "TEAMS_CLIENT_SECRET": CLIENT_SECRET,
-           "TEAMS_TENANT_ID": TENANT, "TEAMS_OPENID_METADATA_URL": fake.openid_metadata_url,
-           "TEAMS_LOGIN_URL": fake.login_url, "GRAPH_API_URL": fake.graph_url,
-           "REQUESTS_CA_BUNDLE": str(fake.ca_file), "GUIDEBOT_DB": str(db)}
-    # The log goes to a file: a pipe nobody reads fills up and stalls the bot.
-    with open(db.with_suffix(".log"), "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "teams", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("guidebot teams did not start: " + db.with_suffix(".log").read_text()[-2000:])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -89,18 +65,12 @@ def main() -> None:
     members = {f"29:load-{i:06d}": {"id": f"29:load-{i:06d}", "email": f"tester{i}@kommune.example"}
                for i in range(args.activities)}
     fake = FakeMicrosoft(members=members).start()
-    port = free_port()
     with tempfile.TemporaryDirectory() as folder:
-        process = start_bot(fake, Path(folder) / "load.sqlite3", port)
-        url = f"http://127.0.0.1:{port}/api/messages"
+        # The machine's environment (the embedding model among it) plus the fake's settings.
+        app = TeamsProcess({**os.environ, **teams_env(fake, Path(folder) / "load.sqlite3")}).start()
+        url = app.url
         try:
-            health_url = f"http://127.0.0.1:{port}/healthz"
-
-            def health(_: int) -> None:
-                with urllib.request.urlopen(health_url, timeout=10) as response:
-                    response.read()
-
-            base_latencies, _ = paced(args.activities, args.rate, health)
+            base_latencies = healthz_round_trips(app.port, args.activities, args.rate)
             token = fake.activity_token(expires_in=3600)
             headers = {"Authorization": f"Bearer {token}"}
             # One warm-up activity (first token from Entra, first signing-key fetch), not counted.
@@ -117,20 +87,19 @@ def main() -> None:
                 if i % 10 == 0:  # the Bot Connector retrying this one
                     retry_statuses.append(post(url, body, headers, timeout=30)[0])
 
-            cpu_before = cpu_seconds(process.pid)
+            cpu_before = cpu_seconds(app.process.pid)
             latencies, elapsed = paced(args.activities, args.rate, send)
-            cpu = cpu_seconds(process.pid) - cpu_before
+            cpu = cpu_seconds(app.process.pid) - cpu_before
             time.sleep(1.0)  # let any duplicate arrive before counting
             posted = [p for p in fake.posted() if p.get("attachments")]
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            app.stop()
             fake.stop()
 
     conversations = [p["conversation"]["id"] for p in posted]
     unique = set(conversations)
     answered = sum(s == 200 for s in statuses)
-    p99, base_p99 = percentile(latencies, 0.99), percentile(base_latencies, 0.99)
+    p99 = percentile(latencies, 0.99)
     floor = CONNECTOR_CALLS_PER_ANSWER * args.latency_ms
     print(f"Teams app under load: {args.activities} activities at {args.rate:g}/s "
           f"(+{len(retry_statuses)} Bot Connector retries), loopback, fake connector "
@@ -144,7 +113,7 @@ def main() -> None:
         ("answer max ms", f"{max(latencies):.0f}"),
         (f"floor: {CONNECTOR_CALLS_PER_ANSWER} connector calls x {args.latency_ms:g} ms", f"{floor:.0f}"),
         ("answer p99 - floor ms", f"{p99 - floor:.0f}"),
-        ("baseline GET /healthz p50 / p99 ms", f"{statistics.median(base_latencies):.1f} / {base_p99:.1f}"),
+        ("baseline GET /healthz p50 / p99 ms", spread(base_latencies, maximum=False)),
         ("bot CPU per activity ms (of 2 cores shared with client and fakes)",
          f"{cpu * 1000 / (args.activities + len(retry_statuses)):.1f}"),
         ("answers posted", f"{len(posted)}"),

@@ -453,7 +453,8 @@ def cmd_log(args: argparse.Namespace) -> int:
         removed = store.purge()
         print(
             f"Purged: {removed['texts_deleted']} question text(s) older than {store.retention_days} days, "
-            f"{removed['asker_weeks_deleted']} asker week(s), {removed['event_ids_deleted']} Slack event id(s)."
+            f"{removed['asker_weeks_deleted']} asker week(s), {removed['event_ids_deleted']} event claim(s), "
+            f"{removed['answer_handles_deleted']} Teams answer handle(s)."
         )
         return 0
     from bot.log.formats import unanswered_yaml

@@ -7,6 +7,15 @@ loopback but sends no tokens, so this runs guidebot's Teams listeners WITHOUT to
     python scripts/teams_playground.py &                      # the bot on 127.0.0.1:3978
     TEAMSAPPTESTER_BROWSER=none npx agentsplayground -e http://127.0.0.1:3978/api/messages \\
         -c msteams --disable-telemetry                        # then open http://localhost:56150
+
+Headless, as for the README's screenshot: send messages through the Playground's own API, then
+let chromium load the page (which connects, installs the app and shows what came since):
+
+    CONV=$(curl -s localhost:56150/_internal/v1/config | jq -r .config.personalChat.id)
+    curl -s -H 'Content-Type: application/json' localhost:56150/_conversation/v1/conversations/$CONV/messages \
+        -d '{"from": {"id": "user-id-0"}, "text": "rykte?", "textFormat": "plain"}'
+    chromium --headless --window-size=1280,1400 --virtual-time-budget=10000 \
+        --screenshot=docs/teams-playground.png http://localhost:56150/
 """
 
 from __future__ import annotations

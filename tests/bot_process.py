@@ -1,4 +1,5 @@
-"""A real `guidebot slack --http` process for tests and benchmarks, pointed at a fake Slack."""
+"""A real `guidebot slack --http` process for tests and benchmarks, pointed at a fake Slack; and
+waiting for any guidebot server process to answer /healthz (the Teams process uses it too)."""
 
 from __future__ import annotations
 
@@ -32,15 +33,24 @@ def start_bot(api_url: str, secret: str, db: Path, port: int, **env: str) -> sub
         env=environment, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     process.log_path = Path(log.name)  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 60
+    wait_until_healthy(process, port, Path(log.name), "guidebot slack --http")
+    return process
+
+
+def wait_until_healthy(process: subprocess.Popen, port: int, log_path: Path, name: str,
+                       timeout: float = 60.0) -> None:
+    """Return once GET /healthz on `port` answers 200; else kill the process and raise
+    RuntimeError with the end of its log (it exited, or did not start within `timeout`)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("guidebot slack --http exited: " + Path(log.name).read_text()[-2000:])
+            raise RuntimeError(f"{name} exited: " + log_path.read_text()[-2000:])
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
                 if response.status == 200:
-                    return process
+                    return
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("guidebot slack --http did not start: " + Path(log.name).read_text()[-2000:])
+    process.wait(timeout=10)
+    raise RuntimeError(f"{name} did not start: " + log_path.read_text()[-2000:])

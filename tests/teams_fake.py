@@ -10,6 +10,9 @@
 
 `activity_token` signs a token the way the Bot Connector does (issuer, audience, serviceurl);
 `fail_next` makes the next call to a path kind fail; `latency` delays every connector call.
+Both servers answer every route, so a test can put the Bot Connector, Graph and the signing keys
+behind TLS too (`over_tls`); `peers` keeps each call's source port (to tell calls relayed by
+`recording_proxy` from direct ones).
 """
 
 from __future__ import annotations
@@ -117,6 +120,7 @@ class FakeMicrosoft:
         self.headers: list[tuple[str, dict]] = []
         self.token_requests: list[dict] = []
         self.message_ids: list[str] = []  # the id the fake gave each message the bot posted
+        self.peers: list[tuple[str, int]] = []  # (kind, caller's port) of every call, keys and tokens too
         # kind -> [(status, body) or (status, body, headers)]: the next calls of that kind fail so
         self.fail_next: dict[str, list[tuple]] = {}
         self.attempts: dict[str, int] = {}
@@ -197,6 +201,10 @@ class FakeMicrosoft:
     def login_url(self) -> str:
         return f"https://127.0.0.1:{self.login.server_address[1]}"
 
+    def over_tls(self, url: str) -> str:
+        """The same service's URL on the TLS server (both servers answer every route)."""
+        return url.replace(self.base, self.login_url, 1)
+
     # -- tokens
 
     def jwks(self) -> dict:
@@ -268,6 +276,7 @@ class FakeMicrosoft:
             self.calls.clear()
             self.headers.clear()
             self.message_ids.clear()
+            self.peers.clear()
 
     def restore(self, members: dict[str, dict], managers: dict[str, dict]) -> None:
         """Back to a fresh fake (for a fake shared by several tests): no calls, no failures queued."""
@@ -287,6 +296,7 @@ class FakeMicrosoft:
         kind, status, body = self._route(method, path, raw, handler)
         with self._lock:
             self.attempts[kind] = self.attempts.get(kind, 0) + 1
+            self.peers.append((kind, handler.client_address[1]))
             queued = self.fail_next.get(kind)
             failure = queued.pop(0) if queued else None
         if failure is not None:

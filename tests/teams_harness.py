@@ -1,13 +1,19 @@
 """One running guidebot Teams app (uvicorn on loopback) against `FakeMicrosoft`, and the
 activities Teams sends, signed as the Bot Connector signs them. Shared by the Teams tests,
-the contract suite and the load benchmark."""
+the contract suite and the load benchmark. `TeamsProcess` runs the real `guidebot teams`
+command instead, for what only a process shows (restarts, signals, its environment)."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from itertools import count
 from pathlib import Path
 
+from bot_process import free_port, wait_until_healthy
 from teams_fake import BOT_ID, CLIENT_ID, CLIENT_SECRET, TENANT, FakeMicrosoft, post
 
 from bot.adapters.teams.server import TeamsServer, build_asgi
@@ -54,12 +60,22 @@ def settings_for(fake: FakeMicrosoft) -> TeamsSettings:
 
 
 class TeamsHarness:
-    def __init__(self, bot: Guidebot, db_path: Path, fake: FakeMicrosoft, retention_days: int = 90):
+    def __init__(self, bot: Guidebot, db_path: Path, fake: FakeMicrosoft, retention_days: int = 90,
+                 settings: TeamsSettings | None = None, service_url: str = ""):
         self.fake = fake
+        self.service_url = service_url or fake.service_url  # where the Bot Connector says it is
         self.store = Store(db_path, Service.masker_for(bot))
-        asgi, self.teams = build_asgi(Service(bot, self.store), settings_for(fake), retention_days)
+        asgi, self.teams = build_asgi(Service(bot, self.store), settings or settings_for(fake), retention_days)
         self.server = TeamsServer(asgi, "127.0.0.1", 0).start()
         self.url = f"http://127.0.0.1:{self.server.port}/api/messages"
+
+    @classmethod
+    def remote(cls, fake: FakeMicrosoft, url: str, service_url: str = "") -> TeamsHarness:
+        """Activities for a Teams app running elsewhere (a `guidebot teams` process) at `url`."""
+        harness = cls.__new__(cls)
+        harness.fake, harness.url = fake, url
+        harness.service_url = service_url or fake.service_url
+        return harness
 
     def close(self) -> None:
         self.server.stop()
@@ -70,7 +86,7 @@ class TeamsHarness:
     def send(self, activity: dict, token: str | None = "valid", **token_options) -> tuple[int, str]:
         headers = {}
         if token == "valid":
-            token = self.fake.activity_token(**token_options)
+            token = self.fake.activity_token(**{"service_url": self.service_url, **token_options})
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return post(self.url, json.dumps(activity), headers)
@@ -82,7 +98,7 @@ class TeamsHarness:
             "type": kind,
             "id": fields.pop("id", f"1{next(_ids):012d}"),
             "timestamp": "2026-11-24T08:00:00.000Z",
-            "serviceUrl": self.fake.service_url,
+            "serviceUrl": self.service_url,
             "channelId": "msteams",
             "from": {"id": user_id, "name": who.capitalize(), "aadObjectId": aad},
             "conversation": {
@@ -148,3 +164,54 @@ def actions_of(content: dict) -> list[dict]:
 
 def all_text(value) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def teams_env(fake: FakeMicrosoft, db_path: Path) -> dict[str, str]:
+    """The Teams settings and database that point a `guidebot teams` process at `fake`."""
+    return {"TEAMS_CLIENT_ID": CLIENT_ID, "TEAMS_CLIENT_SECRET": CLIENT_SECRET, "TEAMS_TENANT_ID": TENANT,
+            "TEAMS_OPENID_METADATA_URL": fake.openid_metadata_url, "TEAMS_LOGIN_URL": fake.login_url,
+            "GRAPH_API_URL": fake.graph_url, "REQUESTS_CA_BUNDLE": str(fake.ca_file), "GUIDEBOT_DB": str(db_path)}
+
+
+def process_env(fake: FakeMicrosoft, db_path: Path, **extra: str) -> dict[str, str]:
+    """`teams_env` and nothing from the machine's environment, lexical matching only."""
+    return {"PATH": "/usr/bin:/bin", "HOME": str(db_path.parent),
+            "GUIDEBOT_EMBEDDING_MODEL": "none",  # about the process, not matching: no cold embedding
+            **teams_env(fake, db_path), **extra}
+
+
+class TeamsProcess:
+    """`python -m bot teams` on a free loopback port with `env`; its output goes to files beside
+    the database (a pipe nobody reads would fill up and stall it). `start()` waits for /healthz,
+    `stop()` sends SIGTERM and returns the exit code and what it wrote to stderr."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/api/messages"
+        folder = Path(env["GUIDEBOT_DB"]).parent
+        self.stdout_path = folder / f"teams.{self.port}.{time.time_ns()}.out"
+        self.stderr_path = self.stdout_path.with_suffix(".err")
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30.0) -> TeamsProcess:
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "teams", "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=ROOT, env=self.env, stdout=out, stderr=err)
+        wait_until_healthy(self.process, self.port, self.stderr_path, "guidebot teams", timeout)
+        return self
+
+    def stop(self) -> tuple[int, str]:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        return self.process.returncode, self.stderr_path.read_text()

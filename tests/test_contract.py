@@ -31,6 +31,7 @@ from bot.adapters.teams import cards
 from bot.log.store import Store
 from bot.outbox import Outbox, OutboxWorkers
 from bot.service import Service
+from bot.texts import SHARED_TEXTS, with_platform_texts
 
 SLACK_USERS = {"sigrid": "U0SIGRID01", "kari": "U0HELSE001", "ola": "U0POLIT001"}
 SLACK_SECRET = "contract-signing-secret"
@@ -385,3 +386,14 @@ def test_an_empty_question_gets_a_hint_and_nothing_is_logged(chat):
     reply = chat.ask("sigrid", "   ")
     assert "Skriv et spørsmål" in reply.text
     assert rows(chat, "SELECT count(*) FROM questions") == [(0,)]
+
+
+def test_both_adapters_say_the_shared_things_in_the_same_words():
+    for language, shared in SHARED_TEXTS.items():
+        for texts in (blocks.TEXTS, cards.TEXTS):
+            assert texts[language].items() >= shared.items()
+            assert set(texts[language]) == set(texts["nb"])  # every text in every language
+    with pytest.raises(ValueError, match="reword shared ones: \\['pick'\\]"):
+        with_platform_texts({"nb": {"pick": "Plukk"}, "en": {}})
+    with pytest.raises(ValueError, match="cover exactly"):
+        with_platform_texts({"nb": {}})

@@ -13,8 +13,9 @@ import time
 import urllib.parse
 
 import pytest
+from recording_proxy import RecordingProxy
 from slack_bolt import BoltRequest
-from slack_fake import FakeSlack, RecordingProxy, event_body, post, sign
+from slack_fake import FakeSlack, event_body, post, sign
 from test_slack_http import (
     CHANNEL,
     DM,

@@ -138,7 +138,41 @@ def test_no_identity_columns_next_to_the_text(tmp_path):
     # Group attributes only in tables with no link to any question or text.
     assert columns("askers") == {"week", "dimension", "name", "sketch"}
     assert columns("audience") == {"week", "dimension", "name", "questions"}
-    assert store.schema_version == len(MIGRATIONS) == 3
+    assert store.schema_version == len(MIGRATIONS) == 4
+
+
+def test_answer_handles_are_opaque_without_the_key_and_the_message_and_end_with_retention(tmp_path):
+    clock = Clock(datetime(2026, 8, 3, 9, 30, tzinfo=UTC))
+    store = Store(tmp_path / "handles.sqlite3", retention_days=90, clock=clock)
+    asked = store.log_question(question("kan jeg legge ut et bilde?"))
+    message = "teams:a:1personal-sigrid\n1732451234567"
+    store.remember_answer(message, asked, "bilder-av-kollegaer")
+    assert store.answer_behind(message) == (asked, "bilder-av-kollegaer")
+    for other in ("teams:a:1personal-sigrid\n1732451234568", "teams:a:1personal-kari\n1732451234567", ""):
+        assert store.answer_behind(other) is None
+    (row,) = store.read("SELECT handle, sealed, week FROM answer_handles", as_tuples=True)
+    raw = repr(row).encode() + row[1]
+    for secret in (b"sigrid", b"1732451234567", str(asked).encode(), b"bilder", asked.to_bytes(8, "big")):
+        assert secret not in raw
+    assert row[2] == "2026-08-03"  # the week, nothing finer
+    # Another key (another installation) cannot open it; a changed byte is refused, not misread.
+    fixed_key_file(tmp_path / "copy.sqlite3", seed="b")
+    shutil.copy(tmp_path / "handles.sqlite3", tmp_path / "copy.sqlite3")
+    connection = sqlite3.connect(tmp_path / "copy.sqlite3")
+    connection.execute("DELETE FROM meta WHERE key = 'key_check'")
+    connection.commit()
+    connection.close()
+    assert Store(tmp_path / "copy.sqlite3").answer_behind(message) is None
+    flipped = bytes([row[1][0] ^ 1]) + row[1][1:]
+    with store._write() as writing:
+        writing.execute("UPDATE answer_handles SET sealed = ?", (flipped,))
+    assert store.answer_behind(message) is None
+    with store._write() as writing:
+        writing.execute("UPDATE answer_handles SET sealed = ?", (row[1],))
+    clock.now += timedelta(days=89)
+    assert store.purge()["answer_handles_deleted"] == 0 and store.answer_behind(message) is not None
+    clock.now += timedelta(days=9)  # the answer's whole week is past retention, like its text
+    assert store.purge()["answer_handles_deleted"] == 1 and store.answer_behind(message) is None
 
 
 def test_distinct_askers_are_counted_in_keyed_bitmaps_updated_in_place(tmp_path):
@@ -180,7 +214,8 @@ def test_purge_deletes_old_text_and_keeps_counts(tmp_path):
     recent = store.log_question(question("nytt spørsmål"), asker_id="U1")
     clock.now += timedelta(days=9)  # the old question's whole week is now past retention
     store.claim_event("EvNEW")
-    assert store.purge() == {"texts_deleted": 1, "asker_weeks_deleted": 2, "event_ids_deleted": 1}  # role + department
+    assert store.purge() == {"texts_deleted": 1, "asker_weeks_deleted": 2, "event_ids_deleted": 1,
+                             "answer_handles_deleted": 0}  # role + department
     rows = {row["id"]: row for row in store.read("SELECT id, week, section, text FROM questions")}
     assert rows[old]["text"] is None and rows[old]["week"] == "2026-08-03" and rows[old]["section"] == "4.4"
     assert rows[recent]["text"] == "nytt spørsmål"
@@ -579,7 +614,7 @@ def test_a_version_1_database_is_migrated_without_losing_counts(tmp_path, bot):
     before.close()
 
     store = Store(path, clock=Clock(datetime(2026, 11, 20, tzinfo=UTC)))
-    assert store.schema_version == 3
+    assert store.schema_version == len(MIGRATIONS)
     assert sorted(map(tuple, store.read("SELECT week, outcome, count(*) FROM questions GROUP BY 1, 2"))) == sorted(
         counts_before)
     assert {r["text"] for r in store.read("SELECT text FROM questions")} == {f"gammelt spørsmål {n}" for n in range(14)}

@@ -21,7 +21,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from teams_fake import CLIENT_ID, KEY_ID, TENANT, FakeMicrosoft, new_key, post
-from teams_harness import CHANNEL, PEOPLE, PERSONAL, TeamsHarness, actions_of, all_text, card_of, members
+from teams_harness import (
+    CHANNEL,
+    PEOPLE,
+    PERSONAL,
+    TeamsHarness,
+    TeamsProcess,
+    actions_of,
+    all_text,
+    card_of,
+    members,
+    process_env,
+)
 
 from bot.adapters.teams import cards
 from bot.log.store import Store
@@ -304,6 +315,66 @@ def test_feedback_controls_are_logged_like_slacks_buttons_without_the_free_text(
     dump = "\n".join(json.dumps(tuple(r), ensure_ascii=False) for table in ("questions", "feedback")
                      for r in teams.store.read(f"SELECT * FROM {table}"))
     assert "91234567" not in dump and "sa noe annet" not in dump
+
+
+def feedback_rows(store: Store) -> list[tuple]:
+    return [tuple(r) for r in store.read(
+        "SELECT q.entry, f.entry, f.useful FROM feedback f JOIN questions q ON q.id = f.question_id")]
+
+
+def test_feedback_reaching_another_instance_on_the_same_database_is_logged_once(bot, tmp_path, fake):
+    first = TeamsHarness(bot, tmp_path / "shared.sqlite3", fake)
+    second = TeamsHarness(bot, tmp_path / "shared.sqlite3", fake)
+    try:
+        first.send(first.message("kan jeg legge ut et bilde av kollegaen min?"))
+        (message_id,) = fake.message_ids
+        click = second.activity("invoke", name="message/submitAction", replyToId=message_id, value={
+            "actionName": "feedback", "actionValue": {"reaction": "dislike", "feedback": "{}"}})
+        assert second.send(click)[0] == 200
+        assert second.send(click)[0] == 200  # the Bot Connector's retry of the same invoke
+        assert first.send(click)[0] == 200  # ... reaching the other instance
+        assert feedback_rows(second.store) == [("bilder-av-kollegaer", "bilder-av-kollegaer", 0)]
+        assert second.feedback("like", message_id)[0] == 200  # a changed mind replaces the vote
+        assert feedback_rows(first.store) == [("bilder-av-kollegaer", "bilder-av-kollegaer", 1)]
+        # The same message id in another conversation, ids the bot never issued, odd values: ignored.
+        for forged in (dict(reply_to=message_id, conversation="a:1someone-else"), dict(reply_to="bot-msg-999"),
+                       dict(reply_to="x" * 5000), dict(reply_to="")):
+            assert second.feedback("dislike", **forged)[0] == 200
+        settle()
+        assert feedback_rows(first.store) == [("bilder-av-kollegaer", "bilder-av-kollegaer", 1)]
+        assert len(fake.posted()) == 1  # feedback never posts anything
+        handles = first.store.read("SELECT * FROM answer_handles")
+        assert len(handles) == 1
+        assert message_id not in all_text([str(v) for v in handles[0]]) and "personal" not in str(tuple(handles[0]))
+    finally:
+        first.close()
+        second.close()
+
+
+def test_feedback_after_a_restart_of_the_teams_process_is_logged_once(tmp_path, fake):
+    db = tmp_path / "restart.sqlite3"
+    env = process_env(fake, db)
+    app = TeamsProcess(env).start()
+    try:
+        harness = TeamsHarness.remote(fake, app.url)
+        assert harness.send(harness.message("kan jeg legge ut et bilde av kollegaen min?"))[0] == 200
+        (message_id,) = fake.message_ids
+    finally:
+        assert app.stop()[0] == 0
+    app = TeamsProcess(env).start()  # a new process: nothing of the first one's memory is left
+    try:
+        harness = TeamsHarness.remote(fake, app.url)
+        click = harness.activity("invoke", name="message/submitAction", replyToId=message_id, value={
+            "actionName": "feedback", "actionValue": {"reaction": "like", "feedback": "{}"}})
+        assert [harness.send(click)[0] for _ in range(2)] == [200, 200]
+        assert harness.feedback("like", "bot-msg-12345")[0] == 200  # never posted: ignored
+    finally:
+        assert app.stop()[0] == 0
+    store = Store(db)
+    try:
+        assert feedback_rows(store) == [("bilder-av-kollegaer", "bilder-av-kollegaer", 1)]
+    finally:
+        store.close()
 
 
 def test_help_explains_what_is_logged_and_logs_nothing(teams, fake):
@@ -626,8 +697,7 @@ def test_cli_teams_serves_healthz_and_checks_tokens(tmp_path, fake):
         else:
             process.kill()  # read its output only once it has ended, or the read waits for ever
             pytest.fail("guidebot teams did not start: " + process.communicate(timeout=10)[1])
-        harness = TeamsHarness.__new__(TeamsHarness)
-        harness.fake, harness.url = fake, url + "/api/messages"
+        harness = TeamsHarness.remote(fake, url + "/api/messages")
         assert harness.send(harness.message("kan jeg legge ut et bilde av kollegaen min?"), token=None)[0] == 401
         fake.managers[PEOPLE["sigrid"][1]] = {**KARI_GRAPH, "displayName": "Kari fra Graph"}
         assert harness.send(harness.message("kan jeg legge ut et bilde av kollegaen min?"))[0] == 200
@@ -670,8 +740,7 @@ def test_cli_teams_on_sigterm_finishes_the_answer_in_flight_and_exits_0(tmp_path
         health = subprocess.run([sys.executable, "-m", "bot", "health"], capture_output=True, text=True, cwd=ROOT,
                                 env=env, timeout=60)
         assert health.returncode == 0 and "teams mode" in health.stdout and "/healthz answers" in health.stdout
-        harness = TeamsHarness.__new__(TeamsHarness)
-        harness.fake, harness.url = fake, url + "/api/messages"
+        harness = TeamsHarness.remote(fake, url + "/api/messages")
         fake.latency = 0.5  # every Bot Connector call: the answer is still on its way at SIGTERM
         answered: list[int] = []
         asking = threading.Thread(target=lambda: answered.append(

@@ -24,6 +24,12 @@ and reports"). Tables, and why each holds what it holds:
   The key lives outside the database (`asker_key`).
 - ``events``: Slack event ids already taken, as keyed hashes with the *hour* they came in, kept
   a day, so a retried event is answered once even when two bot processes share the database.
+- ``answer_handles``: which logged question and entry a posted answer belongs to, for platforms
+  whose feedback names only their own message (Teams' 👍/👎 carry just the message id). The
+  handle is a keyed hash of the platform's name for the message (Teams: conversation and message
+  id); the question id and entry are sealed under a key derived from that name as well. Without
+  the key *and* the conversation and message ids, a row says nothing (not even which question it
+  belongs to). Week only; deleted with the question texts after the retention period.
 
 Order: SQLite writes a new cell into its page's free space, so the cells of a page sit in the
 order they were written, whatever their ids. Each write to a linked table therefore deletes
@@ -550,6 +556,35 @@ class Store:
                 _reshuffle(connection, table, row_id)
             return changed
 
+    # -- answers known by the platform's own message id (Teams' feedback controls)
+
+    def remember_answer(self, message: str, question_id: int, entry: str) -> None:
+        """Note that the posted message named `message` by its platform (for Teams the
+        conversation and message id) answers logged question `question_id` with `entry`, so a
+        later 👍/👎 on it, arriving at any process sharing the file, can be logged. Neither the
+        name nor the question id is stored as such (see the module docstring)."""
+        handle, seal_key = _message_keys(self._asker_key, message)
+        sealed = _seal(seal_key, json.dumps([question_id, entry], separators=(",", ":")).encode())
+        with self._write(checkpoint=False) as connection:  # an opaque row: nothing to hide the order of
+            connection.execute(
+                "INSERT OR REPLACE INTO answer_handles (handle, sealed, week) VALUES (?, ?, ?)",
+                (handle, sealed, week_of(self.clock())),
+            )
+
+    def answer_behind(self, message: str) -> tuple[int, str] | None:
+        """The (question id, entry) `remember_answer` noted for `message`, or None: never posted
+        by this bot, past retention, or not a row this key sealed."""
+        handle, seal_key = _message_keys(self._asker_key, message)
+        row = self.read("SELECT sealed FROM answer_handles WHERE handle = ?", (handle,), as_tuples=True)
+        plain = _unseal(seal_key, row[0][0]) if row and isinstance(row[0][0], bytes) else None
+        try:
+            question_id, entry = json.loads(plain) if plain is not None else (None, None)
+        except (ValueError, TypeError):
+            return None
+        if not isinstance(question_id, int) or isinstance(question_id, bool) or not isinstance(entry, str):
+            return None
+        return question_id, entry
+
     # -- reading the distinct-asker bitmaps
 
     def askers_per_week(self, dimension: str, first_week: str, last_week: str) -> dict[tuple[str, str], int]:
@@ -568,7 +603,7 @@ class Store:
     def purge(self) -> dict[str, int]:
         """Delete question text whose week began more than the retention period ago (so no text
         is kept longer than that), keeping its week, section and outcome for counts; the asker
-        bitmaps of those weeks; and Slack event claims older than a day. Deleted text is
+        bitmaps and answer handles of those weeks; and event claims older than a day. Deleted text is
         overwritten (secure_delete), then the file is rebuilt (VACUUM): free pages holding
         old bytes are dropped, and every table is rewritten in random-id order."""
         now = self.clock()
@@ -583,8 +618,10 @@ class Store:
                 "DELETE FROM events WHERE received_at < ?",
                 (now.timestamp() - EVENT_RETENTION_SECONDS - CLAIM_BUCKET_SECONDS,),
             ).rowcount
+            handles = connection.execute("DELETE FROM answer_handles WHERE week <= ?", (last_purged_week,)).rowcount
         self.vacuum()
-        return {"texts_deleted": texts, "asker_weeks_deleted": askers, "event_ids_deleted": events}
+        return {"texts_deleted": texts, "asker_weeks_deleted": askers, "event_ids_deleted": events,
+                "answer_handles_deleted": handles}
 
 
 def _new_id() -> int:
@@ -688,6 +725,31 @@ def sketch_count(sketch: bytes | None) -> int:
     if zeros == 0:
         return round(SKETCH_BITS * math.log(SKETCH_BITS))  # saturated: the most it can tell
     return round(-SKETCH_BITS * math.log(zeros / SKETCH_BITS))
+
+
+def _message_keys(key: bytes, message: str) -> tuple[str, bytes]:
+    """The handle under which an answer's row is found, and the key its content is sealed with."""
+    handle = "m:" + hmac.new(key, f"message:{message}".encode(), hashlib.sha256).hexdigest()[:32]
+    return handle, hmac.new(key, f"message seal:{message}".encode(), hashlib.sha256).digest()
+
+
+def _keystream(seal_key: bytes, length: int) -> bytes:
+    blocks = (hmac.new(seal_key, b"stream %d" % n, hashlib.sha256).digest() for n in range(length // 32 + 1))
+    return b"".join(blocks)[:length]
+
+
+def _seal(seal_key: bytes, plain: bytes) -> bytes:
+    """Encrypt-then-MAC with HMAC-SHA256 as the stream (each seal key seals one value only)."""
+    body = bytes(a ^ b for a, b in zip(plain, _keystream(seal_key, len(plain)), strict=True))
+    return body + hmac.new(seal_key, b"tag" + body, hashlib.sha256).digest()[:16]
+
+
+def _unseal(seal_key: bytes, sealed: bytes) -> bytes | None:
+    body, tag = sealed[:-16], sealed[-16:]
+    expected = hmac.new(seal_key, b"tag" + body, hashlib.sha256).digest()[:16]
+    if len(sealed) < 16 or not hmac.compare_digest(tag, expected):
+        return None
+    return bytes(a ^ b for a, b in zip(body, _keystream(seal_key, len(body)), strict=True))
 
 
 def _claim_hash(key: bytes, event_id: str) -> str:
@@ -865,7 +927,15 @@ def _to_v3(store: Store, connection: sqlite3.Connection, legacy_key: bytes | Non
     connection.execute("DROP INDEX IF EXISTS questions_week")
 
 
-MIGRATIONS: list = [SCHEMA_V1, _to_v2, _to_v3]
+SCHEMA_V4 = """
+    CREATE TABLE answer_handles (
+        handle TEXT PRIMARY KEY,         -- HMAC of the platform's name for a posted answer; key outside
+        sealed BLOB NOT NULL,            -- [question id, entry], sealed under a key derived from that name
+        week TEXT NOT NULL
+    ) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list = [SCHEMA_V1, _to_v2, _to_v3, SCHEMA_V4]
 
 
 def _statements(script: str) -> list[str]:

@@ -23,6 +23,7 @@ from typing import Any
 from bot.answers import Answer, Guidebot, Referral, cite, section_label, shorten
 from bot.knowledge import Document, Entry, Leader, is_numbered
 from bot.log.reports import Report
+from bot.texts import with_platform_texts
 
 SECTION_TEXT_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
@@ -38,37 +39,22 @@ USEFUL, NOT_USEFUL, ASK_LEADER = "feedback_useful", "feedback_not_useful", "ask_
 SEND_TO_LEADER, CANCEL_LEADER = "ask_leader_send", "ask_leader_cancel"
 PICK, NONE_OF_THESE = "clarify_pick", "clarify_none"
 
-TEXTS = {
+# Slack's own wording; what both platforms say is `bot.texts.SHARED_TEXTS`.
+TEXTS = with_platform_texts({
     "nb": {
         "useful": "Nyttig",
         "not_useful": "Ikke nyttig",
-        "ask_leader": "Spør lederen min",
-        "pick": "Velg",
-        "none": "Ingen av disse",
-        "clarify": "Jeg er ikke helt sikker på hva du mener. Mente du ett av disse?",
-        "referred": "Retningslinjene svarer ikke sikkert på dette, så jeg vil ikke gjette.",
-        "ask": "Spør din nærmeste leder, {leader}, eller {it}.",
-        "ask_unknown": "Spør din nærmeste leder, eller {it}.",
-        "ask_political": "Spør {contact}, eller {it}.",
-        "doubt": "Retningslinjene sier selv:",
         "thanks": "Takk for tilbakemeldingen!",
         "confirm": "Din nærmeste leder er {leader}. Vil du at jeg sender spørsmålet ditt dit?",
         "confirm_political": "Politikernes kontakt er {leader}. Vil du at jeg sender spørsmålet ditt dit?",
         "send": "Ja, send",
-        "cancel": "Avbryt",
         "sent": "Sendt til {leader}. Du får svar derfra.",
         "cancelled": "Greit, jeg sendte ingenting.",
-        "no_leader": "Jeg vet ikke hvem din nærmeste leder er. Spør {it}.",
         "leader_dm": (
             "Hei! {asker} har et spørsmål om retningslinjene som guidebot ikke kunne svare sikkert på, "
             "og ba meg sende det til deg:"
         ),
         "leader_dm_section": "Nærmeste punkt i retningslinjene: {section}",
-        "chosen": "Du valgte {section}.",
-        "see_also": "Se også",
-        "sorry": "Beklager, noe gikk galt hos meg. Prøv igjen om litt, eller kontakt {it}.",
-        "only_text": "Jeg kan bare lese tekst. Skriv spørsmålet ditt som en vanlig melding.",
-        "leaders_only": "Rapportene er bare for ledere. Lurer du på noe om dem, spør din nærmeste leder.",
         "report_wait": "Lager rapporten for de siste 30 dagene …",
         "report_file": "Hele rapporten for {since} – {until} (åpnes i nettleseren).",
         "not_yours": "Denne knappen kan jeg ikke bruke: den hører til et annet spørsmål eller en annen person. "
@@ -79,33 +65,17 @@ TEXTS = {
     "en": {
         "useful": "Useful",
         "not_useful": "Not useful",
-        "ask_leader": "Ask my leader",
-        "pick": "Choose",
-        "none": "None of these",
-        "clarify": "I'm not quite sure what you mean. Did you mean one of these?",
-        "referred": "The guidelines don't answer this reliably, so I won't guess.",
-        "ask": "Ask your nearest leader, {leader}, or {it}.",
-        "ask_unknown": "Ask your nearest leader, or {it}.",
-        "ask_political": "Ask {contact}, or {it}.",
-        "doubt": "The guidelines themselves say:",
         "thanks": "Thank you for the feedback!",
         "confirm": "Your nearest leader is {leader}. Shall I send your question to them?",
         "confirm_political": "The politicians' contact is {leader}. Shall I send your question there?",
         "send": "Yes, send",
-        "cancel": "Cancel",
         "sent": "Sent to {leader}. They will get back to you.",
         "cancelled": "OK, I sent nothing.",
-        "no_leader": "I don't know who your nearest leader is. Ask {it}.",
         "leader_dm": (
             "Hi! {asker} has a question about the guidelines that guidebot could not answer reliably, "
             "and asked me to send it to you:"
         ),
         "leader_dm_section": "Closest section of the guidelines: {section}",
-        "chosen": "You chose {section}.",
-        "see_also": "See also",
-        "sorry": "Sorry, something went wrong on my side. Try again in a moment, or contact {it}.",
-        "only_text": "I can only read text. Please write your question as a normal message.",
-        "leaders_only": "Reports are for leaders only. If you wonder about them, ask your nearest leader.",
         "report_wait": "Making the report for the last 30 days …",
         "report_file": "The full report for {since} – {until} (opens in a browser).",
         "not_yours": "I can't use this button: it belongs to another question or another person. "
@@ -113,7 +83,7 @@ TEXTS = {
         "already_sent": "This question has already been sent to your leader.",
         "expired": "This confirmation has expired. Press «Ask my leader» again.",
     },
-}
+})
 
 
 def escape(text: str) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import urllib.request
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from bot import env
 
 DEFAULT_COMMAND = "/retningslinjer"
 
@@ -67,26 +67,10 @@ class SlackSettings:
         )
 
 
-PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
-
-
 def proxy_from_env(api_url: str = "") -> str:
-    """The proxy for Slack's Web API from the first of `PROXY_VARIABLES` that is set, checked
-    (http(s)://host:port), or "" if none is set or NO_PROXY names the API's host."""
-    for name in PROXY_VARIABLES:
-        found = os.environ.get(name, "").strip()
-        if found:
-            break
-    else:
-        return ""
+    """The proxy for Slack's Web API (HTTPS_PROXY & co., see `bot.env.proxy_from_env`), or ""
+    if none is set or NO_PROXY names the API's host."""
     try:
-        parts = urlsplit(found)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port is not None
-    except ValueError:
-        valid = False
-    if not valid:
-        raise SettingsError(f"{name} must look like http://proxy.example:3128, not {found!r}")
-    host = urlsplit(api_url).hostname if api_url else "slack.com"
-    if host and urllib.request.proxy_bypass_environment(host):
-        return ""
-    return found
+        return env.proxy_from_env(api_url or "https://slack.com")
+    except ValueError as error:
+        raise SettingsError(str(error)) from None

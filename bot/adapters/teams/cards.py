@@ -19,6 +19,7 @@ from urllib.parse import quote as url_quote
 from bot.answers import Answer, Guidebot, Referral, cite, section_label, shorten
 from bot.knowledge import Leader
 from bot.log.reports import Report
+from bot.texts import with_platform_texts
 
 CARD_VERSION = "1.5"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -31,76 +32,45 @@ CONFIRM_LEADER, CANCEL_LEADER = "confirmLeader", "cancelLeader"
 
 Seal = Callable[..., dict]
 
-TEXTS = {
+# Teams' own wording; what both platforms say is `bot.texts.SHARED_TEXTS`.
+TEXTS = with_platform_texts({
     "nb": {
-        "ask_leader": "Spør lederen min",
-        "pick": "Velg",
-        "none": "Ingen av disse",
-        "clarify": "Jeg er ikke helt sikker på hva du mener. Mente du ett av disse?",
-        "referred": "Retningslinjene svarer ikke sikkert på dette, så jeg vil ikke gjette.",
-        "ask": "Spør din nærmeste leder, {leader}, eller {it}.",
-        "ask_unknown": "Spør din nærmeste leder, eller {it}.",
-        "ask_political": "Spør {contact}, eller {it}.",
-        "doubt": "Retningslinjene sier selv:",
         "confirm": "Din nærmeste leder er {leader}. Vil du åpne en chat med {leader} med spørsmålet ditt som utkast? "
         "Du sender det selv; guidebot sender ingenting.",
         "confirm_political": "Politikernes kontakt er {leader}. Vil du åpne en chat dit med spørsmålet ditt som "
         "utkast? Du sender det selv; guidebot sender ingenting.",
         "yes": "Ja, åpne chatten",
-        "cancel": "Avbryt",
         "open_chat": "Åpne chat med {leader}",
         "link_ready": "Trykk på knappen for å åpne chatten med {leader}. "
         "Spørsmålet står som utkast; du sender det selv.",
         "draft": "Hei! Jeg har et spørsmål om retningslinjene som guidebot ikke kunne svare sikkert på:",
         "draft_section": "Nærmeste punkt: {section}",
         "cancelled": "Greit, jeg gjorde ingenting.",
-        "no_leader": "Jeg vet ikke hvem din nærmeste leder er. Spør {it}.",
-        "chosen": "Du valgte {section}.",
         "none_chosen": "Du valgte «Ingen av disse».",
-        "see_also": "Se også",
-        "sorry": "Beklager, noe gikk galt hos meg. Prøv igjen om litt, eller kontakt {it}.",
-        "only_text": "Jeg kan bare lese tekst. Skriv spørsmålet ditt som en vanlig melding.",
         "expired": "Denne knappen virker ikke lenger. Still spørsmålet på nytt.",
-        "leaders_only": "Rapportene er bare for ledere. Lurer du på noe om dem, spør din nærmeste leder.",
         "report_personal": "Rapporten får du i en personlig chat med meg: skriv «rapport» der.",
         "report_file": "Hele rapporten for {since} – {until} som HTML-fil (åpnes i nettleseren).",
         "report_declined": "Greit, jeg lagret ikke rapporten.",
     },
     "en": {
-        "ask_leader": "Ask my leader",
-        "pick": "Choose",
-        "none": "None of these",
-        "clarify": "I'm not quite sure what you mean. Did you mean one of these?",
-        "referred": "The guidelines don't answer this reliably, so I won't guess.",
-        "ask": "Ask your nearest leader, {leader}, or {it}.",
-        "ask_unknown": "Ask your nearest leader, or {it}.",
-        "ask_political": "Ask {contact}, or {it}.",
-        "doubt": "The guidelines themselves say:",
         "confirm": "Your nearest leader is {leader}. Open a chat with {leader} with your question as a draft? "
         "You send it yourself; guidebot sends nothing.",
         "confirm_political": "The politicians' contact is {leader}. Open a chat there with your question as a draft? "
         "You send it yourself; guidebot sends nothing.",
         "yes": "Yes, open the chat",
-        "cancel": "Cancel",
         "open_chat": "Open a chat with {leader}",
         "link_ready": "Press the button to open the chat with {leader}. "
         "Your question is there as a draft; you send it.",
         "draft": "Hi! I have a question about the guidelines that guidebot could not answer reliably:",
         "draft_section": "Closest section: {section}",
         "cancelled": "OK, I did nothing.",
-        "no_leader": "I don't know who your nearest leader is. Ask {it}.",
-        "chosen": "You chose {section}.",
         "none_chosen": "You chose “None of these”.",
-        "see_also": "See also",
-        "sorry": "Sorry, something went wrong on my side. Try again in a moment, or contact {it}.",
-        "only_text": "I can only read text. Please write your question as a normal message.",
         "expired": "This button no longer works. Please ask again.",
-        "leaders_only": "Reports are for leaders only. If you wonder about them, ask your nearest leader.",
         "report_personal": "You get the report in a personal chat with me: write “report” there.",
         "report_file": "The full report for {since} – {until} as an HTML file (opens in a browser).",
         "report_declined": "OK, I did not save the report.",
     },
-}
+})
 
 
 # -- elements

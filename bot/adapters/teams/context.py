@@ -23,7 +23,6 @@ import json
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -42,6 +41,7 @@ T = TypeVar("T")
 
 MEMBER_CACHE_SECONDS = 3600
 CACHE_LIMIT = 10_000
+MAX_MESSAGE_ID = 200  # Teams' message ids are ~13 digits (or `1:…` ids a few dozen characters long)
 SEAL_FIELD = "guidebot"
 _BASE_CONVERSATION = re.compile(r";messageid=\d+$")
 
@@ -129,9 +129,6 @@ class TeamsBot:
         self.graph = graph
         self.seal = CardSeal(settings.client_secret)
         self._members: dict[str, tuple[tuple[str, ...], float]] = {}
-        # (conversation, bot message id) -> (question id, entry): Teams' feedback invoke names only
-        # the message. Kept in memory: feedback reaching another process than the answer is lost.
-        self.answered: OrderedDict[tuple[str, str], tuple[int | None, str]] = OrderedDict()
         # One thread for the core and the database: matching holds the GIL anyway, and writes from
         # one thread never wait on each other in SQLite's busy handler (other processes still may).
         self._core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guidebot-core")
@@ -205,12 +202,27 @@ class TeamsBot:
         contact, _ = self.contact_for(asker)
         return bool(contact and contact.email)
 
-    def remember_answer(self, conversation: str, message_id: str, question_id: int | None, entry: str) -> None:
-        if not message_id:
+    async def remember_answer(self, conversation: str, message_id: str, question_id: int | None, entry: str) -> None:
+        """Note which logged question a posted answer belongs to. Teams' feedback invoke names
+        only the message (its `replyToId`) and echoes nothing of it back, so the link is kept in
+        the database (sealed, see `Store.remember_answer`): a 👍 after a restart, or at another
+        process sharing the database, still finds its question."""
+        if self.store is None or question_id is None or not message_id:
             return
-        self.answered[(base_conversation(conversation), message_id)] = (question_id, entry)
-        while len(self.answered) > CACHE_LIMIT:
-            self.answered.popitem(last=False)
+        try:
+            await self.run(self.store.remember_answer, _message_name(conversation, message_id), question_id, entry)
+        except Exception as error:  # the answer is out; only its feedback would go unlogged
+            log.warning("could not note the answer for its feedback: %s", type(error).__name__)
 
-    def answer_behind(self, conversation: str, message_id: str) -> tuple[int | None, str] | None:
-        return self.answered.get((base_conversation(conversation), message_id or ""))
+    async def answer_behind(self, conversation: str, message_id: Any) -> tuple[int, str] | None:
+        """The (question id, entry) of an answer this bot posted in this conversation, else None
+        (a message id it never issued here, forged, or past retention)."""
+        if self.store is None or not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID:
+            return None
+        return await self.run(self.store.answer_behind, _message_name(conversation, message_id))
+
+
+def _message_name(conversation: str, message_id: str) -> str:
+    """A posted message's name for the log's answer handles: a channel thread's messages share
+    the channel's conversation id (without `;messageid=`)."""
+    return f"teams:{base_conversation(conversation)}\n{message_id}"

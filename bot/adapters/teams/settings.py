@@ -4,6 +4,12 @@ The bot is single-tenant (Microsoft ended multi-tenant bot creation in 2025): TE
 TEAMS_CLIENT_SECRET and TEAMS_TENANT_ID are required; a missing tenant is the classic cause of
 401 on replies. The rest are overrides for proxies, sovereign clouds and tests. See `.env.example`.
 A variable set but blank (`TEAMS_LOGIN_URL=` in an --env-file) counts as unset (`bot/env.py`).
+
+HTTPS_PROXY (or https_proxy; NO_PROXY for exceptions) is checked here and then left to the
+clients, which all read it from the environment per host: MSAL's requests session (Entra),
+httpx (the Bot Connector through the Teams SDK, Graph, the report upload) and urllib (the
+signing keys). tests/test_teams_proxy.py holds Entra, the Bot Connector, Graph and the signing
+keys to it (the report upload is the same httpx default, not run there).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from bot.env import optional_env
+from bot.env import optional_env, proxy_from_env
 
 DEFAULT_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 DEFAULT_LOGIN_URL = "https://login.microsoftonline.com"
@@ -80,6 +86,10 @@ class TeamsSettings:
         ca_bundle = optional_env("REQUESTS_CA_BUNDLE") or optional_env("SSL_CERT_FILE") or ""
         if ca_bundle and not os.path.isfile(ca_bundle):
             raise SettingsError(f"REQUESTS_CA_BUNDLE/SSL_CERT_FILE names no file: {ca_bundle!r}")
+        try:
+            proxy_from_env(DEFAULT_LOGIN_URL)  # checked only: each client applies it (and NO_PROXY) itself
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
         return cls(
             client_id=client_id,
             client_secret=secret,

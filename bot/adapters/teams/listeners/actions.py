@@ -76,7 +76,7 @@ async def act(ctx: Any, teams: TeamsBot, clicked: CardValue) -> dict | None:
             await teams.run(store.record_choice, clicked.question_id, answer.entry.id)
         content = cards.answer_card(answer, clicked.question_id, seal, teams.can_ask_leader(who.asker))
         message_id = await send(ctx, cards.message(content, cards.summary_of(answer), feedback=True))
-        teams.remember_answer(ctx.activity.conversation.id, message_id, clicked.question_id, answer.entry.id)
+        await teams.remember_answer(ctx.activity.conversation.id, message_id, clicked.question_id, answer.entry.id)
         return cards.notice_card(t["chosen"].format(section=section_label(answer.entry.section, answer.language)))
     if clicked.verb == cards.NONE_OF_THESE:
         answer = teams.bot.refer(clicked.text, who.asker, clicked.language)

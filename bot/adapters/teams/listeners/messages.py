@@ -78,7 +78,7 @@ async def answer(ctx: Any, teams: TeamsBot, question: str, surface: str) -> None
     answered = answer.outcome == "answered" and answer.entry is not None
     message_id = await send(ctx, cards.message(content, cards.summary_of(answer), feedback=answered))
     if answered and answer.entry is not None:
-        teams.remember_answer(ctx.activity.conversation.id, message_id, asked.question_id, answer.entry.id)
+        await teams.remember_answer(ctx.activity.conversation.id, message_id, asked.question_id, answer.entry.id)
 
 
 def conversation_type(activity: Any) -> str:
