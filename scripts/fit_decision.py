@@ -1,16 +1,25 @@
-"""Refit the answer / ask back / refer decision (bot/matching/decision.json) on the dev sets.
+"""Refit the ranking and the answer / ask back / refer decision (bot/matching/decision.json).
 
     python scripts/fit_decision.py            # fit, cross-validate and print; writes nothing
     python scripts/fit_decision.py --write    # ... and write bot/matching/decision.json
 
-For each mode (full engine, lexical-only): choose the weight of meaning in the ranking by top-1
-accuracy, compute the best candidate's features for every labelled development question, against
-the knowledge as it is and stripped of phrasings and keywords (as after `guidebot import`), and
-fit one logistic regression for each (the second decides when the best entry has no phrasings) (label: the best entry is a right answer; out-of-scope questions, near-misses
-included, are negatives), estimate out-of-fold probabilities by 5-fold cross-validation and pick
-the thresholds on those: the answer threshold keeps answered-wrong and out-of-scope answered low
-(a wrong answer is worse than asking back), the clarify threshold offers a choice only where it
-usually holds the right entry. Blind exam sets (tests/eval/blind/) are never read here.
+For each mode (full engine: words and meaning; lexical-only), over the labelled development
+questions (the team's sets and the spent blind sets in tests/eval/spent/):
+
+1. collect every question's candidates with their ranking features, three ways: against the
+   Båtsfjord knowledge as it is; against the same knowledge stripped of phrasings, keywords and
+   answers (as a guideline looks right after `guidebot import`); and against the Stord handbook
+   imported with no hand work (its spent blind set);
+2. fit the ranking model (`bot.matching.rank`): a conditional logit over each question's
+   candidates, L2-regularised; top-1 is reported out-of-fold (5 folds);
+3. fit two decision models (`bot.matching.decide`) on the best candidate's features, the
+   label being "the best entry is a right answer", out-of-scope questions (near-misses
+   included) as negatives: one for a best entry with phrasings, one for a best entry found
+   through its quote alone; thresholds are chosen on out-of-fold probabilities: the answer
+   threshold keeps answered-wrong and out-of-scope answered low (a wrong answer is worse than
+   asking back), the clarify threshold asks back where the choice usually holds the right entry.
+
+Fresh blind exam sets (tests/eval/blind/) are never read here.
 """
 
 from __future__ import annotations
@@ -19,7 +28,9 @@ import argparse
 import dataclasses
 import json
 import random
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,23 +41,107 @@ sys.path.insert(0, str(ROOT))
 
 from bot.evaluation import load_questions  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
-from bot.matching import decide  # noqa: E402
+from bot.matching import decide, rank  # noqa: E402
 from bot.matching.index import Index  # noqa: E402
+from bot.matching.normalise import english_share  # noqa: E402
 
 EVAL = ROOT / "tests" / "eval"
 TRAINING = [
     "questions.yaml", "holdout.yaml", "holdout2.yaml", "holdout3.yaml", "holdout4.yaml", "holdout5.yaml",
-    "near-miss.yaml",
+    "near-miss.yaml", "dev-engine.yaml",
+    "spent/2026-11-24-batsfjord-a.yaml", "spent/2026-11-24-batsfjord-b.yaml", "spent/2026-11-24-batsfjord-c.yaml",
 ]
-FEATURES = {
-    "semantic": ["fused", "fused_margin", "semantic", "semantic_quote", "semantic_margin", "semantic_z", "vote", "lexical", "coverage",
-                 "phrasing", "bm25", "unknown", "agree", "matched"],
-    "lexical": ["fused", "fused_margin", "lexical", "coverage", "phrasing", "bm25", "unknown", "matched"],
+# Another guideline, imported with no hand work, and its spent blind set.
+IMPORTED = [("stord-informasjonstryggleikshandbok", "spent/2026-11-24-stord-informasjonstryggleikshandbok.yaml")]
+RANKING = {
+    "semantic": list(rank.CANDIDATE_FEATURES),
+    "lexical": [f for f in rank.CANDIDATE_FEATURES if f not in rank.SEMANTIC],
 }
-WEIGHTS = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0]
+DECISION = {
+    "semantic": ["rank_score", "rank_share", "rank_margin", "semantic", "semantic_z", "semantic_margin", "vote",
+                 "coverage", "phrasing", "bm25", "matched", "unknown", "missing", "agree", "english", "english_rank"],
+    "lexical": ["rank_score", "rank_share", "rank_margin", "lexical", "coverage", "phrasing", "bm25", "matched",
+                "unknown", "missing", "english", "english_rank"],
+}
 # Limits on the cross-validated figures when choosing the answer threshold.
-MAX_WRONG, MAX_OUT_OF_SCOPE = 0.012, 0.025
+MAX_WRONG, MAX_OUT_OF_SCOPE = 0.015, 0.03
 L2 = 1.0
+# What an ask-back offering no right entry costs, against one that does (the clarify threshold).
+CLARIFY_PENALTY, CLARIFY_PENALTY_QUOTES = 0.25, 0.1
+RANK_L2 = 3.0
+
+
+@dataclass
+class Question:
+    """One labelled question as one index sees it: its candidates and what is right."""
+
+    text: str
+    index: Index
+    found: list  # candidates with their ranking features, unranked
+    words: object  # the question's words as the lexical index weighs them
+    right: set[str]
+    in_scope: bool
+
+
+def collect(index: Index, questions) -> list[Question]:
+    out = []
+    for labelled in questions:
+        found, words = index.candidates(labelled.question)
+        out.append(Question(labelled.question, index, found, words, set(labelled.expect), labelled.in_scope))
+    return out
+
+
+def matrix(question: Question, names: list[str]) -> np.ndarray:
+    return np.array([[c.features[n] for n in names] for c in question.found], dtype=float)
+
+
+def fit_ranking(data: list[Question], names: list[str], l2: float = RANK_L2, folds: int = 5):
+    """Conditional logit over each question's candidates; returns the ranker's entry and the
+    out-of-fold top-1 per question (None when no right entry is among the candidates)."""
+    usable = [q for q in data if q.in_scope and any(c.entry.id in q.right for c in q.found)]
+    raw = np.vstack([matrix(q, names) for q in usable])
+    means, scales = raw.mean(axis=0), raw.std(axis=0)
+    scales[scales < 1e-6] = 1.0
+    blocks = [((matrix(q, names) - means) / scales, np.array([c.entry.id in q.right for c in q.found])) for q in usable]
+
+    def solve(chosen: list[int]) -> np.ndarray:
+        w = np.zeros(len(names))
+        for _ in range(30):
+            gradient = -l2 * w
+            fisher = np.eye(len(names)) * l2
+            for i in chosen:
+                x, right = blocks[i]
+                s = x @ w
+                p = np.exp(s - s.max())
+                p /= p.sum()
+                t = np.where(right, p, 0.0)
+                t /= t.sum()
+                gradient += x.T @ (t - p)
+                centred = x - p @ x
+                fisher += centred.T @ (centred * p[:, None])
+            step = np.linalg.solve(fisher, gradient)
+            w += step
+            if np.abs(step).max() < 1e-7:
+                break
+        return w
+
+    order = list(range(len(usable)))
+    random.Random(7).shuffle(order)
+    top1 = {}
+    for fold in range(folds):
+        test = set(order[fold::folds])
+        w = solve([i for i in range(len(usable)) if i not in test])
+        for i in test:
+            x, right = blocks[i]
+            top1[id(usable[i])] = bool(right[int(np.argmax(x @ w))])
+    w = solve(list(range(len(usable))))
+    entry = {
+        "features": names,
+        "weights": [round(float(v), 6) for v in w],
+        "means": [round(float(v), 6) for v in means],
+        "scales": [round(float(v), 6) for v in scales],
+    }
+    return entry, top1
 
 
 @dataclass
@@ -56,22 +151,21 @@ class Sample:
     in_scope: bool
     offered_right: bool  # a right entry is among the first three
     thin: bool  # at most ask back (decide.too_thin)
+    text: str
 
 
-def samples(index: Index, questions) -> list[Sample]:
+def samples(data: list[Question], ranker: rank.Ranker) -> list[Sample]:
     out = []
-    for labelled in questions:
-        match = index.match(labelled.question)
-        ids = [c.entry.id for c in match.candidates[:3]]
-        out.append(
-            Sample(
-                match.features or {**dict.fromkeys(FEATURES["semantic"], 0.0), "unknown": 1.0},
-                bool(ids) and ids[0] in labelled.expect,
-                labelled.in_scope,
-                bool(set(ids) & set(labelled.expect)),
-                decide.too_thin(match.features or {}),
-            )
-        )
+    for q in data:
+        if not q.found:
+            features = {**dict.fromkeys(DECISION["semantic"] + DECISION["lexical"], 0.0), "unknown": 1.0, "phrased": 1.0}
+            out.append(Sample(features, False, q.in_scope, False, True, q.text))
+            continue
+        q.index.ranker = ranker
+        ranked = q.index.rank(q.found)
+        features = q.index._features(ranked, q.words, english_share(q.text))
+        ids = [c.entry.id for c in ranked[:3]]
+        out.append(Sample(features, ids[0] in q.right, q.in_scope, bool(set(ids) & q.right), decide.too_thin(features), q.text))
     return out
 
 
@@ -120,7 +214,7 @@ def figures(data: list[Sample], p: np.ndarray, answer: float, clarify: float) ->
     }
 
 
-def choose_thresholds(data: list[Sample], p: np.ndarray) -> tuple[float, float]:
+def choose_thresholds(data: list[Sample], p: np.ndarray, penalty: float) -> tuple[float, float]:
     grid = [round(t, 3) for t in np.arange(0.30, 0.96, 0.01)]
     feasible = [
         t for t in grid
@@ -133,23 +227,26 @@ def choose_thresholds(data: list[Sample], p: np.ndarray) -> tuple[float, float]:
         asked_in_scope = sum(1 for i, s in enumerate(data) if s.in_scope and t <= p[i] < answer)
         in_scope = sum(s.in_scope for s in data)
         useless = asked_in_scope / in_scope - f["clarify_offering_right"]
-        return f["clarify_offering_right"] - 0.25 * useless - 0.25 * f["out_of_scope_clarify"]
+        return f["clarify_offering_right"] - penalty * useless - penalty * f["out_of_scope_clarify"]
 
     clarify = max((t for t in np.arange(0.02, answer, 0.01)), key=lambda t: (round(value(t), 6), t), default=answer)
     return answer, round(float(clarify), 3)
 
 
-def fit_part(name: str, data: list[Sample], questions, names: list[str], weight: float, verbose: bool) -> dict:
-    """Fit, cross-validate and choose thresholds for one model; returns its decision.json entry."""
+def fit_part(name: str, data: list[Sample], names: list[str], verbose: bool, penalty: float = 0.25) -> dict:
+    """Fit, cross-validate and choose thresholds for one decision model."""
     raw = np.array([[s.features[n] for n in names] for s in data])
     means, scales = raw.mean(axis=0), raw.std(axis=0)
     scales[scales < 1e-6] = 1.0
     x = (raw - means) / scales
     y = np.array([float(s.right) for s in data])
     oof = out_of_fold(x, y)
-    answer, clarify = choose_thresholds(data, oof)
+    answer, clarify = choose_thresholds(data, oof, penalty)
     weights, bias = fit(x, y)
-    print(f"\n{name}: top-1 right {y[[s.in_scope for s in data]].mean():.3f}; thresholds answer {answer:.2f}, clarify {clarify:.2f}")
+    top1 = np.mean([s.right for s in data if s.in_scope])
+    thin_right = np.mean([s.right and s.thin for s in data if s.in_scope])
+    print(f"  in-scope questions whose right best entry is too thin to answer on: {thin_right:.3f}")
+    print(f"\n{name}: {len(data)} questions, top-1 right {top1:.3f}; thresholds answer {answer:.2f}, clarify {clarify:.2f}")
     print("  answer threshold -> cross-validated correct / wrong / out-of-scope answered:")
     for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
         f = figures(data, oof, t, clarify)
@@ -159,10 +256,11 @@ def fit_part(name: str, data: list[Sample], questions, names: list[str], weight:
     for feature, w in sorted(zip(names, weights, strict=True), key=lambda t: -abs(t[1])):
         print(f"  {feature:<16} {w:+.3f}")
     if verbose:
-        for i in np.argsort(-oof):
-            if not data[i].right and oof[i] >= clarify:
+        shown = [i for i in np.argsort(-oof) if not data[i].right][:40]
+        for i in shown:
+            if not data[i].right:
                 kind = "in-scope, best wrong" if data[i].in_scope else "out of scope"
-                print(f"    p={oof[i]:.2f} {kind}: {questions[i].question}")
+                print(f"    p={oof[i]:.2f} {kind}: {data[i].text}")
     return {
         "features": names,
         "weights": [round(float(w), 6) for w in weights],
@@ -171,10 +269,20 @@ def fit_part(name: str, data: list[Sample], questions, names: list[str], weight:
         "scales": [round(float(s), 6) for s in scales],
         "answer": answer,
         "clarify": clarify,
-        "semantic_weight": weight,
-        "fitted_on": TRAINING,
+        "fitted_on": TRAINING + [path for _, path in IMPORTED],
         "cross_validated": cross_validated,
     }
+
+
+def imported_index(name: str, folder: Path, embedder) -> Index:
+    """The guideline `name` from tests/eval/guidelines/, imported with no hand work."""
+    knowledge = folder / "knowledge"
+    (knowledge / "documents").mkdir(parents=True)
+    (knowledge / "sources").mkdir()
+    command = [sys.executable, "-m", "bot", "import", str(EVAL / "guidelines" / f"{name}.txt"),
+               "--document", name, "--knowledge", str(knowledge)]
+    subprocess.run(command, check=True, capture_output=True, cwd=folder)
+    return Index.from_knowledge(load_knowledge(knowledge), embedder=embedder)
 
 
 def main() -> None:
@@ -184,42 +292,46 @@ def main() -> None:
     args = parser.parse_args()
     knowledge = load_knowledge(ROOT / "knowledge")
     questions = [q for name in TRAINING for q in load_questions(EVAL / name, knowledge.entries)]
-    print(f"{len(questions)} development questions ({sum(q.in_scope for q in questions)} in scope)\n")
+    print(f"{len(questions)} development questions ({sum(q.in_scope for q in questions)} in scope)")
     current = json.loads(decide.COEFFICIENTS.read_text(encoding="utf-8"))
-    result = {}
+    result = dict(current)
     for mode in ("semantic", "lexical"):
         index = Index.from_knowledge(knowledge, embedder="auto" if mode == "semantic" else None)
         if index.mode != mode:
             print(f"{mode}: not available here ({index.matching_note}); kept as it was")
-            result[mode], result[f"{mode}/quotes"] = current[mode], current[f"{mode}/quotes"]
             continue
-        weight = 0.0
-        if mode == "semantic":
-            in_scope = [q for q in questions if q.in_scope]
-            scores = {}
-            for candidate in WEIGHTS:
-                index.decision = decide.replace_weight(index.decision, candidate)
-                scores[candidate] = sum(s.right for s in samples(index, in_scope)) / len(in_scope)
-            print("semantic weight in the ranking -> top-1 on in-scope dev questions:")
-            print("  " + "  ".join(f"{w}: {s:.3f}" for w, s in scores.items()))
-            weight = max(scores, key=lambda w: (scores[w], -w))
-            index.decision = decide.replace_weight(index.decision, weight)
-        data = samples(index, questions)
-        # The same questions against the knowledge stripped of phrasings and keywords, as a
-        # guideline looks right after `guidebot import`: entries found through quotes alone.
+        embedder = index.semantic.embedder if index.semantic else None
         bare = Index(
-            [dataclasses.replace(e, questions=(), keywords=()) for e in knowledge.entries],
+            [dataclasses.replace(e, questions=(), keywords=(), answer=e.quote, answer_en="") for e in knowledge.entries],
             (),
             section_titles={(d.id, s.number): s.title for d in knowledge.documents for s in d.sections},
             ignored_words=knowledge.ignored_words,
-            embedder=index.semantic.embedder if index.semantic else None,
+            embedder=embedder,
         )
-        bare.decision = index.decision
-        bare_data = samples(bare, questions)
-        print(f"  {mode}: top-1 right with phrasings {np.mean([s.right for s in data if s.in_scope]):.3f}, "
-              f"quotes only {np.mean([s.right for s in bare_data if s.in_scope]):.3f}")
-        for name, part in ((mode, data), (f"{mode}/quotes", bare_data)):
-            result[name] = fit_part(name, part, questions, FEATURES[mode], weight, args.verbose)
+        parts = {"phrased": collect(index, questions), "bare": collect(bare, questions)}
+        with tempfile.TemporaryDirectory() as scratch:
+            for name, path in IMPORTED:
+                other = imported_index(name, Path(scratch) / name, embedder)
+                labelled = load_questions(EVAL / path, other.entries)
+                parts[name] = collect(other, labelled)
+        everything = [q for part in parts.values() for q in part]
+        ranker_entry, top1 = fit_ranking(everything, RANKING[mode])
+        print(f"\n{mode} ranking: out-of-fold top-1 (in-scope questions with a right candidate):")
+        for name, part in parts.items():
+            scored = [top1[id(q)] for q in part if id(q) in top1]
+            reach = np.mean([any(c.entry.id in q.right for c in q.found) for q in part if q.in_scope])
+            print(f"  {name:<40} top-1 {np.mean(scored):.3f} (right entry among candidates {reach:.3f})")
+        for feature, w in sorted(zip(RANKING[mode], ranker_entry["weights"], strict=True), key=lambda t: -abs(t[1])):
+            print(f"  {feature:<16} {w:+.3f}")
+        result[f"rank/{mode}"] = ranker_entry
+        ranker = rank.Ranker(mode, tuple(ranker_entry["features"]), tuple(ranker_entry["weights"]),
+                             tuple(ranker_entry["means"]), tuple(ranker_entry["scales"]))
+        phrased = samples(parts["phrased"], ranker)
+        quotes = samples(parts["bare"], ranker) + [s for name, _ in IMPORTED for s in samples(parts[name], ranker)]
+        result[mode] = fit_part(mode, phrased, DECISION[mode], args.verbose, CLARIFY_PENALTY)
+        # Nobody has written phrasings for these entries yet: asking back with the likely
+        # quotes helps more than it costs, so the clarify threshold weighs wasted questions less.
+        result[f"{mode}/quotes"] = fit_part(f"{mode}/quotes", quotes, DECISION[mode], args.verbose, CLARIFY_PENALTY_QUOTES)
     if args.write:
         decide.COEFFICIENTS.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         print(f"\nwritten {decide.COEFFICIENTS.relative_to(ROOT)}")

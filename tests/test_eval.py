@@ -28,9 +28,13 @@ def test_quality_bar_on_the_eval_set(bot):
     # out-of-scope answered here, while near-misses answered fell from 0.237 to 0.105 and
     # tests/eval/dev-engine.yaml's out-of-scope answered from 0.286 to 0.107. The floor is
     # lowered to what the calibrated engine gives, on purpose: the issue ranks a wrong answer
-    # (or a near-miss answered with the nearest rule) worse than asking back.
+    # (or a near-miss answered with the nearest rule) worse than asking back. Engine v3 (session
+    # 4: fitted ranking, decision fitted also on the spent blind sets, whose questions are far
+    # harder than this set) answers 0.786 here and asks back with the right entry offered for
+    # nearly all the rest (0.996 within one click, was 0.969 at most).
     figures = evaluate(bot.index, load_questions(EVAL / "questions.yaml")).figures()
-    assert figures["answered_correct"] >= 0.86, figures
+    assert figures["answered_correct"] >= 0.76, figures
+    assert figures["right_within_one_click"] >= 0.97, figures
     assert figures["answered_wrong"] <= 0.02, figures
     assert figures["out_of_scope_answered"] <= 0.03, figures
 
@@ -39,18 +43,21 @@ def test_no_regression_on_the_holdout_set(bot):
     # Questions written after tuning (engine v1 figures in the CHANGELOG). Engine v2, measured
     # 2026-11-24 (the decision was fitted on these sets, so they are development figures):
     # holdout 0.793 / 0.000 / 0, holdout2 0.845 / 0.017 / 0, holdout3 0.800 / 0.020 / 0,
-    # holdout4 0.740 / 0.020 / 0, holdout5 0.680 / 0.020 / 0. Floors against regressions, not
-    # goals; the answered-wrong ceilings are tighter than v1's.
+    # holdout4 0.740 / 0.020 / 0, holdout5 0.680 / 0.020 / 0. Engine v3 (session 4) answers
+    # less and asks back more, with the right entry offered: holdout 0.500 / 0 / 0 (0.948 within
+    # one click), holdout2 0.724 / 0 (0.966), holdout3 0.580 / 0.020 (0.980), holdout4 0.640 / 0
+    # (0.980), holdout5 0.560 / 0 (1.000). Floors against regressions, not goals.
     floors = (
-        ("holdout.yaml", 0.77, 0.03, 0.0),
-        ("holdout2.yaml", 0.80, 0.04, 0.05),
-        ("holdout3.yaml", 0.78, 0.04, 0.05),
-        ("holdout4.yaml", 0.72, 0.04, 0.05),
-        ("holdout5.yaml", 0.64, 0.04, 0.05),
+        ("holdout.yaml", 0.47, 0.03, 0.0),
+        ("holdout2.yaml", 0.69, 0.04, 0.05),
+        ("holdout3.yaml", 0.54, 0.04, 0.05),
+        ("holdout4.yaml", 0.60, 0.04, 0.05),
+        ("holdout5.yaml", 0.52, 0.04, 0.05),
     )
     for name, correct, wrong, out_of_scope in floors:
         figures = evaluate(bot.index, load_questions(EVAL / name)).figures()
         assert figures["answered_correct"] >= correct, (name, figures)
+        assert figures["right_within_one_click"] >= 0.92, (name, figures)
         assert figures["answered_wrong"] <= wrong, (name, figures)
         assert figures["out_of_scope_answered"] <= out_of_scope, (name, figures)
 
@@ -64,20 +71,25 @@ def test_near_misses_are_rarely_answered(bot):
     assert near["out_of_scope_answered"] <= 0.12, near
     dev = evaluate(bot, load_questions(EVAL / "dev-engine.yaml", bot.knowledge.entries))
     figures = dev.figures()
-    assert figures["answered_correct"] >= 0.68, figures
+    # Engine v3: 0.600 / 0 / 0.071 (1.000 within one click), near-misses answered 0.100.
+    assert figures["answered_correct"] >= 0.56, figures
+    assert figures["right_within_one_click"] >= 0.95, figures
     assert figures["answered_wrong"] <= 0.04, figures
     assert figures["out_of_scope_answered"] <= 0.11, figures
     assert dev.groups["near-miss"].figures()["out_of_scope_answered"] <= 0.15, dev.groups_table()
 
 
 def test_lexical_only_engine_keeps_a_floor(bot):
-    # Where the model cannot run (not Linux x86-64). Measured 2026-11-24: 0.821 / 0.000 / 0.
+    # Where the model cannot run (not Linux x86-64). Measured 2026-11-24: 0.821 / 0.000 / 0;
+    # engine v3 (fitted ranking, decision fitted on harder sets too): 0.714 / 0 / 0, 0.996
+    # within one click.
     from bot.answers import Guidebot
 
     lexical = Guidebot(bot.knowledge, embedder=None)
     assert lexical.index.mode == "lexical"
     figures = evaluate(lexical, load_questions(EVAL / "questions.yaml")).figures()
-    assert figures["answered_correct"] >= 0.78, figures
+    assert figures["answered_correct"] >= 0.68, figures
+    assert figures["right_within_one_click"] >= 0.97, figures
     assert figures["answered_wrong"] <= 0.02, figures
     assert figures["out_of_scope_answered"] <= 0.03, figures
 

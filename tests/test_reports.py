@@ -429,7 +429,7 @@ def test_cli_logs_only_with_log_flag_and_reports(tmp_path):
     env = {"GUIDEBOT_DB": str(tmp_path / "cli.sqlite3")}
     assert run("ask", "kan jeg legge ut et bilde av kollegaen min?", env=env).returncode == 0
     assert not (tmp_path / "cli.sqlite3").exists()
-    result = run("ask", "--log", "kan jeg legge ut et bilde av kollegaen min? ring 91234567", env=env)
+    result = run("ask", "--log", "kan jeg legge ut et bilde av kollegaen min (91234567)?", env=env)
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(tmp_path / "cli.sqlite3") as connection:  # reports show finished weeks: make it last week's
         for table in ("questions", "audience", "askers"):

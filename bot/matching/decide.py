@@ -1,7 +1,8 @@
 """The answer / ask back / refer decision: a logistic model over the best candidate's features.
 
-The model gives the probability that the best-ranked entry is a right answer. Its coefficients
-were fitted on labelled development questions, out-of-scope near-misses included as negatives,
+The model gives the probability that the best-ranked entry (`bot.matching.rank`) is a right
+answer. Its coefficients were fitted on labelled development questions, out-of-scope near-misses
+included as negatives,
 by ``scripts/fit_decision.py`` and are stored in ``decision.json`` beside this module: one model
 for the full engine (meaning and words) and one for lexical-only matching, each with a second
 model (``/quotes``) for a best entry that has no phrasings yet (found through its quote). Then:
@@ -17,7 +18,6 @@ True
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from collections.abc import Mapping
@@ -28,13 +28,14 @@ COEFFICIENTS = Path(__file__).with_name("decision.json")
 
 # What each feature means, for `guidebot ask --explain` and the fitting script.
 FEATURE_NAMES = {
-    "fused": "ranking score of the best entry (words + meaning)",
-    "fused_margin": "lead of the best entry over the best unrelated entry",
+    "rank_score": "ranking model's score of the best entry (words + meaning)",
+    "rank_share": "ranking model's belief in the best entry (and entries related to it), 0..1",
+    "rank_margin": "lead of the best entry's ranking score over the best unrelated entry",
     "semantic": "meaning: likeness to the closest phrasing or the quote",
     "semantic_quote": "meaning: likeness to the quote (with section title)",
     "semantic_margin": "meaning: lead over the best unrelated entry",
     "semantic_z": "meaning: how far the best stands out from the question's likeness to all entries",
-    "vote": "meaning: share of the closest phrasings that belong to the best entry",
+    "vote": "meaning: share of the closest phrasings that belong to the best entry (or related ones)",
     "lexical": "words: lexical score of the best entry",
     "coverage": "words: share of the question the entry's words explain",
     "phrasing": "words: likeness to the closest phrasing",
@@ -43,6 +44,9 @@ FEATURE_NAMES = {
     "agree": "words and meaning rank the same entry (or related ones) first",
     "matched": "number of question terms the entry knows (log)",
     "phrased": "the entry has phrasings (0: found through its quote only)",
+    "missing": "words: the weightiest question word the best entry never uses (1: a word no entry knows)",
+    "english": "share of the question's words that mark it as English",
+    "english_rank": "English share times the best entry's ranking score",
 }
 
 
@@ -58,7 +62,6 @@ class DecisionModel:
     scales: tuple[float, ...]
     answer: float  # probability thresholds chosen on the cross-validated dev questions
     clarify: float
-    semantic_weight: float = 0.0  # weight of meaning in the ranking score (0: lexical-only)
 
     @classmethod
     def load(cls, mode: str, path: Path = COEFFICIENTS) -> DecisionModel:
@@ -72,7 +75,6 @@ class DecisionModel:
             tuple(data["scales"]),
             float(data["answer"]),
             float(data["clarify"]),
-            float(data.get("semantic_weight", 0.0)),
         )
 
     def contributions(self, values: Mapping[str, float]) -> dict[str, float]:
@@ -101,11 +103,6 @@ def too_thin(features: Mapping[str, float]) -> bool:
     """One shared word is too thin to answer on ("når er julebordet?" shares only "julebord"),
     unless the closest phrasings agree on the entry."""
     return features.get("matched", 0.0) < math.log1p(2) and features.get("vote", 0.0) < 0.6
-
-
-def replace_weight(model: DecisionModel, semantic_weight: float) -> DecisionModel:
-    """The same model with another ranking weight for meaning (used when refitting)."""
-    return dataclasses.replace(model, semantic_weight=semantic_weight)
 
 
 def explain(model: DecisionModel, values: Mapping[str, float], probability: float, outcome: str,

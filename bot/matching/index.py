@@ -9,9 +9,9 @@ with one of three outcomes:
 
 Retrieval runs two ways and their candidates are pooled: by words (`bot.matching.lexical`) and
 by meaning (`bot.matching.semantic`, when an embedding model is available). Candidates are
-ranked by a fused score; the decision (`bot.matching.decide`) is a fitted logistic model over
-the best candidate's features. Without a model guidebot runs lexical-only and says so
-(`Index.matching_note`).
+ordered by a fitted ranking model (`bot.matching.rank`); the decision (`bot.matching.decide`) is
+a fitted logistic model over how the best candidate stands and how far it leads. Without a
+model guidebot runs lexical-only and says so (`Index.matching_note`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ import numpy as np
 
 from bot.knowledge import Entry, Knowledge
 from bot.matching.decide import DecisionModel, explain
-from bot.matching.lexical import LexicalIndex, lexical_score
+from bot.matching.lexical import LexicalIndex, LexicalScores, lexical_score
+from bot.matching.normalise import english_share
+from bot.matching.rank import SEMANTIC, Ranker, shares
 from bot.matching.semantic import (
     DEFAULT_MODEL,
     MODEL_ENV,
@@ -39,9 +41,8 @@ from bot.matching.semantic import (
     load_embedder,
 )
 
-# Fused ranking score = lexical score + w * (semantic likeness - SEMANTIC_FLOOR), where w is
-# chosen by top-1 accuracy on the development sets (decision.json, scripts/fit_decision.py).
-SEMANTIC_FLOOR = 0.8
+# The lead of a best candidate with no unrelated rival (ranking scores are log-odds).
+_NO_RIVAL = 5.0
 # Candidates taken from each retriever before ranking.
 _POOL = 12
 
@@ -79,7 +80,7 @@ class Thresholds:
 @dataclass(frozen=True)
 class Candidate:
     entry: Entry
-    score: float  # fused ranking score
+    score: float  # the ranking model's belief that this entry is the right one, 0..1
     coverage: float
     phrasing: float
     matched: int  # how many of the question's terms the entry knows
@@ -87,6 +88,8 @@ class Candidate:
     semantic: float = 0.0  # best likeness to a phrasing or the quote; 0 when lexical-only
     semantic_quote: float = 0.0
     bm25: float = 0.0
+    features: dict[str, float] = field(default_factory=dict)  # what the ranking model reads
+    rank_score: float = 0.0  # the ranking model's score (score: its share of belief, 0..1)
 
 
 @dataclass
@@ -142,11 +145,14 @@ class Index:
             quotes = [_quote_text(entry, titles) for entry in self.entries]
             phrasings = [list(entry.questions) for entry in self.entries]
             cache = EmbeddingCache(model, cache_dir) if cache_dir else None
-            self.semantic = SemanticIndex(model, quotes, phrasings, cache)
+            answers = [_answer_texts(entry) for entry in self.entries]
+            sections = _section_texts(self.entries, titles)
+            self.semantic = SemanticIndex(model, quotes, phrasings, cache, answers, sections)
             self.matching_note = f"matching: words and meaning (model {model.name})"
             if self.semantic.cache.problem:
                 self.matching_note += f"; {self.semantic.cache.problem}"
         self.mode = "semantic" if self.semantic else "lexical"
+        self.ranker = Ranker.load(self.mode)
         self.decision = DecisionModel.load(self.mode)
         # Entries without phrasings (fresh from `guidebot import`) are found through their quote
         # alone; a model fitted on such knowledge decides for them.
@@ -186,48 +192,89 @@ class Index:
         """Normalised terms of a question, typos repaired and compounds split, in order."""
         return self.lexical.question_terms(question)
 
-    def match(self, question: str, audience: str = "alle") -> Match:
-        """Rank the entries for `question` and decide; `audience` ("ansatte"/"politikere") breaks ties."""
+    def candidates(self, question: str, audience: str = "alle") -> tuple[list[Candidate], LexicalScores]:
+        """The entries either retriever finds for `question`, each with its ranking features
+        (unranked), and the question's words as the lexical index weighs them."""
         audience, role_words = role_of(question, audience)
         words = self.lexical.scores(question, role_words)
-        if self.semantic is not None and question.strip():
-            meaning = self.semantic.scores(question)
-            semantic, semantic_quote, nearest = meaning.best(), meaning.quote, meaning.nearest
-        else:
-            semantic = semantic_quote = nearest = None
-        if not words.terms and semantic is None:
-            return Match(question, "referred", [], words.terms)
+        meaning = self.semantic.scores(question) if self.semantic is not None and question.strip() else None
+        if not words.terms and meaning is None:
+            return [], words
         pool = dict.fromkeys(sorted(words.coverage, key=words.coverage.__getitem__, reverse=True)[:_POOL])
-        if semantic is not None:
-            top = np.argpartition(-semantic, min(_POOL, len(semantic) - 1))[:_POOL] if len(semantic) else []
+        semantic = None
+        if meaning is not None and self.count:
+            quote = meaning.quote
+            phrasing = np.where(meaning.phrasing > -1.0, meaning.phrasing, quote)
+            answer = np.where(meaning.answer > -1.0, meaning.answer, np.maximum(quote, phrasing))
+            semantic = np.maximum(np.maximum(quote, phrasing), answer)
+            top = np.argpartition(-semantic, min(_POOL, len(semantic) - 1))[:_POOL]
             pool.update(dict.fromkeys(int(p) for p in top))
-        candidates = []
+            spread = float(semantic.std()) or 1.0
+            mean, highest = float(semantic.mean()), float(semantic.max())
+            votes = np.bincount(meaning.nearest, minlength=self.count) / max(len(meaning.nearest), 1)
+        found = []
         for position in pool:
             entry = self.entries[position]
             coverage = words.coverage.get(position, 0.0)
-            phrasing = self.lexical.phrasing_similarity(words, position) if words.terms else 0.0
-            lexical = lexical_score(coverage, phrasing)
-            fused = lexical
+            similar = self.lexical.phrasing_similarity(words, position) if words.terms else 0.0
+            features = {
+                "coverage": coverage,
+                "phrasing": similar,
+                "bm25": words.bm25.get(position, 0.0),
+                "matched": math.log1p(words.matched.get(position, 0)),
+                "phrased": 1.0 if entry.questions else 0.0,
+                "other_audience": 0.0 if _audience_factor(entry.audience, audience) == 1.0 else 1.0,
+                **dict.fromkeys(SEMANTIC, 0.0),
+            }
             if semantic is not None:
-                fused += self.decision.semantic_weight * (float(semantic[position]) - SEMANTIC_FLOOR)
-            fused *= _audience_factor(entry.audience, audience)
-            candidates.append(
+                features.update(
+                    sem_quote=float(quote[position]),
+                    sem_phrasing=float(phrasing[position]),
+                    sem_answer=float(answer[position]),
+                    sem_best=float(semantic[position]),
+                    sem_z=(float(semantic[position]) - mean) / spread,
+                    sem_gap=float(semantic[position]) - highest,
+                    sem_section=float(meaning.section[position]),
+                    vote=float(votes[position]),
+                )
+            found.append(
                 Candidate(
                     entry,
-                    round(fused, 4),
+                    0.0,
                     coverage,
-                    phrasing,
+                    similar,
                     words.matched.get(position, 0),
-                    lexical,
-                    float(semantic[position]) if semantic is not None else 0.0,
-                    float(semantic_quote[position]) if semantic_quote is not None else 0.0,
-                    words.bm25.get(position, 0.0),
+                    lexical_score(coverage, similar),
+                    features["sem_best"],
+                    features["sem_quote"],
+                    features["bm25"],
+                    features,
                 )
             )
-        candidates.sort(key=lambda c: (-c.score, c.entry.id))
-        if not candidates:
+        return found, words
+
+    @property
+    def count(self) -> int:
+        return len(self.entries)
+
+    def rank(self, found: Sequence[Candidate]) -> list[Candidate]:
+        """The candidates best first, each scored by the ranking model's share of belief."""
+        raw = [self.ranker.score(c.features) for c in found]
+        ranked = [
+            dataclasses.replace(c, score=round(share, 4), rank_score=r)
+            for c, r, share in zip(found, raw, shares(raw), strict=True)
+        ]
+        ranked.sort(key=lambda c: (-c.rank_score, c.entry.id))
+        return ranked
+
+    def match(self, question: str, audience: str = "alle") -> Match:
+        """Rank the entries for `question` and decide; `audience` ("ansatte"/"politikere") or a
+        role phrase in the question ("som folkevalgt") prefers entries for that audience."""
+        found, words = self.candidates(question, audience)
+        if not found:
             return Match(question, "referred", [], words.terms)
-        features = self._features(candidates, words.unknown, semantic, nearest)
+        candidates = self.rank(found)
+        features = self._features(candidates, words, english_share(question))
         decision = self.decision if features["phrased"] else self.quote_decision
         probability = decision.probability(features)
         answer, clarify = self._limits(decision)
@@ -241,44 +288,42 @@ class Index:
         return answer, min(clarify, answer)
 
     def _features(
-        self, candidates: Sequence[Candidate], unknown: float, semantic: np.ndarray | None, nearest: np.ndarray | None
+        self, candidates: Sequence[Candidate], words: LexicalScores, english: float = 0.0
     ) -> dict[str, float]:
+        """What the decision reads: how the best candidate stands, and how far it leads."""
         best = candidates[0]
         related = self._related[self._position[best.entry.id]]
-        rival = next((c for c in candidates[1:] if self._position[c.entry.id] not in related), None)
-        features = {
-            "fused": best.score,
-            "fused_margin": best.score - (rival.score if rival else 0.0),
+        rivals = [c for c in candidates[1:] if self._position[c.entry.id] not in related]
+        rival = rivals[0] if rivals else None
+        f = best.features
+        lexical_first = max(candidates, key=lambda c: (c.lexical, c.entry.id))
+        return {
+            "rank_score": best.rank_score,
+            "rank_share": sum(c.score for c in candidates if self._position[c.entry.id] in related),
+            "rank_margin": min(best.rank_score - rival.rank_score, _NO_RIVAL) if rival else _NO_RIVAL,
+            "semantic": f["sem_best"],
+            "semantic_quote": f["sem_quote"],
+            "semantic_z": f["sem_z"],
+            "semantic_margin": f["sem_best"] - max((c.features["sem_best"] for c in rivals), default=f["sem_best"]),
+            "vote": sum(c.features["vote"] for c in candidates if self._position[c.entry.id] in related),
             "lexical": best.lexical,
             "coverage": best.coverage,
             "phrasing": best.phrasing,
             "bm25": best.bm25,
-            "unknown": unknown,
-            "matched": math.log1p(best.matched),
-            "semantic": best.semantic,
-            "semantic_quote": best.semantic_quote,
-            "semantic_margin": 0.0,
-            "semantic_z": 0.0,
-            "vote": 0.0,
-            "agree": 0.0,
+            "matched": f["matched"],
+            "unknown": words.unknown,
+            # A near-miss usually turns on one weighty word the best entry never uses
+            # ("kommunevåpenet", "venneforespørsel", "oppbevare").
+            "missing": self.lexical.missing_weight(words, self._position[best.entry.id]),
+            "agree": 1.0 if self._position[lexical_first.entry.id] in related else 0.0,
             # An entry no editor has written phrasings for yet (fresh from `guidebot import`)
             # can only be found through its quote: the decision weighs the evidence differently.
-            "phrased": 1.0 if best.entry.questions else 0.0,
+            "phrased": f["phrased"],
+            # English questions share few words with a Norwegian guideline: the decision may
+            # lean on meaning more for them.
+            "english": english,
+            "english_rank": english * best.rank_score,
         }
-        if semantic is not None and len(semantic):
-            others = semantic.copy()
-            others[list(related)] = -1.0
-            features["semantic_margin"] = best.semantic - float(others.max()) if len(others) > len(related) else 0.0
-            lexical_first = max(candidates, key=lambda c: (c.lexical, c.entry.id))
-            firsts = {int(np.argmax(semantic)), self._position[lexical_first.entry.id]}
-            features["agree"] = 1.0 if firsts <= related else 0.0
-            # Every question is somewhat like every text (embeddings share a direction): how far
-            # the best stands out from this question's usual likeness says more than its level.
-            spread = float(semantic.std())
-            features["semantic_z"] = (best.semantic - float(semantic.mean())) / spread if spread > 1e-6 else 0.0
-            if nearest is not None and len(nearest):
-                features["vote"] = sum(int(p) in related for p in nearest) / len(nearest)
-        return features
 
 
 def describe_matching() -> tuple[bool, str]:
@@ -300,6 +345,20 @@ def _quote_text(entry: Entry, titles: Mapping[tuple[str, str], str]) -> str:
     """The quote as the model reads it: the section title gives it context."""
     title = titles.get((entry.document_id, entry.section), "")
     return f"{title}: {entry.quote}" if title else entry.quote
+
+
+def _section_texts(entries: Sequence[Entry], titles: Mapping[tuple[str, str], str]) -> list[str]:
+    """Per entry, its section as one text: the title and every quote in it, in order."""
+    quotes: dict[tuple[str, str], list[str]] = {}
+    for entry in entries:
+        quotes.setdefault((entry.document_id, entry.section), []).append(entry.quote)
+    texts = {key: " ".join([titles.get(key, ""), *found]).strip() for key, found in quotes.items()}
+    return [texts[(entry.document_id, entry.section)] for entry in entries]
+
+
+def _answer_texts(entry: Entry) -> list[str]:
+    """The entry's written answers (bokmål, English) where an editor wrote more than the quote."""
+    return [text for text in dict.fromkeys((entry.answer, entry.answer_en)) if text and text != entry.quote]
 
 
 def role_of(question: str, audience: str = "alle") -> tuple[str, str]:

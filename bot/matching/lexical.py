@@ -1,8 +1,8 @@
 """Word-based retrieval: which entries share the question's words, and how much that says.
 
-Every entry is indexed through three fields: its phrasings and keywords (written by editors to
-be found by), and its quote with the section title and short answer (the guideline's own
-words, weighted lower). For a question it gives per entry:
+Every entry is indexed through two fields: its phrasings and keywords (written by editors to
+be found by), and its quote with the section title and short answers, bokmål and English (the
+guideline's own words and the editor's plain ones, weighted lower). For a question it gives per entry:
 
 - *coverage*: how much of the question's weight (inverse document frequency) the entry's
   vocabulary explains; words the knowledge has never seen weigh the most, so "printer" or
@@ -80,7 +80,9 @@ class LexicalIndex:
         for entry in entries:
             weights: dict[str, float] = {}
             frequencies: dict[str, float] = defaultdict(float)
-            secondary = " ".join([entry.quote, entry.answer, titles.get((entry.document_id, entry.section), "")])
+            secondary = " ".join(
+                [entry.quote, entry.answer, entry.answer_en, titles.get((entry.document_id, entry.section), "")]
+            )
             for term in self.analyzer.terms(secondary):
                 weights[term] = QUOTE_WEIGHT
                 frequencies[term] += QUOTE_WEIGHT
@@ -155,6 +157,14 @@ class LexicalIndex:
             fuzzy = fuzz.token_sort_ratio(text, phrasing_text) / 100
             best = max(best, 0.7 * overlap + 0.3 * fuzzy)
         return best
+
+
+    def missing_weight(self, scores: LexicalScores, position: int) -> float:
+        """The weightiest question word the entry never uses, as a share of the weight of a word
+        no entry knows (0: the entry knows every word of the question)."""
+        vocabulary = self.documents[position].weights
+        missing = [w for t, w in scores.weights.items() if t not in vocabulary]
+        return max(missing, default=0.0) / self.unknown_idf
 
 
 def lexical_score(coverage: float, phrasing: float) -> float:

@@ -272,3 +272,18 @@ class Vocabulary:
         same_start = self._by_initial.get(term[0], [])
         found = process.extractOne(term, same_start, scorer=OSA.distance, score_cutoff=limit)
         return (found[0],) if found else None
+
+
+# Words that mark a question as English: common in English questions, not Norwegian words.
+_ENGLISH = frozenset(
+    "the is are am was can could should would may might must do does did what how why when where who which "
+    "my your our their its it this that these those you we they he she me us them of to about with from "
+    "into allowed anything something if or and not any there post posting photo picture".split()
+)
+_WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def english_share(text: str) -> float:
+    """Share of a question's words that mark it as English (0 for Norwegian questions)."""
+    words = _WORDS.findall(text.lower())
+    return sum(w in _ENGLISH for w in words) / len(words) if words else 0.0

@@ -326,11 +326,14 @@ class EmbeddingCache:
 
 @dataclass(frozen=True)
 class SemanticScores:
-    """Per entry: best likeness to any of its phrasings, and to its quote (with section title)."""
+    """Per entry: best likeness to any of its phrasings, to its quote (with section title) and
+    to its written answers (bokmål and English); -1 where an entry has no such text."""
 
     phrasing: np.ndarray
     quote: np.ndarray
     nearest: np.ndarray  # owners (entry positions) of the closest phrasings, closest first
+    answer: np.ndarray | None = None
+    section: np.ndarray | None = None  # likeness to the whole section the entry stands in
 
     def best(self) -> np.ndarray:
         return np.maximum(self.phrasing, self.quote)
@@ -338,6 +341,13 @@ class SemanticScores:
 
 # How many closest phrasings vote on the entry a question is about.
 NEAREST = 5
+
+
+def _best_per_owner(likeness: np.ndarray, owners: np.ndarray, count: int) -> np.ndarray:
+    best = np.full(count, -1.0, dtype=np.float32)
+    if len(owners):
+        np.maximum.at(best, owners, likeness)
+    return best
 
 
 class SemanticIndex:
@@ -349,7 +359,11 @@ class SemanticIndex:
         quotes: Sequence[str],
         phrasings: Sequence[Sequence[str]],
         cache: EmbeddingCache | None = None,
+        answers: Sequence[Sequence[str]] = (),
+        sections: Sequence[str] = (),
     ):
+        """`sections`: per entry, the text of the section it stands in (title and all its quotes);
+        entries of one section share one vector."""
         self.embedder = embedder
         self.cache = cache or EmbeddingCache(embedder)
         pairs = [(quote, "passage") for quote in quotes]
@@ -358,11 +372,22 @@ class SemanticIndex:
             for text in texts:
                 pairs.append((text, "query"))
                 owners.append(position)
+        answer_owners: list[int] = []
+        for position, texts in enumerate(answers):
+            for text in texts:
+                pairs.append((text, "passage"))
+                answer_owners.append(position)
+        section_texts = list(dict.fromkeys(sections))
+        self.section_of = np.asarray([section_texts.index(t) for t in sections], dtype=np.int64)
+        pairs.extend((text, "passage") for text in section_texts)
         vectors = self.cache.embed(pairs)
         self.count = len(quotes)
         self.quote_vectors = vectors[: self.count]
-        self.phrasing_vectors = vectors[self.count :]
+        self.phrasing_vectors = vectors[self.count : self.count + len(owners)]
+        self.answer_vectors = vectors[self.count + len(owners) : len(vectors) - len(section_texts)]
+        self.section_vectors = vectors[len(vectors) - len(section_texts) :]
         self.owners = np.asarray(owners, dtype=np.int64)
+        self.answer_owners = np.asarray(answer_owners, dtype=np.int64)
 
     def scores(self, question: str) -> SemanticScores:
         vector = self.embedder.embed([question], "query")[0]
@@ -371,8 +396,11 @@ class SemanticIndex:
         nearest = np.zeros(0, dtype=np.int64)
         if len(self.owners):
             likeness = self.phrasing_vectors @ vector
-            np.maximum.at(phrasing, self.owners, likeness)
+            phrasing = _best_per_owner(likeness, self.owners, self.count)
             k = min(NEAREST, len(likeness))
             top = np.argpartition(-likeness, k - 1)[:k]
             nearest = self.owners[top[np.argsort(-likeness[top])]]
-        return SemanticScores(phrasing, quote, nearest)
+        answer = _best_per_owner(self.answer_vectors @ vector, self.answer_owners, self.count) if len(
+            self.answer_owners) else np.full(self.count, -1.0, dtype=np.float32)
+        section = (self.section_vectors @ vector)[self.section_of] if len(self.section_of) else quote
+        return SemanticScores(phrasing, quote, nearest, answer, section)
