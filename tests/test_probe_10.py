@@ -336,11 +336,15 @@ def test_mention_in_a_channel_thread_is_stripped_answered_in_the_same_thread_and
     assert logged[:2] == ("mention", "teams") and logged[2] == MENTIONED
 
 
-def test_mention_in_a_group_chat_is_answered_there(w):
+def test_mention_in_a_group_chat_in_teams_html_form_is_answered_there(w):
     chat = "19:probe-gruppe@thread.v2"
-    assert w.send(w.message(ANSWERED, conversation=chat, mention="guidebot", conversation_type="groupChat"))[0] == 200
+    activity = w.message(ANSWERED, conversation=chat, mention="guidebot", conversation_type="groupChat")
+    activity["text"] = f"<p><at>guidebot</at>&nbsp;{ANSWERED}</p>"  # as Teams sends it
+    activity["textFormat"] = "xml"
+    assert w.send(activity)[0] == 200
     (path, posted), = [(p, b) for p, b in sends(w.fake) if b.get("type") == "message"]
     assert urllib.parse.unquote(path).startswith(f"/teams/v3/conversations/{chat}")
+    assert "Publiser aldri bilder av kollegaer uten samtykke." in " ".join(texts(card_of(posted)))
 
 
 def test_channel_messages_without_a_mention_of_guidebot_are_left_alone(w):
@@ -447,6 +451,20 @@ def test_a_second_click_on_the_same_choice_posts_no_second_answer(w):
     posted = len([b for _, b in sends(w.fake) if b.get("type") == "message" and "id" not in b])
     w.send(w.click(buttons(content)[0], card_id, conversation=conversation))
     assert len([b for _, b in sends(w.fake) if b.get("type") == "message" and "id" not in b]) == posted
+
+
+def test_an_older_clients_action_submit_answers_and_updates_the_card_in_place(w):
+    conversation = "a:probe-submit"
+    content, card_id = ask_back(w, conversation)
+    before = w.count("choices")
+    submit = w.activity("message", conversation=conversation, value=buttons(content)[0]["fallback"]["data"],
+                        replyToId=card_id)
+    assert w.send(submit)[0] == 200
+    updates = [(p, b) for k, p, b in w.fake.calls if k == "update"]
+    assert updates and urllib.parse.unquote(updates[-1][0]).endswith(f"/activities/{card_id}")
+    assert buttons(card_of(updates[-1][1])) == []
+    assert any(t.startswith("«") for _, b in sends(w.fake)[1:] if b.get("attachments") for t in texts(card_of(b)))
+    assert w.count("choices") == before + 1
 
 
 def test_none_of_these_refers_and_replaces_the_card(w):
@@ -581,6 +599,29 @@ def test_report_gives_a_leader_the_summary_card_and_the_html_file(w):
     assert "spørsmål" in " ".join(texts(card_of(posted[0])))
 
 
+def test_a_leader_who_accepts_the_file_gets_the_html_report_uploaded_and_shown(w):
+    conversation = "a:probe-report-file"
+    assert w.send(w.message("rapport", who="ingrid", conversation=conversation))[0] == 200
+    consent = [b for _, b in sends(w.fake) if b.get("type") == "message"][-1]["attachments"][0]
+    value = {"type": "fileUpload", "action": "accept", "context": consent["content"]["acceptContext"],
+             "uploadInfo": {"name": consent["name"], "uploadUrl": f"{w.fake.base}/upload/{consent['name']}",
+                            "contentUrl": "https://onedrive.example/r.html", "uniqueId": "u-1", "fileType": "html"}}
+    accept = w.activity("invoke", "ingrid", conversation, name="fileConsent/invoke", value=value,
+                        replyToId=w.fake.message_ids[-1])
+    assert w.send(accept)[0] == 200
+    ((_, uploaded),) = w.fake.calls_of("upload")
+    assert uploaded["raw"].lower().startswith("<!doctype html>")
+    for _, aad, email in PEOPLE.values():
+        assert aad not in uploaded["raw"] and (not email or email not in uploaded["raw"])
+    info = [b for _, b in sends(w.fake) if b.get("type") == "message"][-1]["attachments"][0]
+    assert info["contentType"] == "application/vnd.microsoft.teams.card.file.info"
+    # the same consent accepted by an employee in her own chat uploads nothing
+    w.fake.reset()
+    forged = w.activity("invoke", "sigrid", "a:probe-report-file-2", name="fileConsent/invoke", value=value)
+    assert w.send(forged)[0] == 200
+    assert w.fake.calls_of("upload") == []
+
+
 def test_report_is_refused_politely_to_an_employee(w):
     assert w.send(w.message("rapport", who="sigrid", conversation="a:probe-report-2"))[0] == 200
     (posted,) = [b for _, b in sends(w.fake) if b.get("type") == "message"]
@@ -603,6 +644,45 @@ def test_a_duplicated_activity_is_answered_once_across_two_processes(w):
         thread.join()
     assert results == [200] * 4
     assert len([b for _, b in sends(w.fake) if b.get("type") == "message"]) == 1
+
+
+@pytest.mark.xfail(strict=True, reason="the activity id is claimed in SQLite before it is answered, so when a "
+                   "process dies mid-answer (kill -9, OOM) the Bot Connector's retry of that activity, reaching the "
+                   "restarted process (or another one on the database), is dropped as a duplicate: answered zero "
+                   "times. Slack keeps accepted questions in a durable outbox; Teams has no equivalent")
+def test_a_retry_after_the_process_died_mid_answer_is_answered(tmp_path):
+    fake = ProbeMicrosoft(members(), MANAGERS).start()
+    env = process_env(fake, tmp_path / "crash.sqlite3")
+    first = TeamsProcess(env).start()
+    second = None
+    try:
+        activity = {"type": "message", "id": "1crash", "serviceUrl": fake.service_url, "channelId": "msteams",
+                    "from": {"id": PEOPLE["sigrid"][0], "aadObjectId": PEOPLE["sigrid"][1]},
+                    "conversation": {"id": "a:probe-crash", "conversationType": "personal", "tenantId": TENANT},
+                    "recipient": {"id": BOT_ID}, "text": ANSWERED, "textFormat": "plain"}
+        headers = {"Authorization": f"Bearer {fake.activity_token()}"}
+        fake.latency = 1.0  # the Bot Connector is slow: the answer is in flight when the process dies
+        sender = threading.Thread(target=lambda: _quietly(post, first.url, json.dumps(activity), headers))
+        sender.start()
+        assert fake.wait_for("send", timeout=10)  # the typing indicator: the activity is being answered
+        first.process.kill()
+        first.process.wait(timeout=10)
+        sender.join(timeout=30)
+        fake.latency = 0.0
+        assert fake.posted() == []  # no answer got out
+        second = TeamsProcess(env).start()
+        status, _ = post(second.url, json.dumps(activity), headers)  # the Bot Connector's retry
+        assert status == 200
+        assert len(fake.posted()) == 1
+    finally:
+        if second is not None:
+            second.stop()
+        fake.stop()
+
+
+def _quietly(function, *args):
+    with contextlib.suppress(OSError):
+        function(*args)
 
 
 # ---------------------------------------------------------------- bad tokens
@@ -750,6 +830,14 @@ def _raw_post(port: int, body: bytes, token: str, length: str | None = None, chu
 
 
 # ---------------------------------------------------------------- logging privacy
+
+def test_personal_data_in_a_teams_question_is_masked_in_the_log(w):
+    question = "kan jeg legge ut et bilde av kollegaen min, kari.nordvik@batsfjord.kommune.no, tlf 412 34 567?"
+    assert w.send(w.message(question, conversation="a:probe-masking"))[0] == 200
+    data = b"".join(p.read_bytes() for p in w.db.parent.glob(w.db.name + "*") if not p.name.endswith(".key"))
+    assert b"kari.nordvik@" not in data and b"412 34 567" not in data and b"41234567" not in data
+    assert any("kollegaen min" in (t or "") for (t,) in w.rows("SELECT text FROM questions"))
+
 
 def test_the_question_log_holds_no_aad_id_upn_teams_id_or_conversation_id(w):
     assert w.count("questions") > 5  # the tests above logged questions
