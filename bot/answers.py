@@ -159,7 +159,7 @@ class Answer:
             lines.append(t["clarify"])
             for number, (entry, _score) in enumerate(self.candidates, 1):
                 lines.append(f"  {number}. {section_label(entry.section, self.language)}: {entry.quote}")
-        else:
+        elif not self.notice:
             lines.append(t["referred"])
         if self.outcome != "answered" and self.referral:
             lines.append(referral_text(self.referral, self.language))
@@ -173,6 +173,8 @@ FRAME = {
     "nb": {
         "clarify": "Jeg er ikke sikker på hva du mener. Mente du ett av disse?",
         "referred": "Det finner jeg ikke noe sikkert svar på i retningslinjene, så jeg vil ikke gjette.",
+        "uncovered": "«{document}» sier ikke noe om {topic}.",
+        "guidelines": "Retningslinjene",
         "see_also": "Se også: ",
         "leader": "Spør din nærmeste leder{name}",
         "politisk": "Spør {name}",
@@ -187,6 +189,8 @@ FRAME = {
     "en": {
         "clarify": "I'm not sure what you mean. Did you mean one of these?",
         "referred": "I can't find a reliable answer to that in the guidelines, so I won't guess.",
+        "uncovered": "“{document}” says nothing about {topic}.",
+        "guidelines": "The guidelines",
         "see_also": "See also: ",
         "leader": "Ask your nearest leader{name}",
         "politisk": "Ask {name}",
@@ -377,6 +381,12 @@ class Guidebot:
                     answer.candidates.append((candidate.entry, candidate.score))
                     seen.add(candidate.entry.id)
         answer.referral = self.referral_for(asker)
+        if match.gap is not None:  # a topic the editors know the guideline does not cover
+            document = self.knowledge.document(match.gap.document_id)
+            topic = match.gap.answer_en if language == "en" and match.gap.answer_en else match.gap.answer
+            answer.notice = FRAME[language]["uncovered"].format(
+                document=document.title if document else FRAME[language]["guidelines"], topic=topic
+            )
         if match.outcome == "referred":
             documents = self.knowledge.documents
             doubt = documents[0].doubt_entry if documents else ""

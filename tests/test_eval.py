@@ -33,7 +33,7 @@ def test_quality_bar_on_the_eval_set(bot):
     # harder than this set) answers 0.786 here and asks back with the right entry offered for
     # nearly all the rest (0.996 within one click, was 0.969 at most).
     figures = evaluate(bot.index, load_questions(EVAL / "questions.yaml")).figures()
-    assert figures["answered_correct"] >= 0.76, figures
+    assert figures["answered_correct"] >= 0.76, figures  # with gaps (session 4): 0.830
     assert figures["right_within_one_click"] >= 0.97, figures
     assert figures["answered_wrong"] <= 0.02, figures
     assert figures["out_of_scope_answered"] <= 0.03, figures
@@ -46,13 +46,15 @@ def test_no_regression_on_the_holdout_set(bot):
     # holdout4 0.740 / 0.020 / 0, holdout5 0.680 / 0.020 / 0. Engine v3 (session 4) answers
     # less and asks back more, with the right entry offered: holdout 0.500 / 0 / 0 (0.948 within
     # one click), holdout2 0.724 / 0 (0.966), holdout3 0.580 / 0.020 (0.980), holdout4 0.640 / 0
-    # (0.980), holdout5 0.560 / 0 (1.000). Floors against regressions, not goals.
+    # (0.980), holdout5 0.560 / 0 (1.000). With the editors' gaps (topics the guideline does not
+    # cover) and the decision refitted: 0.707, 0.793, 0.700, 0.720, 0.620 answered correctly,
+    # 0-0.02 wrong, 0.93-1.0 within one click. Floors against regressions, not goals.
     floors = (
-        ("holdout.yaml", 0.47, 0.03, 0.0),
-        ("holdout2.yaml", 0.69, 0.04, 0.05),
-        ("holdout3.yaml", 0.54, 0.04, 0.05),
-        ("holdout4.yaml", 0.60, 0.04, 0.05),
-        ("holdout5.yaml", 0.52, 0.04, 0.05),
+        ("holdout.yaml", 0.66, 0.03, 0.0),
+        ("holdout2.yaml", 0.75, 0.04, 0.05),
+        ("holdout3.yaml", 0.66, 0.04, 0.05),
+        ("holdout4.yaml", 0.68, 0.04, 0.05),
+        ("holdout5.yaml", 0.58, 0.04, 0.05),
     )
     for name, correct, wrong, out_of_scope in floors:
         figures = evaluate(bot.index, load_questions(EVAL / name)).figures()
@@ -68,11 +70,12 @@ def test_near_misses_are_rarely_answered(bot):
     # on 2026-11-24, two labels then corrected: 0.720 correct, 0.020 wrong, 0.107 out-of-scope
     # answered (v1: 0.780 / 0.020 / 0.286). Floors against regressions.
     near = evaluate(bot, load_questions(EVAL / "near-miss.yaml")).figures()
-    assert near["out_of_scope_answered"] <= 0.12, near
+    assert near["out_of_scope_answered"] <= 0.08, near  # with gaps: 0.053
     dev = evaluate(bot, load_questions(EVAL / "dev-engine.yaml", bot.knowledge.entries))
     figures = dev.figures()
-    # Engine v3: 0.600 / 0 / 0.071 (1.000 within one click), near-misses answered 0.100.
-    assert figures["answered_correct"] >= 0.56, figures
+    # Engine v3: 0.600 / 0 / 0.071 (1.000 within one click), near-misses answered 0.100; with
+    # gaps 0.700 / 0 / 0 (0.980).
+    assert figures["answered_correct"] >= 0.66, figures
     assert figures["right_within_one_click"] >= 0.95, figures
     assert figures["answered_wrong"] <= 0.04, figures
     assert figures["out_of_scope_answered"] <= 0.11, figures
@@ -82,13 +85,13 @@ def test_near_misses_are_rarely_answered(bot):
 def test_lexical_only_engine_keeps_a_floor(bot):
     # Where the model cannot run (not Linux x86-64). Measured 2026-11-24: 0.821 / 0.000 / 0;
     # engine v3 (fitted ranking, decision fitted on harder sets too): 0.714 / 0 / 0, 0.996
-    # within one click.
+    # within one click; with gaps and the refit 0.844 / 0 / 0, 0.987.
     from bot.answers import Guidebot
 
     lexical = Guidebot(bot.knowledge, embedder=None)
     assert lexical.index.mode == "lexical"
     figures = evaluate(lexical, load_questions(EVAL / "questions.yaml")).figures()
-    assert figures["answered_correct"] >= 0.68, figures
+    assert figures["answered_correct"] >= 0.80, figures
     assert figures["right_within_one_click"] >= 0.97, figures
     assert figures["answered_wrong"] <= 0.02, figures
     assert figures["out_of_scope_answered"] <= 0.03, figures
@@ -115,6 +118,7 @@ def test_holdout_and_blind_questions_are_not_in_the_knowledge(bot):
     # Holdout and blind sets measure unseen wordings only while nobody copies them into the
     # knowledge: not as phrasings, keywords or answers, and no long run of their words either.
     texts = [t for e in bot.knowledge.entries for t in (*e.questions, *e.keywords, e.answer, e.answer_en)]
+    texts += [t for g in bot.knowledge.gaps for t in (*g.questions, g.topic, g.topic_en)]
     known = {_normal(t) for t in texts}
     # Spent blind sets (scored, then used for development) stay out of the knowledge too.
     blind = sorted((EVAL / "blind").glob("*.yaml")) + sorted((EVAL / "spent").glob("*.yaml"))

@@ -10,6 +10,7 @@ from bot.knowledge.model import (
     Department,
     Document,
     Entry,
+    Gap,
     Knowledge,
     KnowledgeError,
     Leader,
@@ -20,6 +21,6 @@ from bot.knowledge.model import (
 )
 
 __all__ = [
-    "AUDIENCES", "Contacts", "Department", "Document", "Entry", "Knowledge", "KnowledgeError", "Leader",
+    "AUDIENCES", "Contacts", "Department", "Document", "Entry", "Gap", "Knowledge", "KnowledgeError", "Leader",
     "Person", "Section", "SynonymGroup", "default_folder", "is_numbered", "load_knowledge", "read_yaml",
 ]

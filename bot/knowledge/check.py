@@ -117,6 +117,19 @@ def check_knowledge(knowledge: Knowledge, advice: bool = True) -> Findings:
                         "guidebot kan ikke vite hvilken som er ment"
                     )
                 seen_phrasings.setdefault(key, entry.id)
+        for gap in document.gaps:  # topics the guideline does not cover: no quote, never answered
+            where = f"{gap.file}:{gap.line}: tema '{gap.id}'"
+            if gap.id in seen_ids:
+                found.errors.append(f"{where}: id-en er allerede brukt på {seen_ids[gap.id]}")
+            seen_ids.setdefault(gap.id, f"{gap.file}:{gap.line}")
+            for question in gap.questions:
+                key = " ".join(question.lower().split())
+                if key in seen_phrasings and seen_phrasings[key] != gap.id:
+                    found.errors.append(
+                        f"{where}: spørsmålet «{question}» står også på '{seen_phrasings[key]}', som retningslinjen "
+                        "svarer på; et tema under 'gaps' er det retningslinjen ikke svarer på"
+                    )
+                seen_phrasings.setdefault(key, gap.id)
         found.counts.append(
             DocumentCount(
                 document.id,

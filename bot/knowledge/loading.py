@@ -5,7 +5,8 @@ bot). Loading is strict about shape and names the file and line of every problem
 people who edit the files (IT and communication staff) can find and fix it:
 
     knowledge/
-      documents/*.yaml     one guideline each: metadata, sections, entries
+      documents/*.yaml     one guideline each: metadata, sections, entries, and `gaps`:
+                           topics people ask about that the guideline does not cover
       sources/*.txt        the guideline's text as published (quotes are checked against it)
       synonyms.yaml        groups of words that mean the same
       contacts.yaml        IT, departments and leaders, politicians' contact, people
@@ -36,6 +37,7 @@ from bot.knowledge.model import (
     Department,
     Document,
     Entry,
+    Gap,
     Knowledge,
     KnowledgeError,
     Leader,
@@ -272,6 +274,25 @@ def _read_document(path: Path, display: str) -> tuple[Document | None, list[str]
                 proposed_quote=reader.text(item, "proposed_quote", required=False),
             )
         )
+    gaps: list[Gap] = []
+    for raw in reader.items(data, "gaps"):
+        item = reader.mapping(raw, "et tema", data["__line__"])
+        if item is None:
+            continue
+        questions = reader.texts(item, "questions")
+        if not questions:
+            reader.problem(item["__line__"], "et tema under 'gaps' trenger minst ett spørsmål under 'questions'")
+        gaps.append(
+            Gap(
+                id=reader.text(item, "id"),
+                document_id=document_id,
+                topic=reader.text(item, "topic"),
+                topic_en=reader.text(item, "topic_en", required=False),
+                questions=questions,
+                file=display,
+                line=item["__line__"],
+            )
+        )
     document = Document(
         id=document_id,
         title=reader.text(meta, "title"),
@@ -285,6 +306,7 @@ def _read_document(path: Path, display: str) -> tuple[Document | None, list[str]
         entries=[e for e in entries if not e.waits_for_review],
         file=display,
         held=[e for e in entries if e.waits_for_review],
+        gaps=gaps,
     )
     return document, reader.problems
 

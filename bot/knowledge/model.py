@@ -62,6 +62,21 @@ class Entry:
         return self.review in REVIEW_HOLDS
 
 
+@dataclass(frozen=True)
+class Gap:
+    """A topic people ask about that the guideline does not cover ("Kan vi skjule kommentarer?"),
+    written down by an editor so guidebot says so plainly and refers, instead of answering with
+    the nearest rule. It has no quote: guidebot never answers from it."""
+
+    id: str
+    document_id: str
+    topic: str  # "å skjule kommentarer eller skru av kommentarfeltet"
+    topic_en: str = ""
+    questions: tuple[str, ...] = ()
+    file: str = ""
+    line: int = 0
+
+
 @dataclass
 class Document:
     id: str
@@ -76,6 +91,7 @@ class Document:
     entries: list[Entry]  # the entries guidebot serves
     file: str = ""
     held: list[Entry] = field(default_factory=list)  # waiting for review after a revision
+    gaps: list[Gap] = field(default_factory=list)  # topics the guideline does not cover
 
     @property
     def all_entries(self) -> list[Entry]:
@@ -157,6 +173,10 @@ class Knowledge:
     @property
     def entries(self) -> list[Entry]:
         return [entry for document in self.documents for entry in document.entries]
+
+    @property
+    def gaps(self) -> list[Gap]:
+        return [gap for document in self.documents for gap in document.gaps]
 
     def document(self, document_id: str) -> Document | None:
         return next((d for d in self.documents if d.id == document_id), None)

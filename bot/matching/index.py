@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.knowledge import Entry, Knowledge
-from bot.matching.decide import DecisionModel, explain
+from bot.knowledge import Entry, Gap, Knowledge
+from bot.matching.decide import DecisionModel, explain, too_thin
 from bot.matching.lexical import LexicalIndex, LexicalScores, lexical_score
 from bot.matching.normalise import english_share
 from bot.matching.rank import SEMANTIC, Ranker, shares
@@ -41,6 +41,9 @@ from bot.matching.semantic import (
     load_embedder,
 )
 
+# A gap (a topic the guideline does not cover) with at least this share of the ranking model's
+# belief, second or third, keeps the best entry from being answered outright.
+GAP_SHARE = 0.2
 # The lead of a best candidate with no unrelated rival (ranking scores are log-odds).
 _NO_RIVAL = 5.0
 # Candidates taken from each retriever before ranking.
@@ -101,6 +104,9 @@ class Match:
     features: dict[str, float] = field(default_factory=dict)
     probability: float = 0.0
     reasons: list[str] = field(default_factory=list)
+    # The best match is a topic the guideline does not cover (`Gap`, as an entry without a
+    # quote): the question is referred with that said plainly, never answered.
+    gap: Entry | None = None
 
     @property
     def best(self) -> Candidate | None:
@@ -124,8 +130,13 @@ class Index:
         ignored_words: Iterable[str] = (),
         embedder: Embedder | str | None = "auto",
         cache_dir: Path | None = None,
+        gaps: Iterable[Gap] = (),
     ):
-        self.entries: list[Entry] = list(entries)
+        # Topics the guideline does not cover are found like entries (their phrasings and
+        # topic) so that a question about them is not answered with the nearest rule.
+        gap_entries = [_gap_entry(gap) for gap in gaps]
+        self.gap_ids = {entry.id for entry in gap_entries}
+        self.entries: list[Entry] = list(entries) + gap_entries
         self.thresholds = thresholds or Thresholds()
         titles = section_titles or {}
         self.lexical = LexicalIndex(self.entries, synonym_groups, titles, ignored_words)
@@ -185,7 +196,8 @@ class Index:
         titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
         thresholds = thresholds or Thresholds.from_settings(knowledge.matching)
         return cls(
-            knowledge.entries, knowledge.synonym_groups, thresholds, titles, knowledge.ignored_words, embedder
+            knowledge.entries, knowledge.synonym_groups, thresholds, titles, knowledge.ignored_words, embedder,
+            gaps=knowledge.gaps,
         )
 
     def question_terms(self, question: str) -> list[str]:
@@ -274,13 +286,35 @@ class Index:
         if not found:
             return Match(question, "referred", [], words.terms)
         candidates = self.rank(found)
-        features = self._features(candidates, words, english_share(question))
+        english = english_share(question)
+        features = self._features(candidates, words, english)
         decision = self.decision if features["phrased"] else self.quote_decision
         probability = decision.probability(features)
         answer, clarify = self._limits(decision)
+        gap = candidates[0].entry if candidates[0].entry.id in self.gap_ids else None
+        if gap is not None:
+            if probability >= clarify and not too_thin(features):
+                reasons = explain(decision, features, probability, "referred", answer, clarify)
+                reasons.append(f"  the best match is a topic the guideline does not cover ({gap.id}): referred")
+                shown = [c for c in candidates if c.entry.id not in self.gap_ids][:5]
+                return Match(question, "referred", shown, words.terms, features, probability, reasons, gap)
+            # A weak likeness to a gap ("bilder?") says nothing: decide on the guideline's entries.
+            candidates = [c for c in candidates if c.entry.id not in self.gap_ids]
+            if not candidates:
+                return Match(question, "referred", [], words.terms)
+            features = self._features(candidates, words, english)
+            decision = self.decision if features["phrased"] else self.quote_decision
+            probability = decision.probability(features)
+            answer, clarify = self._limits(decision)
         outcome = decision.outcome(features, probability, answer, clarify)
         reasons = explain(decision, features, probability, outcome, answer, clarify)
-        return Match(question, outcome, candidates[:5], words.terms, features, probability, reasons)
+        close_gap = next((c for c in candidates[1:3] if c.entry.id in self.gap_ids and c.score >= GAP_SHARE), None)
+        if outcome == "answered" and close_gap is not None:
+            # A topic the guideline does not cover is nearly as likely: ask, do not answer.
+            outcome = "clarify"
+            reasons.append(f"  a topic the guideline does not cover is close ({close_gap.entry.id}): ask back")
+        shown = [c for c in candidates if c.entry.id not in self.gap_ids][:5]
+        return Match(question, outcome, shown, words.terms, features, probability, reasons)
 
     def _limits(self, decision: DecisionModel) -> tuple[float, float]:
         answer = self.thresholds.answer if self.thresholds.answer is not None else decision.answer
@@ -345,6 +379,21 @@ def _quote_text(entry: Entry, titles: Mapping[tuple[str, str], str]) -> str:
     """The quote as the model reads it: the section title gives it context."""
     title = titles.get((entry.document_id, entry.section), "")
     return f"{title}: {entry.quote}" if title else entry.quote
+
+
+def _gap_entry(gap: Gap) -> Entry:
+    """A gap as the index sees it: found through its phrasings and topic, in a section of its own."""
+    return Entry(
+        id=gap.id,
+        document_id=gap.document_id,
+        section=gap.id,
+        quote=gap.topic,
+        answer=gap.topic,
+        answer_en=gap.topic_en,
+        questions=gap.questions,
+        file=gap.file,
+        line=gap.line,
+    )
 
 
 def _section_texts(entries: Sequence[Entry], titles: Mapping[tuple[str, str], str]) -> list[str]:
