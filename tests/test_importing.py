@@ -403,9 +403,9 @@ def test_item_titles_on_their_own_line_stay_with_their_rule_and_subheadings_are_
     )
     guideline = from_text(text)
     sections = {s.number: [(d.kind, d.quote) for d in s.drafts] for s in guideline.outline.sections}
-    assert list(sections) == ["1", "2", "Innsyn", "3"]
-    assert ("item", "Lovleg behandling Opplysningane skal behandlast lovleg.") in sections["Innsyn"]
-    assert ("item", "Formålsavgrensing Opplysningane skal berre brukast til formålet.") in sections["Innsyn"]
+    assert list(sections) == ["1", "2", "2 › Innsyn", "3"]  # the sub-heading nests under its section
+    assert ("item", "Lovleg behandling Opplysningane skal behandlast lovleg.") in sections["2 › Innsyn"]
+    assert ("item", "Formålsavgrensing Opplysningane skal berre brukast til formålet.") in sections["2 › Innsyn"]
     assert sections["3"] == [("sentence", "Leiar har ansvaret.")]
     _every_sentence_is_kept(text, guideline)
 
