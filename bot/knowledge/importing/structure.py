@@ -6,7 +6,12 @@ section and what is a list, and makes the entry drafts:
 - numbered headings at any depth ("4.1", "2.3.1") are sections when their number continues the
   outline; a numbered line that restarts ("1." under a new heading), follows a lead-in ending in
   ":", or has a sibling right after it with nothing between, is a list item;
-- unnumbered headings are sections named by their title;
+- a short numbered title standing alone (blank lines around it, no final full stop) whose number
+  moves on is a section even where the numbering skips ("3." after "1." in a partial text) or
+  unnumbered sub-headings stand between; numbered rules (full sentences) stay list items;
+- unnumbered headings are sections named by their title; under a numbered heading they nest:
+  "5 › Mobiltelefon i bil" (the number from the heading above, the sub-heading as the title); two
+  unnumbered sections of one title are named by the part each stands in ("For leiarar › Tilgang");
 - a paragraph gives one entry per sentence (a sentence of one or two words, such as "HUSK!",
   stays with its neighbour); a list item gives one entry with all its sentences, so an item's
   title ("Lovlig behandling.") stays with its rule;
@@ -278,6 +283,8 @@ def outline(blocks: list[Block]) -> Outline:
     later_unnumbered = any(b.kind in ("heading", "heading?") for b in blocks[last_numbered + 1:])
     seen_list_in_last = False
     numbered_parent = ""  # the number of the last numbered heading: its sub-headings nest under it
+    part = ""  # the last unnumbered heading with a heading right under it ("For leiarar" / "Tilgang")
+    part_of: dict[int, str] = {}  # id(section) -> its part, to tell apart two sections of one title
     index = 0
     while index < len(blocks):
         block = blocks[index]
@@ -287,6 +294,11 @@ def outline(blocks: list[Block]) -> Outline:
                 numbered_parent = block.number
             number = block.number or (f"{numbered_parent}{SUBSECTION_MARK}{title}" if numbered_parent else title)
             section = open_section(number, title, block.line)
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if not block.number and following is not None and following.kind in ("heading", "heading?"):
+                part = title
+            elif part:
+                part_of[id(section)] = part
             seen_list_in_last = False
             index += 1
             continue
@@ -318,4 +330,22 @@ def outline(blocks: list[Block]) -> Outline:
                 items.append(nxt)
             section.drafts.append(Draft(section.number, _list_quote(lead_in, items), "list", lead_in))
         index += 1
+    _name_repeated_by_part(result.sections, part_of)
     return result
+
+
+def _name_repeated_by_part(sections: list[OutlineSection], part_of: dict[int, str]) -> None:
+    """Two unnumbered sections of one title are named by the part each stands in, where each has
+    one: "For tilsette › Tilgang" and "For leiarar › Tilgang" rather than "Tilgang (2)"."""
+    titles = [s.title for s in sections if not s.number[:1].isdigit()]
+    taken = {s.number for s in sections}
+    for section in sections:
+        if section.number[:1].isdigit() or titles.count(section.title) < 2 or id(section) not in part_of:
+            continue
+        name = f"{part_of[id(section)]}{SUBSECTION_MARK}{section.title}"
+        if name in taken:
+            continue
+        taken.add(name)
+        section.number = name
+        for draft in section.drafts:
+            draft.section = name
