@@ -165,6 +165,13 @@ def test_a_numbered_title_standing_alone_is_a_section_where_the_numbering_skips(
     assert sections(text) == {"1": ["Regelen gjeld alle."], "3": ["Leiar har ansvaret."], "4": ["Brot vert meldt."]}
 
 
+def test_a_partial_text_may_start_at_a_later_number_under_its_title():
+    text = "Retningsliner for mobiltelefon\n\n3. Rapportar\n\nLeiar følgjer opp.\n\n4. Diverse\n\nTelefonen er kommunen sin.\n"
+    assert sections(text) == {
+        "Retningsliner for mobiltelefon": [], "3": ["Leiar følgjer opp."], "4": ["Telefonen er kommunen sin."]
+    }
+
+
 def test_a_numbered_title_after_an_unnumbered_sub_heading_is_the_next_section():
     text = (
         "1. Ordningar\n\nKven kan få telefon\n\nAlle leiarar.\n\nKva dekker kommunen?\n\n"

@@ -206,7 +206,8 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
             or (number not in _next_numbers(current)
                 # A title standing alone whose number moves on is the next section even where
                 # the numbering skips ("3." after "1.") or sub-headings stand between.
-                and not (current is not None and _moves_on(current, number) and _stands_alone(block, after))
+                # So is the first one of a partial text ("3." under the document's title).
+                and not (_moves_on(current or "0", number) and _stands_alone(block, after))
                 and (current is not None or (before is not None and before.kind in ("heading", "heading?"))))
             or (restarts >= 2 and number == "1" and before is not None and before.kind in ("heading", "heading?")
                 and not before.number)
