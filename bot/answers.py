@@ -225,7 +225,9 @@ def cite(document: Document, entry: Entry, language: str = "nb") -> str:
     if language == "en" and document.revised:
         version = f"revised {document.revised.isoformat()}"
     tail = f" ({version})" if version else ""
-    return f"{document.title}, {label} {title}{tail}".strip()
+    if label.endswith(title):  # an unnumbered section or a sub-heading ("punkt 5 › Mobiltelefon i bil")
+        title = ""
+    return f"{document.title}, {label} {title}".strip() + tail
 
 
 def referral_text(referral: Referral, language: str) -> str:

@@ -403,9 +403,9 @@ def test_item_titles_on_their_own_line_stay_with_their_rule_and_subheadings_are_
     )
     guideline = from_text(text)
     sections = {s.number: [(d.kind, d.quote) for d in s.drafts] for s in guideline.outline.sections}
-    assert list(sections) == ["1", "2", "Innsyn", "3"]
-    assert ("item", "Lovleg behandling Opplysningane skal behandlast lovleg.") in sections["Innsyn"]
-    assert ("item", "Formålsavgrensing Opplysningane skal berre brukast til formålet.") in sections["Innsyn"]
+    assert list(sections) == ["1", "2", "2 › Innsyn", "3"]  # the sub-heading nests under its section
+    assert ("item", "Lovleg behandling Opplysningane skal behandlast lovleg.") in sections["2 › Innsyn"]
+    assert ("item", "Formålsavgrensing Opplysningane skal berre brukast til formålet.") in sections["2 › Innsyn"]
     assert sections["3"] == [("sentence", "Leiar har ansvaret.")]
     _every_sentence_is_kept(text, guideline)
 
@@ -475,9 +475,19 @@ def test_two_unnumbered_headings_of_one_title_are_two_sections_and_pass_check(tm
     _, found = examine_folder(folder)
     assert found.errors == []
     data = yaml.safe_load((folder / "documents" / "handbok.yaml").read_text(encoding="utf-8"))
-    numbers = [s["number"] for s in data["sections"]]
-    assert "Tilgang og brukarkontroll" in numbers and "Tilgang og brukarkontroll (2)" in numbers
+    # Each is named by the part it stands in, the heading kept as its title.
+    assert [(s["number"], s["title"]) for s in data["sections"]] == [
+        ("For tilsette", "For tilsette"),
+        ("For tilsette › Tilgang og brukarkontroll", "Tilgang og brukarkontroll"),
+        ("For leiarar", "For leiarar"),
+        ("For leiarar › Tilgang og brukarkontroll", "Tilgang og brukarkontroll"),
+    ]
     ids = [e["id"] for e in data["entries"]]
     assert len(ids) == len(set(ids))
     by_section = {e["section"]: e["quote"] for e in data["entries"]}
-    assert by_section["Tilgang og brukarkontroll (2)"] == "Leiaren skal melde frå når ein tilsett sluttar."
+    assert by_section["For leiarar › Tilgang og brukarkontroll"] == "Leiaren skal melde frå når ein tilsett sluttar."
+
+
+def test_a_repeated_heading_with_no_part_above_it_is_numbered_2():
+    text = "Tilgang\n\nDu får berre tilgang til det du treng.\n\nTilgang\n\nLeiaren meldar frå når nokon sluttar.\n"
+    assert [s.number for s in from_text(text).outline.sections] == ["Tilgang", "Tilgang (2)"]

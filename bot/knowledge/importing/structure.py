@@ -6,7 +6,12 @@ section and what is a list, and makes the entry drafts:
 - numbered headings at any depth ("4.1", "2.3.1") are sections when their number continues the
   outline; a numbered line that restarts ("1." under a new heading), follows a lead-in ending in
   ":", or has a sibling right after it with nothing between, is a list item;
-- unnumbered headings are sections named by their title;
+- a short numbered title standing alone (blank lines around it, no final full stop) whose number
+  moves on is a section even where the numbering skips ("3." after "1." in a partial text) or
+  unnumbered sub-headings stand between; numbered rules (full sentences) stay list items;
+- unnumbered headings are sections named by their title; under a numbered heading they nest:
+  "5 › Mobiltelefon i bil" (the number from the heading above, the sub-heading as the title); two
+  unnumbered sections of one title are named by the part each stands in ("For leiarar › Tilgang");
 - a paragraph gives one entry per sentence (a sentence of one or two words, such as "HUSK!",
   stays with its neighbour); a list item gives one entry with all its sentences, so an item's
   title ("Lovlig behandling.") stays with its rule;
@@ -29,6 +34,9 @@ CLOSING_SECTION = "Avslutning"
 OPENING_SECTION = "Innledning"
 _LIST_QUOTE_LIMIT = 700  # a lead-in is quoted with its whole list up to this many characters
 _SENTENCE_END = (".", "!", "?", ":", ";", ",")
+_HEADING_WORDS = 12  # a numbered line standing alone is a heading up to this many words
+_MOST_SKIPPED = 4  # numbers a partial text may skip between two sections ("1." then "3.")
+SUBSECTION_MARK = " › "  # "5 › Mobiltelefon i bil": a sub-heading under section 5
 
 
 @dataclass
@@ -130,6 +138,33 @@ def _successor(number: str) -> str:
     return ".".join(parts)
 
 
+def _moves_on(current: str, number: str, most: int = _MOST_SKIPPED + 1) -> bool:
+    """Does `number` come after `current` in an outline that may skip a few numbers?
+
+    "3" after "1" (2 missing from a partial text), "5" after "4.4", "5.3" after "5": yes;
+    "1" after "5" (a list restarting) or "12" after "3": no.
+    """
+    if not all(p.isdigit() for p in (*current.split("."), *number.split("."))):
+        return False
+    before, after = [int(p) for p in current.split(".")], [int(p) for p in number.split(".")]
+    if len(after) > len(before) + 1:
+        return False
+    for old, new in zip(before, after, strict=False):
+        if new != old:
+            return 0 < new - old <= most
+    return len(after) > len(before) and 0 < after[-1] <= most
+
+
+def _stands_alone(block: Block, after: Block | None) -> bool:
+    """A short title on a line of its own, blank lines around it: "5. Mobil sikkerheit"."""
+    return (
+        block.blank_before > 0
+        and (after is None or after.blank_before > 0)
+        and looks_like_title(block.text)
+        and len(block.text.split()) <= _HEADING_WORDS
+    )
+
+
 def _decide_numbered(blocks: list[Block]) -> list[Block]:
     """Turn each "numbered" block into a "heading" or an "item" (see the module docstring)."""
     restarts = sum(
@@ -169,6 +204,10 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
             # The first numbered heading may start anywhere (an excerpt from "4.4"), unless it
             # follows an unnumbered heading: then it is a list restarting under that heading.
             or (number not in _next_numbers(current)
+                # A title standing alone whose number moves on is the next section even where
+                # the numbering skips ("3." after "1.") or sub-headings stand between.
+                # So is the first one of a partial text ("3." under the document's title).
+                and not (_moves_on(current or "0", number) and _stands_alone(block, after))
                 and (current is not None or (before is not None and before.kind in ("heading", "heading?"))))
             or (restarts >= 2 and number == "1" and before is not None and before.kind in ("heading", "heading?")
                 and not before.number)
@@ -244,12 +283,23 @@ def outline(blocks: list[Block]) -> Outline:
     )
     later_unnumbered = any(b.kind in ("heading", "heading?") for b in blocks[last_numbered + 1:])
     seen_list_in_last = False
+    numbered_parent = ""  # the number of the last numbered heading: its sub-headings nest under it
+    part = ""  # the last unnumbered heading with a heading right under it ("For leiarar" / "Tilgang")
+    part_of: dict[int, str] = {}  # id(section) -> its part, to tell apart two sections of one title
     index = 0
     while index < len(blocks):
         block = blocks[index]
         if block.kind in ("heading", "heading?"):
             title = title_case(" ".join(block.text.split()))
-            section = open_section(block.number or title, title, block.line)
+            if block.number:
+                numbered_parent = block.number
+            number = block.number or (f"{numbered_parent}{SUBSECTION_MARK}{title}" if numbered_parent else title)
+            section = open_section(number, title, block.line)
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            if not block.number and following is not None and following.kind in ("heading", "heading?"):
+                part = title
+            elif part:
+                part_of[id(section)] = part
             seen_list_in_last = False
             index += 1
             continue
@@ -281,4 +331,22 @@ def outline(blocks: list[Block]) -> Outline:
                 items.append(nxt)
             section.drafts.append(Draft(section.number, _list_quote(lead_in, items), "list", lead_in))
         index += 1
+    _name_repeated_by_part(result.sections, part_of)
     return result
+
+
+def _name_repeated_by_part(sections: list[OutlineSection], part_of: dict[int, str]) -> None:
+    """Two unnumbered sections of one title are named by the part each stands in, where each has
+    one: "For tilsette › Tilgang" and "For leiarar › Tilgang" rather than "Tilgang (2)"."""
+    titles = [s.title for s in sections if not s.number[:1].isdigit()]
+    taken = {s.number for s in sections}
+    for section in sections:
+        if section.number[:1].isdigit() or titles.count(section.title) < 2 or id(section) not in part_of:
+            continue
+        name = f"{part_of[id(section)]}{SUBSECTION_MARK}{section.title}"
+        if name in taken:
+            continue
+        taken.add(name)
+        section.number = name
+        for draft in section.drafts:
+            draft.section = name
