@@ -51,7 +51,7 @@ IT_NAME = "IT-probeavdelingen"  # set in a copy of the knowledge: proves GUIDEBO
 
 ANSWERED = "kan jeg legge ut et bilde av kollegaen min?"  # entry bilder-av-kollegaer, punkt 4.4
 CLARIFY = "rykte?"
-REFERRED = "kan jeg ta med hund på jobb"
+REFERRED = "når er det lønning?"  # no rule is near: referred (a dog at work is now asked back)
 MENTIONED = "er det lov å poste bilder av kolleger?"  # asked only by @mention
 
 # Teams user id, AAD object id, e-mail/UPN the Bot Connector gives.
