@@ -69,6 +69,18 @@ def _where(entry: Entry) -> str:
     return f"{entry.file}:{entry.line}: oppføring '{entry.id}'"
 
 
+def _shared_phrasings(owner: str, questions: tuple[str, ...], seen: dict[str, str]) -> list[tuple[str, str]]:
+    """The questions of `owner` (an entry or a gap) already written on another one, with its id;
+    records the rest as `owner`'s."""
+    shared = []
+    for question in questions:
+        key = " ".join(question.lower().split())
+        if key in seen and seen[key] != owner:
+            shared.append((question, seen[key]))
+        seen.setdefault(key, owner)
+    return shared
+
+
 def check_knowledge(knowledge: Knowledge, advice: bool = True) -> Findings:
     found = Findings()
     seen_ids: dict[str, str] = {}
@@ -109,27 +121,21 @@ def check_knowledge(knowledge: Knowledge, advice: bool = True) -> Findings:
                 )
             quotes.append(quote)
             found.advice.extend(f"{where}: {problem}" for problem in yes_no_answer_problems(entry))
-            for question in entry.questions:
-                key = " ".join(question.lower().split())
-                if key in seen_phrasings and seen_phrasings[key] != entry.id:
-                    found.advice.append(
-                        f"{where}: spørsmålet «{question}» står også på '{seen_phrasings[key]}'; "
-                        "guidebot kan ikke vite hvilken som er ment"
-                    )
-                seen_phrasings.setdefault(key, entry.id)
+            for question, other in _shared_phrasings(entry.id, entry.questions, seen_phrasings):
+                found.advice.append(
+                    f"{where}: spørsmålet «{question}» står også på '{other}'; "
+                    "guidebot kan ikke vite hvilken som er ment"
+                )
         for gap in document.gaps:  # topics the guideline does not cover: no quote, never answered
             where = f"{gap.file}:{gap.line}: tema '{gap.id}'"
             if gap.id in seen_ids:
                 found.errors.append(f"{where}: id-en er allerede brukt på {seen_ids[gap.id]}")
             seen_ids.setdefault(gap.id, f"{gap.file}:{gap.line}")
-            for question in gap.questions:
-                key = " ".join(question.lower().split())
-                if key in seen_phrasings and seen_phrasings[key] != gap.id:
-                    found.errors.append(
-                        f"{where}: spørsmålet «{question}» står også på '{seen_phrasings[key]}', som retningslinjen "
-                        "svarer på; et tema under 'gaps' er det retningslinjen ikke svarer på"
-                    )
-                seen_phrasings.setdefault(key, gap.id)
+            for question, other in _shared_phrasings(gap.id, gap.questions, seen_phrasings):
+                found.errors.append(
+                    f"{where}: spørsmålet «{question}» står også på '{other}'; et tema under 'gaps' er det "
+                    "retningslinjen ikke svarer på, og et spørsmål kan bare høre til ett sted"
+                )
         found.counts.append(
             DocumentCount(
                 document.id,

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-COEFFICIENTS = Path(__file__).with_name("decision.json")
+from bot.matching.decide import COEFFICIENTS
 
 # What each candidate feature means (for `guidebot ask --explain` and the fitting script).
 CANDIDATE_FEATURES = {
