@@ -384,9 +384,6 @@ def test_other_tenants_are_refused_and_nothing_is_posted_or_logged(w, where):
 LONG_CLARIFY = (CLARIFY + " " + "ærlig søknad øyeblikk " * 100)[:2000]
 
 
-@pytest.mark.xfail(strict=True, reason="a 2 000-character question asked back gives a card over 25 KB "
-                   "(26.6 KB with Norwegian words; 65 KB with emoji): the question is sealed into each "
-                   "button's data twice and `cards.fit` never shortens button data")
 def test_every_card_stays_under_25_kb_even_for_the_longest_question(w):
     assert w.send(w.message(LONG_CLARIFY, conversation="a:probe-size"))[0] == 200
     (posted,) = [b for _, b in sends(w.fake) if b.get("type") == "message"]
