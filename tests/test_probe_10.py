@@ -741,10 +741,6 @@ def test_a_bad_token_on_a_click_or_feedback_gets_401_too(w):
     assert sends(w.fake) == [] and (w.count("choices"), w.count("feedback")) == before
 
 
-@pytest.mark.xfail(strict=True, reason="the Teams SDK's Entra path (iss = TEAMS_LOGIN_URL/<tid>/v2.0, azp = the "
-                   "Agent 365 platform app) skips the serviceurl check (an SDK TODO), and guidebot keeps that path "
-                   "open: such a token whose serviceurl claim is not the activity's gets 200 and an answer, "
-                   "sent to the activity's serviceUrl with the bot's own token. Needs a Microsoft-signed Entra token")
 def test_an_entra_issued_token_whose_serviceurl_is_not_the_activitys_gets_401(w):
     now = int(time.time())
     token = _sign({"iss": f"{w.fake.login_url}/{TENANT}/v2.0", "aud": CLIENT_ID, "azp": AGENT_365_APP, "tid": TENANT,

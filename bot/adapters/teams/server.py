@@ -7,7 +7,8 @@ The front door does, in this order, before any listener runs:
 
 1. size (413 over 1 MB) and shape (400 unless a JSON object with the fields Teams always sends);
 2. the token (401: none, wrong audience or issuer, bad signature, expired, or a `serviceurl`
-   claim that is not the activity's `serviceUrl`), checked by the Teams SDK's own validator;
+   claim that is not the activity's `serviceUrl`), checked by the Teams SDK's Bot Framework
+   validator only: an Entra-issued (Agent 365) token is refused, whatever it claims;
 3. the tenant (403 for any tenant but TEAMS_TENANT_ID; nothing is posted);
 4. duplicates: the Bot Connector retries an activity it thinks was lost; the first copy, in
    any process sharing the database, claims its id and the rest get an empty 200;
@@ -35,7 +36,7 @@ from collections.abc import AsyncIterator
 import uvicorn
 from microsoft_teams.api import ActivityTypeAdapter
 from microsoft_teams.apps import App
-from microsoft_teams.apps.auth import InboundActivityTokenValidator
+from microsoft_teams.apps.auth import TokenValidator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -104,7 +105,10 @@ class TeamsFrontDoor:
         self.settings = teams.settings
         self.store = teams.store
         self.max_body = max_body
-        self.validator = InboundActivityTokenValidator(self.settings.client_id, cloud=cloud_for(self.settings))
+        # The Bot Framework path only. The SDK's inbound validator also takes Entra (Agent 365)
+        # tokens, and on that path skips the `serviceurl` check and accepts any tenant's `tid`;
+        # guidebot is a classic Teams bot and is only ever sent Bot Framework tokens.
+        self.validator = TokenValidator.for_service(self.settings.client_id, cloud=cloud_for(self.settings))
 
     async def startup(self) -> None:
         await self.app.initialize()
@@ -130,8 +134,8 @@ class TeamsFrontDoor:
         if not authorization.startswith("Bearer "):
             return PlainTextResponse("unauthorized", status_code=401)
         try:
-            # The SDK's validator; PyJWT fetches the signing keys with urllib and caches them (the
-            # SDK validates again on its own path in the same way).
+            # The SDK's Bot Framework validator; PyJWT fetches the signing keys with urllib and
+            # caches them. Only tokens that pass it reach the SDK (which validates again).
             await self.validator.validate_token(authorization.removeprefix("Bearer "), body["serviceUrl"])
         except Exception as error:
             log.warning("token rejected: %s", type(error).__name__)
