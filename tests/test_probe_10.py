@@ -858,9 +858,6 @@ def test_the_process_log_holds_no_question_text_or_ids_in_normal_use(w):
     assert "a:probe-" not in log and "@thread" not in log
 
 
-@pytest.mark.xfail(strict=True, reason="when a Bot Connector call fails, `apologise` logs the httpx error (its "
-                   "URL holds the conversation id) with a traceback: the process log then holds conversation ids, "
-                   "against README 'the process log holds no ids' and COMMON rule 4")
 def test_the_process_log_holds_no_conversation_id_when_the_connector_fails(w):
     w.fake.fail_next["send"] = [(500, {"error": "boom"})] * 4
     conversation = "a:probe-failing-connector-7f3a"

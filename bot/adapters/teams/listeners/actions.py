@@ -13,7 +13,7 @@ from microsoft_teams.apps import App
 
 from bot.adapters.teams import cards
 from bot.adapters.teams.context import CardValue, TeamsBot
-from bot.adapters.teams.listeners.common import apologise, card_response, message_response, send
+from bot.adapters.teams.listeners.common import apologise, card_response, message_response, reason, send
 from bot.answers import cite, section_label
 
 log = logging.getLogger("guidebot.teams")
@@ -30,7 +30,7 @@ def register_actions(app: App, teams: TeamsBot) -> None:
         try:
             replacement = await act(ctx, teams, clicked)
         except Exception as error:
-            log.error("card action failed: %r", error, exc_info=error)
+            log.error("card action failed: %s", reason(error))
             t = cards.TEXTS[clicked.language]
             return message_response(t["sorry"].format(it=teams.it_contact()))
         if replacement is None:
