@@ -643,10 +643,6 @@ def test_a_duplicated_activity_is_answered_once_across_two_processes(w):
     assert len([b for _, b in sends(w.fake) if b.get("type") == "message"]) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="the activity id is claimed in SQLite before it is answered, so when a "
-                   "process dies mid-answer (kill -9, OOM) the Bot Connector's retry of that activity, reaching the "
-                   "restarted process (or another one on the database), is dropped as a duplicate: answered zero "
-                   "times. Slack keeps accepted questions in a durable outbox; Teams has no equivalent")
 def test_a_retry_after_the_process_died_mid_answer_is_answered(tmp_path):
     fake = ProbeMicrosoft(members(), MANAGERS).start()
     env = process_env(fake, tmp_path / "crash.sqlite3")
