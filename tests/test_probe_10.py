@@ -439,8 +439,6 @@ def test_a_second_click_on_the_same_choice_logs_nothing_twice_and_fails_nothing(
     assert w.count("choices") == before + 1
 
 
-@pytest.mark.xfail(strict=True, reason="a second click on a card already chosen from (a stale copy, or a "
-                   "second member in a channel before the update arrives) posts the whole answer again")
 def test_a_second_click_on_the_same_choice_posts_no_second_answer(w):
     conversation = "a:probe-twice-2"
     content, card_id = ask_back(w, conversation)

@@ -67,6 +67,11 @@ async def act(ctx: Any, teams: TeamsBot, clicked: CardValue) -> dict | None:
     store = teams.store
     if clicked.verb == cards.CANCEL_LEADER:
         return cards.notice_card(t["cancelled"])
+    # One choice per "Mente du ...?" card, in any process: a stale copy of a card already chosen
+    # from (or a second member in a channel, before the update arrives) posts nothing.
+    once = clicked.verb in (cards.PICK, cards.NONE_OF_THESE) and store is not None and clicked.question_id is not None
+    if once and not await teams.run(store.claim_event, f"teams-choice:{clicked.question_id}"):
+        return cards.notice_card(t["already_chosen"])
     who = await teams.who(ctx)
     if clicked.verb == cards.PICK:
         answer = teams.bot.pick(clicked.entry, clicked.text, asker=who.asker, language=clicked.language)
