@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.adapters.teams import cards
 from bot.adapters.teams.context import CardSeal, base_conversation
-from bot.answers import Asker
+from bot.answers import Answer, Asker
 from bot.knowledge import Leader
 
 markup = st.sampled_from(["[kommune.no](https://evil.example)", "**fet**", "_x_", "<at>Kari</at>", "# overskrift",
@@ -117,3 +117,35 @@ def test_seal_accepts_only_what_it_issued_in_that_conversation():
     for junk in (None, "x", {"guidebot": 5}, {"guidebot": "a.b.c"}, {"guidebot": "." * 30_000}):
         assert sealer.open("19:x@thread.tacv2", junk) is None
     assert base_conversation("19:x@thread.tacv2;messageid=17") == "19:x@thread.tacv2"
+
+
+# The worst a question can be for card size: the core keeps 2 000 characters, and each may be a
+# four-byte emoji, a quote mark (escaped in JSON) or a control character (six bytes as \uXXXX).
+worst_characters = st.sampled_from(["😀", '"', "\\", "\x01", "ø", "a", "\u2028"])
+long_questions = st.tuples(st.lists(worst_characters, min_size=1, max_size=12), st.integers(1500, 2000)).map(
+    lambda found: ("".join(found[0]) * 2000)[: found[1]])
+
+
+@settings(max_examples=25, deadline=None)
+@given(question=long_questions, candidates=st.integers(min_value=1, max_value=8))
+def test_every_card_with_real_sealed_buttons_stays_under_25_kb_for_the_longest_question(bot, question, candidates):
+    """Every card that carries the question back in its buttons, with the real seal and more
+    candidates than the matcher ever offers: under 25 KB, and every button still opens."""
+    sealer = CardSeal("secret")
+    seal = sealer.sealer("a:size")
+    entries = [(entry, 0.5) for entry in bot.knowledge.entries[:candidates]]
+    answered = bot.pick(entries[0][0].id, question)
+    kari = Leader(name="Kari Nordvik", email="kari.nordvik@batsfjord.kommune.no")
+    built = [
+        cards.clarify_card(Answer(question, "clarify", "nb", candidates=entries), 123456789, seal),
+        cards.answer_card(answered, 123456789, seal, can_ask_leader=True),
+        cards.referral_card(bot.refer(question), 123456789, seal, can_ask_leader=True),
+        cards.leader_confirmation_card(kari, False, "nb", seal, {"q": 123456789, "e": entries[0][0].id, "l": "nb",
+                                                                  "t": question}),
+    ]
+    for content in built:
+        assert size(content) < cards.CARD_BYTES_LIMIT
+        for node in nodes(content):
+            if node.get("type") in ("Action.Execute", "Action.Submit"):
+                opened = sealer.open("a:size", node["data"])
+                assert opened is not None and question.startswith(opened.text) and opened.text

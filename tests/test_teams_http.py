@@ -386,9 +386,11 @@ def test_help_explains_what_is_logged_and_logs_nothing(teams, fake):
     assert count_rows(teams, "questions") == 0
 
 
-def test_install_in_personal_scope_welcomes_with_the_privacy_notice(teams, fake):
-    status, _ = teams.send(teams.activity("installationUpdate", action="add"))
-    assert status == 200
+def test_install_posts_the_privacy_notice_in_a_team_but_nothing_in_personal_scope(teams, fake):
+    """Personal scope has prompt starters instead of a welcome message (one or the other)."""
+    assert teams.send(teams.activity("installationUpdate", action="add"))[0] == 200
+    assert fake.posted() == []
+    assert teams.send(teams.activity("installationUpdate", conversation=CHANNEL, action="add"))[0] == 200
     (welcome,) = fake.posted()
     assert "ordrett sitat" in all_text(welcome) and "ingen bruker-id" in all_text(welcome)
 

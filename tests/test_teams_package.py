@@ -10,10 +10,12 @@ import subprocess
 import sys
 import zipfile
 import zlib
+from unittest.mock import ANY
 
 import jsonschema
 import pytest
 
+from bot.adapters.teams import package
 from bot.adapters.teams.package import PackageError, manifest, write_package
 from tests.conftest import ROOT
 
@@ -56,6 +58,11 @@ def test_package_has_a_schema_valid_manifest_and_both_icons(bot, tmp_path):
     assert found["manifestVersion"] == "1.25"
     (bot_entry,) = found["bots"]
     assert bot_entry["botId"] == CLIENT_ID and bot_entry["scopes"] == ["personal", "team", "groupChat"]
+    assert bot_entry["commandLists"] == [{"scopes": ["personal"], "commands": [
+        {"title": "hjelp", "description": package.HELP_STARTER[1]},
+        {"title": "Kan jeg legge ut et bilde av en kollega?", "description": ANY},
+        {"title": "Hva logges om meg?", "description": package.LOG_STARTER[1]},
+    ]}]  # prompt starters
     assert found["developer"]["websiteUrl"] == "https://batsfjord.kommune.no"
     assert found["validDomains"] == ["guidebot.batsfjord.kommune.no"]
     assert color[:2] == (192, 192) and outline[:2] == (32, 32)

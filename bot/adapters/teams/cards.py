@@ -5,8 +5,12 @@ Everything a person wrote, and every verbatim quote, goes into a `TextRun` of a
 or ``**`` is shown as typed, and a quote is shown exactly as the guideline says it. Buttons are
 `Action.Execute` (Universal Actions; Teams replaces the card with what the bot returns) with an
 `Action.Submit` fallback for older clients. Their data is whatever `seal` makes of the fields:
-the listeners sign it, so a click can only carry back what the bot issued. `fit` keeps a card
-under 25 KB (Teams' limit is higher, but Workflows and older clients stop near 28 KB).
+the listeners sign it, so a click can only carry back what the bot issued.
+
+Size: Teams refuses cards over about 28 KB, and the issue asks for under 25 KB. All button data of
+one card (the fallbacks' copies included) shares `DATA_BYTES_BUDGET`: each button carries at most
+its share, the question cut to a prefix when it would not fit (`bounded_seal`). `fit` then
+shortens the longest texts until the whole card is under `CARD_BYTES_LIMIT`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from bot.texts import with_platform_texts
 CARD_VERSION = "1.5"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_BYTES_LIMIT = 25_000
+DATA_BYTES_BUDGET = 12_000  # all button data of one card, Action.Submit fallbacks included
+QUESTION_CARRIED_LIMIT = 1500  # the most of a question a button carries back (the draft's limit)
 DEEP_LINK_MESSAGE_LIMIT = 1500  # keep the deep link well under URL length limits
 
 # Verbs of every button, matched by the listeners.
@@ -47,6 +53,7 @@ TEXTS = with_platform_texts({
         "draft_section": "Nærmeste punkt: {section}",
         "cancelled": "Greit, jeg gjorde ingenting.",
         "none_chosen": "Du valgte «Ingen av disse».",
+        "already_chosen": "Det er alt valgt fra dette kortet; svaret står over.",
         "expired": "Denne knappen virker ikke lenger. Still spørsmålet på nytt.",
         "report_personal": "Rapporten får du i en personlig chat med meg: skriv «rapport» der.",
         "report_file": "Hele rapporten for {since} – {until} som HTML-fil (åpnes i nettleseren).",
@@ -65,6 +72,7 @@ TEXTS = with_platform_texts({
         "draft_section": "Closest section: {section}",
         "cancelled": "OK, I did nothing.",
         "none_chosen": "You chose “None of these”.",
+        "already_chosen": "A choice was already made on this card; the answer is above.",
         "expired": "This button no longer works. Please ask again.",
         "report_personal": "You get the report in a personal chat with me: write “report” there.",
         "report_file": "The full report for {since} – {until} as an HTML file (opens in a browser).",
@@ -102,6 +110,24 @@ def execute(title: str, verb: str, data: dict, style: str | None = None) -> dict
     if style:
         action["style"] = style
     return action
+
+
+def bounded_seal(seal: Seal, budget: int, **fields: Any) -> dict:
+    """`seal(**fields)` in at most `budget` bytes of JSON: the question (`t`) is cut to a prefix
+    until it fits (a long question then reaches a leader's draft shortened, never the card's size).
+    The other fields are short (verb, question id, entry id, language)."""
+    question = str(fields.get("t") or "")[:QUESTION_CARRIED_LIMIT]
+    while True:
+        data = seal(**{**fields, "t": question}) if "t" in fields else seal(**fields)
+        used = len(json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        if used <= budget or not question:
+            return data
+        question = question[: max(0, min(len(question) - 1, len(question) * budget // used - 1))]
+
+
+def budget_per_button(buttons: int) -> int:
+    """Each button's share of `DATA_BYTES_BUDGET` (its data is there twice: Execute and Submit)."""
+    return DATA_BYTES_BUDGET // (2 * max(1, buttons))
 
 
 def card(body: list[dict], actions: list[dict] | None = None) -> dict:
@@ -154,8 +180,8 @@ def answer_card(answer: Answer, question_id: int | None, seal: Seal, can_ask_lea
     actions = []
     if can_ask_leader:
         actions.append(
-            execute(t["ask_leader"], ASK_LEADER, seal(v=ASK_LEADER, q=question_id, e=entry.id, l=answer.language,
-                                                         t=answer.question))
+            execute(t["ask_leader"], ASK_LEADER, bounded_seal(seal, budget_per_button(1), v=ASK_LEADER, q=question_id,
+                                                              e=entry.id, l=answer.language, t=answer.question))
         )
     return fit(card(body, actions))
 
@@ -165,6 +191,7 @@ def clarify_card(answer: Answer, question_id: int | None, seal: Seal) -> dict:
     and "Ingen av disse"."""
     t = TEXTS[answer.language]
     body: list[dict] = [text(t["clarify"], weight="Bolder")]
+    share = budget_per_button(len(answer.candidates) + 1)
     for entry, _score in answer.candidates:
         label = section_label(entry.section, answer.language).capitalize()
         body.append(
@@ -177,14 +204,15 @@ def clarify_card(answer: Answer, question_id: int | None, seal: Seal) -> dict:
                         "type": "ActionSet",
                         "actions": [
                             execute(f"{t['pick']} {section_label(entry.section, answer.language)}", PICK,
-                                    seal(v=PICK, q=question_id, e=entry.id, l=answer.language, t=answer.question)),
+                                    bounded_seal(seal, share, v=PICK, q=question_id, e=entry.id, l=answer.language,
+                                                 t=answer.question)),
                         ],
                     },
                 ],
             }
         )
-    actions = [execute(t["none"], NONE_OF_THESE, seal(v=NONE_OF_THESE, q=question_id, l=answer.language,
-                                                       t=answer.question))]
+    actions = [execute(t["none"], NONE_OF_THESE, bounded_seal(seal, share, v=NONE_OF_THESE, q=question_id,
+                                                               l=answer.language, t=answer.question))]
     return fit(card(body, actions))
 
 
@@ -213,8 +241,8 @@ def referral_card(answer: Answer, question_id: int | None, seal: Seal, can_ask_l
     if can_ask_leader and answer.question:
         best = answer.candidates[0][0].id if answer.candidates else ""
         actions.append(
-            execute(t["ask_leader"], ASK_LEADER, seal(v=ASK_LEADER, q=question_id, e=best, l=answer.language,
-                                                         t=answer.question))
+            execute(t["ask_leader"], ASK_LEADER, bounded_seal(seal, budget_per_button(1), v=ASK_LEADER, q=question_id,
+                                                              e=best, l=answer.language, t=answer.question))
         )
     return fit(card(body, actions))
 
@@ -246,8 +274,9 @@ def leader_confirmation_card(contact: Leader, political: bool, language: str, se
     t = TEXTS[language]
     body = [verbatim(t["confirm_political" if political else "confirm"].format(leader=contact.name))]
     actions = [
-        execute(t["yes"], CONFIRM_LEADER, seal(**{**fields, "v": CONFIRM_LEADER}), style="positive"),
-        execute(t["cancel"], CANCEL_LEADER, seal(**{**fields, "v": CANCEL_LEADER})),
+        execute(t["yes"], CONFIRM_LEADER, bounded_seal(seal, budget_per_button(2), **{**fields, "v": CONFIRM_LEADER}),
+                style="positive"),
+        execute(t["cancel"], CANCEL_LEADER, bounded_seal(seal, budget_per_button(2), **{**fields, "v": CANCEL_LEADER})),
     ]
     return fit(card(body, actions))
 

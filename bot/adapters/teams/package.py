@@ -5,8 +5,11 @@ The icons are drawn here (a speech bubble holding a quotation mark) by a tiny PN
 small images do not earn an imaging library. The manifest's `botId` is TEAMS_CLIENT_ID; the
 app's own id is derived from it, so rebuilding the package updates the same app.
 
-guidebot uses a welcome message (sent on install) rather than prompt starters: Microsoft advises
-one or the other, and the welcome message tells everyone what is logged before they ask.
+In personal chat guidebot offers prompt starters (the bot's `commandLists`) rather than a welcome
+message: Microsoft advises one or the other, and the issue's package asks for prompt starters.
+The first starter, "hjelp", and "Hva logges om meg?" give the full notice (what guidebot does, what
+it logs, why, for how long, whom to ask); the middle one is an example question the guidelines
+answer, taken from the knowledge so it fits every municipality's documents.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from bot.answers import Guidebot
 from bot.env import optional_env
 
 MANIFEST_VERSION = "1.25"
+HELP_STARTER = ("hjelp", "Hva guidebot gjør, hva som logges, hvorfor, hvor lenge, og hvem du kan spørre.")
+LOG_STARTER = ("Hva logges om meg?", "Hva guidebot logger når du spør, hvorfor og hvor lenge: aldri hvem du er.")
+EXAMPLE_QUESTION = "Kan jeg legge ut et bilde av en kollega?"
 SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 ACCENT = (0x1F, 0x5C, 0x99)  # a calm municipal blue
 APP_NAMESPACE = uuid.UUID("6f1c1d2e-4c61-4f7e-9a55-6775696465b0")
@@ -144,11 +150,25 @@ def manifest(client_id: str, bot: Guidebot, website: str, privacy_url: str, term
                 "scopes": ["personal", "team", "groupChat"],
                 "supportsFiles": True,  # the leaders' HTML report is offered as a file
                 "isNotificationOnly": False,
+                "commandLists": [{"scopes": ["personal"], "commands": prompt_starters(bot)}],
             }
         ],
         "validDomains": [domain] if domain else [],
     }
     return found
+
+
+def prompt_starters(bot: Guidebot) -> list[dict]:
+    """"hjelp", an example question the knowledge answers, and "Hva logges om meg?"."""
+    example = EXAMPLE_QUESTION
+    if bot.ask(example).outcome != "answered":  # another municipality's guidelines
+        example = next((q for e in bot.knowledge.entries for q in e.questions[:1]
+                        if bot.ask(q).outcome == "answered"), "")
+    starters = [HELP_STARTER]
+    if example:
+        starters.append((example[:128], "Et eksempel: svaret kommer med ordrett sitat og punktnummer."))
+    starters.append(LOG_STARTER)
+    return [{"title": title, "description": description} for title, description in starters]
 
 
 def default_website(bot: Guidebot) -> str:

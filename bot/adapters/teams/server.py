@@ -7,10 +7,13 @@ The front door does, in this order, before any listener runs:
 
 1. size (413 over 1 MB) and shape (400 unless a JSON object with the fields Teams always sends);
 2. the token (401: none, wrong audience or issuer, bad signature, expired, or a `serviceurl`
-   claim that is not the activity's `serviceUrl`), checked by the Teams SDK's own validator;
+   claim that is not the activity's `serviceUrl`), checked by the Teams SDK's Bot Framework
+   validator only: an Entra-issued (Agent 365) token is refused, whatever it claims;
 3. the tenant (403 for any tenant but TEAMS_TENANT_ID; nothing is posted);
 4. duplicates: the Bot Connector retries an activity it thinks was lost; the first copy, in
-   any process sharing the database, claims its id and the rest get an empty 200;
+   any process sharing the database, claims its id (`claims.py`) and answers it; a copy that
+   arrives meanwhile waits for it and gets an empty 200, or, if the holder died mid-answer
+   (its lease ran out), takes the claim over and answers;
 5. the activity must be one the SDK can read (else 400) and one guidebot handles (else an
    empty 200: new kinds of Teams activity are ignored politely).
 
@@ -35,13 +38,14 @@ from collections.abc import AsyncIterator
 import uvicorn
 from microsoft_teams.api import ActivityTypeAdapter
 from microsoft_teams.apps import App
-from microsoft_teams.apps.auth import InboundActivityTokenValidator
+from microsoft_teams.apps.auth import TokenValidator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.adapters.teams.app import CapturingAdapter, build_app, cloud_for
+from bot.adapters.teams.claims import BUSY, DONE, ActivityClaims
 from bot.adapters.teams.context import TeamsBot
 from bot.adapters.teams.settings import TeamsSettings
 from bot.lifecycle import DEFAULT_DRAIN_SECONDS, HEARTBEAT_SECONDS, Heartbeat, StopSignal
@@ -52,6 +56,7 @@ log = logging.getLogger("guidebot.teams")
 MESSAGES_PATH = "/api/messages"
 PURGE_INTERVAL_SECONDS = 24 * 3600
 MAX_BODY_BYTES = 1_000_000  # Teams' own activities are far smaller (messages are capped near 100 KB)
+LONGEST_WAIT_FOR_HOLDER_SECONDS = 25.0  # a copy waits this long for the holder (lease included)
 HANDLED_TYPES = frozenset({"message", "invoke", "installationUpdate", "conversationUpdate", "typing",
                            "messageReaction", "messageUpdate", "messageDelete", "event"})
 
@@ -103,8 +108,12 @@ class TeamsFrontDoor:
         self.adapter = adapter
         self.settings = teams.settings
         self.store = teams.store
+        self.claims = ActivityClaims(teams.store) if teams.store is not None else None
         self.max_body = max_body
-        self.validator = InboundActivityTokenValidator(self.settings.client_id, cloud=cloud_for(self.settings))
+        # The Bot Framework path only. The SDK's inbound validator also takes Entra (Agent 365)
+        # tokens, and on that path skips the `serviceurl` check and accepts any tenant's `tid`;
+        # guidebot is a classic Teams bot and is only ever sent Bot Framework tokens.
+        self.validator = TokenValidator.for_service(self.settings.client_id, cloud=cloud_for(self.settings))
 
     async def startup(self) -> None:
         await self.app.initialize()
@@ -130,8 +139,8 @@ class TeamsFrontDoor:
         if not authorization.startswith("Bearer "):
             return PlainTextResponse("unauthorized", status_code=401)
         try:
-            # The SDK's validator; PyJWT fetches the signing keys with urllib and caches them (the
-            # SDK validates again on its own path in the same way).
+            # The SDK's Bot Framework validator; PyJWT fetches the signing keys with urllib and
+            # caches them. Only tokens that pass it reach the SDK (which validates again).
             await self.validator.validate_token(authorization.removeprefix("Bearer "), body["serviceUrl"])
         except Exception as error:
             log.warning("token rejected: %s", type(error).__name__)
@@ -146,25 +155,69 @@ class TeamsFrontDoor:
         except ValueError as error:
             log.info("activity the SDK cannot read rejected: %s", str(error).splitlines()[0][:200])
             return PlainTextResponse("bad request", status_code=400)
-        if self.store is not None and not await self.teams.run(self.store.claim_event, claim_key(body)):
-            log.info("duplicate activity ignored")
-            return Response(status_code=200)
         assert self.adapter.handler is not None, "app.initialize() registers the route"
-        result = await self.adapter.handler({"body": body, "headers": dict(request.headers)})
+        if self.claims is None:
+            result = await self.adapter.handler({"body": body, "headers": dict(request.headers)})
+        else:
+            key = claim_key(body)
+            state = await self.wait_for_claim(key)
+            if state == DONE:
+                log.info("duplicate activity ignored")
+                return Response(status_code=200)
+            if state == BUSY:  # the holder is alive but slow: the Bot Connector retries later
+                log.warning("duplicate activity still being answered elsewhere: retry later")
+                return PlainTextResponse("being answered", status_code=503, headers={"Retry-After": "5"})
+            renewing = asyncio.create_task(self.renew_while_answering(key))
+            try:
+                result = await self.adapter.handler({"body": body, "headers": dict(request.headers)})
+            except BaseException:
+                renewing.cancel()
+                await self.teams.run(self.claims.release, key)  # unanswered: a retry may take it at once
+                raise
+            renewing.cancel()
+            answered = int(result.get("status") or 200) < 500
+            await self.teams.run(self.claims.finish if answered else self.claims.release, key)
         status = int(result.get("status") or 200)
         if result.get("body") is not None:
             return JSONResponse(result["body"], status_code=status)
         return Response(status_code=status)
 
 
+    async def wait_for_claim(self, key: str) -> str:
+        """Take the activity's claim; while another holder answers it, wait until it is done
+        (DONE) or the holder's lease runs out and the claim is ours (MINE)."""
+        assert self.claims is not None
+        waited, pause = 0.0, 0.05
+        while True:
+            state = await self.teams.run(self.claims.take, key)
+            if state != BUSY or waited >= LONGEST_WAIT_FOR_HOLDER_SECONDS:
+                return state
+            await asyncio.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 0.25)
+
+    async def renew_while_answering(self, key: str) -> None:
+        assert self.claims is not None
+        while True:
+            await asyncio.sleep(self.claims.lease_seconds / 3)
+            try:
+                await self.teams.run(self.claims.renew, key)
+            except Exception as error:  # the database is busy: the next renewal may get through
+                log.warning("could not renew an activity claim: %s", type(error).__name__)
+
+
 async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-async def purge_now_and_then(teams: TeamsBot, interval: float = PURGE_INTERVAL_SECONDS) -> None:
-    """Delete question text past the retention period at start-up and then daily."""
+async def purge_now_and_then(teams: TeamsBot, claims: ActivityClaims | None = None,
+                             interval: float = PURGE_INTERVAL_SECONDS) -> None:
+    """Delete question text past the retention period, and old activity claims, at start-up and
+    then daily."""
     while teams.store is not None:
         try:
+            if claims is not None:
+                await teams.run(claims.expire)
             log.info("retention purge: %s", await teams.run(teams.store.purge))
         except Exception as error:  # a failed purge is retried next round, never fatal
             log.error("retention purge failed: %r", error)
@@ -175,7 +228,7 @@ def asgi_app(front: TeamsFrontDoor, teams: TeamsBot) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await front.startup()
-        purging = asyncio.create_task(purge_now_and_then(teams))
+        purging = asyncio.create_task(purge_now_and_then(teams, front.claims))
         yield
         purging.cancel()
         await teams.graph.close()

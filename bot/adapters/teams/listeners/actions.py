@@ -13,7 +13,7 @@ from microsoft_teams.apps import App
 
 from bot.adapters.teams import cards
 from bot.adapters.teams.context import CardValue, TeamsBot
-from bot.adapters.teams.listeners.common import apologise, card_response, message_response, send
+from bot.adapters.teams.listeners.common import apologise, card_response, message_response, reason, send
 from bot.answers import cite, section_label
 
 log = logging.getLogger("guidebot.teams")
@@ -30,7 +30,7 @@ def register_actions(app: App, teams: TeamsBot) -> None:
         try:
             replacement = await act(ctx, teams, clicked)
         except Exception as error:
-            log.error("card action failed: %r", error, exc_info=error)
+            log.error("card action failed: %s", reason(error))
             t = cards.TEXTS[clicked.language]
             return message_response(t["sorry"].format(it=teams.it_contact()))
         if replacement is None:
@@ -67,6 +67,11 @@ async def act(ctx: Any, teams: TeamsBot, clicked: CardValue) -> dict | None:
     store = teams.store
     if clicked.verb == cards.CANCEL_LEADER:
         return cards.notice_card(t["cancelled"])
+    # One choice per "Mente du ...?" card, in any process: a stale copy of a card already chosen
+    # from (or a second member in a channel, before the update arrives) posts nothing.
+    once = clicked.verb in (cards.PICK, cards.NONE_OF_THESE) and store is not None and clicked.question_id is not None
+    if once and not await teams.run(store.claim_event, f"teams-choice:{clicked.question_id}"):
+        return cards.notice_card(t["already_chosen"])
     who = await teams.who(ctx)
     if clicked.verb == cards.PICK:
         answer = teams.bot.pick(clicked.entry, clicked.text, asker=who.asker, language=clicked.language)

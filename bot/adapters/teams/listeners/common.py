@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import traceback
+from pathlib import Path
 from typing import Any
 
+import httpx
 from microsoft_teams.api import MessageActivityInput, TypingActivityInput
 
 from bot.adapters.teams import cards
@@ -28,12 +31,29 @@ async def typing(ctx: Any) -> None:
 
 
 async def apologise(ctx: Any, teams: TeamsBot, error: BaseException, language: str = "nb") -> None:
-    """Log the failure; tell the person briefly, with IT's contact, never a stack trace."""
-    log.error("listener failed: %r", error, exc_info=error)
+    """Log the failure in one line; tell the person briefly, with IT's contact, never a stack trace."""
+    log.error("listener failed: %s", reason(error))
     try:
         await send(ctx, cards.text_message(cards.TEXTS[language]["sorry"].format(it=teams.it_contact())))
     except Exception as second:  # the apology must never take the bot down
-        log.error("could not tell the user about the failure: %r", second)
+        log.error("could not tell the user about the failure: %s", reason(second))
+
+
+def reason(error: BaseException) -> str:
+    """One line for the process log, with no ids: an HTTP error's message and URL hold the
+    conversation, user or AAD object id, so only its status and host are kept; any other error
+    gives its type and where in guidebot it was raised (its message may quote what people wrote)."""
+    if isinstance(error, httpx.HTTPStatusError):
+        return f"HTTP {error.response.status_code} from {error.request.url.host}"
+    if isinstance(error, httpx.RequestError):
+        try:
+            host = error.request.url.host
+        except RuntimeError:  # no request attached
+            host = "?"
+        return f"{type(error).__name__} reaching {host}"
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "/bot/" in f.filename.replace("\\", "/")]
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}{where}"
 
 
 def card_response(content: dict) -> dict:

@@ -1,6 +1,8 @@
-"""Installation: the welcome message says what guidebot does, what it logs, why, for how long
-and whom to ask (Microsoft advises a welcome message or prompt starters, not both: guidebot
-uses the welcome message, so the notice about logging reaches everyone before they ask)."""
+"""Installation. In personal chat guidebot sends nothing: the app's prompt starters ("hjelp",
+an example question, "Hva logges om meg?") are the first thing people see (Microsoft advises a
+welcome message or prompt starters, not both), and "hjelp" gives what guidebot does, what it
+logs, why, for how long and whom to ask. Added to a team or group chat, where nobody saw those
+starters, it posts that notice once, so everyone there learns what is logged before they ask."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from bot.adapters.teams.listeners.common import apologise, send
 def register_install(app: App, teams: TeamsBot) -> None:
     @app.on_install_add
     async def handle_install(ctx: Any) -> None:
+        if (getattr(ctx.activity.conversation, "conversation_type", None) or "personal") == "personal":
+            return
         try:
             await send(ctx, cards.message(cards.help_card(teams.bot, teams.notice()), "Velkommen til guidebot"))
         except Exception as error:

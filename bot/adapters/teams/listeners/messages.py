@@ -19,7 +19,10 @@ from bot.adapters.teams.listeners.common import apologise, send, typing
 from bot.answers import detect_language
 from bot.matching.normalise import clean
 
-HELP_WORDS = ("hjelp", "help", "?", "hva kan du", "kva kan du", "what can you do")
+HELP_WORDS = ("hjelp", "help", "?", "hva kan du", "kva kan du", "what can you do",
+              # the prompt starter "Hva logges om meg?" and its kin: the notice says what is logged
+              "hva logges om meg", "kva blir logga om meg", "hva logger du", "what is logged about me",
+              "what do you log")
 REPORT_WORDS = {"rapport": "nb", "report": "en"}
 _TAG = re.compile(r"<[^>]{0,200}>")
 
