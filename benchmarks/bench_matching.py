@@ -93,8 +93,13 @@ def process_at_1x() -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=100, help="scale of the large knowledge (default 100)")
+    parser.add_argument(
+        "--reuse-cache", type=Path, metavar="DIR",
+        help="an earlier run's cache folder (printed at the end): skips the cold embedding, so "
+             "'cold start' then only counts texts that changed",
+    )
     args = parser.parse_args()
-    cache_root = Path(tempfile.mkdtemp(prefix="guidebot-bench-"))
+    cache_root = args.reuse_cache or Path(tempfile.mkdtemp(prefix="guidebot-bench-"))
     os.environ["GUIDEBOT_CACHE_DIR"] = str(cache_root / "1x")
     knowledge = load_knowledge(ROOT / "knowledge")
     labelled = [q for name in SETS for q in load_questions(ROOT / "tests" / "eval" / name, knowledge.entries)]
@@ -184,6 +189,7 @@ def main() -> None:
     ready, peak = process_at_1x()
     print(f"\nA fresh process (1x, warm cache): ready in {ready:.2f} s, peak RSS {peak:.0f} MiB after answering.")
     print("Warm start above is the index build; a process adds about 0.5 s once (imports, lemma lexicons).")
+    print(f"Embedding cache of this run: {cache_root}" + (" (reused: cold start is not cold)" if args.reuse_cache else ""))
 
 
 if __name__ == "__main__":
