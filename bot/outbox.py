@@ -76,6 +76,12 @@ CREATE TABLE IF NOT EXISTS outbox (
 INDEX = "CREATE INDEX IF NOT EXISTS outbox_conversation ON outbox (conversation, id)"
 
 
+def process_owner() -> str:
+    """This process's name on a lease: host, pid and a random part (containers sharing one
+    database can have the same host name and pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 @dataclass(frozen=True)
 class Job:
     """One accepted question, as a worker sees it."""
@@ -110,7 +116,7 @@ class Outbox:
         retry_seconds: float = 2.0,
     ):
         self.store = store
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.owner = owner or process_owner()
         self.lease_seconds = lease_seconds
         self.max_age_seconds = max_age_seconds
         self.clock = clock

@@ -287,25 +287,19 @@ class Index:
             return Match(question, "referred", [], words.terms)
         candidates = self.rank(found)
         english = english_share(question)
-        features = self._features(candidates, words, english)
-        decision = self.decision if features["phrased"] else self.quote_decision
-        probability = decision.probability(features)
-        answer, clarify = self._limits(decision)
+        features, decision, probability, answer, clarify = self._decide(candidates, words, english)
         gap = candidates[0].entry if candidates[0].entry.id in self.gap_ids else None
+        rules = [c for c in candidates if c.entry.id not in self.gap_ids]
         if gap is not None:
             if probability >= clarify and not too_thin(features):
                 reasons = explain(decision, features, probability, "referred", answer, clarify)
                 reasons.append(f"  the best match is a topic the guideline does not cover ({gap.id}): referred")
-                shown = [c for c in candidates if c.entry.id not in self.gap_ids][:5]
-                return Match(question, "referred", shown, words.terms, features, probability, reasons, gap)
+                return Match(question, "referred", rules[:5], words.terms, features, probability, reasons, gap)
             # A weak likeness to a gap ("bilder?") says nothing: decide on the guideline's entries.
-            candidates = [c for c in candidates if c.entry.id not in self.gap_ids]
-            if not candidates:
+            if not rules:
                 return Match(question, "referred", [], words.terms)
-            features = self._features(candidates, words, english)
-            decision = self.decision if features["phrased"] else self.quote_decision
-            probability = decision.probability(features)
-            answer, clarify = self._limits(decision)
+            candidates = rules
+            features, decision, probability, answer, clarify = self._decide(candidates, words, english)
         outcome = decision.outcome(features, probability, answer, clarify)
         reasons = explain(decision, features, probability, outcome, answer, clarify)
         close_gap = next((c for c in candidates[1:3] if c.entry.id in self.gap_ids and c.score >= GAP_SHARE), None)
@@ -313,8 +307,17 @@ class Index:
             # A topic the guideline does not cover is nearly as likely: ask, do not answer.
             outcome = "clarify"
             reasons.append(f"  a topic the guideline does not cover is close ({close_gap.entry.id}): ask back")
-        shown = [c for c in candidates if c.entry.id not in self.gap_ids][:5]
-        return Match(question, outcome, shown, words.terms, features, probability, reasons)
+        return Match(question, outcome, rules[:5], words.terms, features, probability, reasons)
+
+    def _decide(
+        self, candidates: Sequence[Candidate], words: LexicalScores, english: float
+    ) -> tuple[dict[str, float], DecisionModel, float, float, float]:
+        """The decision's features for the best candidate, the model that reads them (quote-only
+        entries have their own), its probability and the answer and clarify thresholds."""
+        features = self._features(candidates, words, english)
+        decision = self.decision if features["phrased"] else self.quote_decision
+        answer, clarify = self._limits(decision)
+        return features, decision, decision.probability(features), answer, clarify
 
     def _limits(self, decision: DecisionModel) -> tuple[float, float]:
         answer = self.thresholds.answer if self.thresholds.answer is not None else decision.answer

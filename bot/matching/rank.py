@@ -61,17 +61,15 @@ class Ranker:
         data = json.loads(path.read_text(encoding="utf-8"))[f"rank/{mode}"]
         return cls(mode, tuple(data["features"]), tuple(data["weights"]), tuple(data["means"]), tuple(data["scales"]))
 
-    def score(self, values: Mapping[str, float]) -> float:
-        return sum(
-            w * (values[name] - mean) / scale
-            for name, w, mean, scale in zip(self.features, self.weights, self.means, self.scales, strict=True)
-        )
-
     def contributions(self, values: Mapping[str, float]) -> dict[str, float]:
+        """Each feature's push on the score."""
         return {
             name: w * (values[name] - mean) / scale
             for name, w, mean, scale in zip(self.features, self.weights, self.means, self.scales, strict=True)
         }
+
+    def score(self, values: Mapping[str, float]) -> float:
+        return sum(self.contributions(values).values())
 
 
 def shares(scores: Sequence[float]) -> list[float]:

@@ -20,13 +20,11 @@ deleted a day after they arrived (`expire`, run with the retention purge).
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 import time
 from collections.abc import Callable
 
 from bot.log.store import Store, _claim_hash
+from bot.outbox import process_owner
 
 LEASE_SECONDS = 10.0  # a dead holder's activity is taken over this long after its last renewal
 KEEP_SECONDS = 24 * 3600.0  # the Bot Connector retries for minutes, not days
@@ -53,7 +51,7 @@ class ActivityClaims:
         self.store = store
         self.lease_seconds = lease_seconds
         self.clock = clock
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.owner = owner or process_owner()
         with store._write(checkpoint=False) as connection:
             connection.execute(SCHEMA)
 
