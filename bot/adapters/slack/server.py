@@ -286,6 +286,8 @@ def _check_shape(body: str, content_type: str) -> None:
         raise _ShapeError("block_actions without actions")
     for action in data.get("actions") or ():
         _check_fields(action, "action", (), ("action_id", "block_id", "value", "type", "action_ts"))
+        if data.get("type") == "block_actions" and not action.get("action_id"):
+            raise _ShapeError("an action without an action_id")  # Bolt would fail on it (KeyError)
     for name in ("user", "team", "channel", "container", "message"):
         if isinstance(data.get(name), dict):
             _check_fields(data[name], name, (), ("id", "ts", "thread_ts", "text", "channel_id", "message_ts"))
