@@ -377,11 +377,7 @@ class Guidebot:
             answer.candidates = [(c.entry, c.score) for c in match.candidates[:3]]
             return answer
         if match.outcome == "clarify":
-            seen: set[str] = set()
-            for candidate in match.candidates:
-                if candidate.entry.id not in seen and len(answer.candidates) < 3:
-                    answer.candidates.append((candidate.entry, candidate.score))
-                    seen.add(candidate.entry.id)
+            answer.candidates = [(c.entry, c.score) for c in match.choices]
         answer.referral = self.referral_for(asker)
         if match.gap is not None:  # a topic the editors know the guideline does not cover
             document = self.knowledge.document(match.gap.document_id)

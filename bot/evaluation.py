@@ -219,7 +219,7 @@ def _score(report: EvalReport, labelled: LabelledQuestion, match) -> None:
             report.failures.append(f"WRONG {best} (want {want}): {labelled.question}")
     elif match.outcome == "clarify":
         report.clarify += 1
-        offered = [c.entry.id for c in match.candidates[:3]]
+        offered = [c.entry.id for c in match.choices]
         if set(offered) & set(labelled.expect):
             report.clarify_with_right += 1
         report.failures.append(f"clarify {offered} (want {want}): {labelled.question}")

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bot.evaluation import load_questions  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.matching import decide, rank  # noqa: E402
-from bot.matching.index import Index  # noqa: E402
+from bot.matching.index import Index, offered  # noqa: E402
 from bot.matching.normalise import english_share  # noqa: E402
 
 EVAL = ROOT / "tests" / "eval"
@@ -154,7 +154,7 @@ class Sample:
     features: dict[str, float]
     right: bool  # the best entry is a right answer
     in_scope: bool
-    offered_right: bool  # a right entry is among the first three
+    offered_right: bool  # a right entry is among those offered when asking back
     thin: bool  # at most ask back (decide.too_thin)
     text: str
     gap: bool = False  # the best match is a topic the guideline does not cover: always referred
@@ -172,7 +172,7 @@ def samples(data: list[Question], ranker: rank.Ranker) -> list[Sample]:
         features = q.index._features(ranked, q.words, english_share(q.text))
         ids = [c.entry.id for c in ranked[:3]]
         gap = ranked[0].entry.id in q.index.gap_ids
-        shown = [c.entry.id for c in ranked if c.entry.id not in q.index.gap_ids][:3]
+        shown = [c.entry.id for c in offered([c for c in ranked if c.entry.id not in q.index.gap_ids])]
         out.append(Sample(features, ids[0] in q.right, q.in_scope, bool(set(shown) & q.right), decide.too_thin(features),
                           q.text, gap))
     return out

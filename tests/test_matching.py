@@ -15,7 +15,7 @@ import pytest
 from bot.answers import Guidebot
 from bot.knowledge import load_knowledge
 from bot.matching import decide
-from bot.matching.index import Index
+from bot.matching.index import BELIEF_OFFERED, Index
 from bot.matching.semantic import (
     EmbeddingCache,
     EmbeddingError,
@@ -197,6 +197,26 @@ def test_explain_shows_features_and_the_reason(bot):
         capture_output=True, text=True, cwd=ROOT,
     )
     assert result.returncode == 0 and "pull" in result.stdout and "candidates:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["bilder?", "kan jeg dele ting fra jobben?", "svar på kommentarer", "what about politicians?", "julebord?"],
+)
+def test_asking_back_offers_three_and_more_while_belief_is_spread(bot, question):
+    match = bot.index.match(question)
+    offered = match.choices
+    belief = [c.score for c in offered]
+    assert offered == match.candidates[: len(offered)]
+    assert len(offered) == min(3, len(match.candidates)) or sum(belief[:-1]) < BELIEF_OFFERED
+    assert len(offered) == min(5, len(match.candidates)) or len(offered) == 3 or sum(belief) >= BELIEF_OFFERED
+    assert len(offered) <= 5
+
+
+def test_spread_belief_offers_more_than_concentrated_belief(bot):
+    assert len(bot.index.match("bilder?").choices) > 3
+    sure = bot.index.match("kan jeg legge ut et bilde av kollegaen min?")
+    assert sure.best.score >= BELIEF_OFFERED and len(sure.choices) == 3
 
 
 def test_a_one_word_question_is_asked_back_not_answered(bot):

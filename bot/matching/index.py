@@ -48,6 +48,11 @@ GAP_SHARE = 0.2
 _NO_RIVAL = 5.0
 # Candidates taken from each retriever before ranking.
 _POOL = 12
+# Asking back offers at least three entries, and more (up to five) while those offered hold
+# less than this share of the ranking model's belief: a fresh guideline's sentences are often
+# alike, and one more choice costs the person less than a referral.
+CHOICES = (3, 5)
+BELIEF_OFFERED = 0.9
 
 _ROLE_PHRASES = {
     "politikere": re.compile(
@@ -111,6 +116,25 @@ class Match:
     @property
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
+
+    @property
+    def choices(self) -> list[Candidate]:
+        """The entries offered when asking back, best first (see `offered`)."""
+        return offered(self.candidates)
+
+
+def offered(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The first `CHOICES[0]` candidates, and more up to `CHOICES[1]` until they hold
+    `BELIEF_OFFERED` of the ranking model's belief (`Candidate.score`)."""
+    fewest, most = CHOICES
+    chosen: list[Candidate] = []
+    belief = 0.0
+    for candidate in candidates:
+        if len(chosen) >= most or (len(chosen) >= fewest and belief >= BELIEF_OFFERED):
+            break
+        chosen.append(candidate)
+        belief += candidate.score
+    return chosen
 
 
 class Index:
