@@ -72,7 +72,7 @@ DECISION = {
 MAX_WRONG, MAX_OUT_OF_SCOPE = 0.015, 0.03
 L2 = 1.0
 # What an ask-back offering no right entry costs, against one that does (the clarify threshold).
-CLARIFY_PENALTY, CLARIFY_PENALTY_QUOTES = 0.25, 0.1
+CLARIFY_PENALTY, CLARIFY_PENALTY_QUOTES = 0.25, 0.05
 RANK_L2 = 3.0
 
 

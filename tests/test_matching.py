@@ -15,6 +15,7 @@ import pytest
 from bot.answers import Guidebot
 from bot.knowledge import load_knowledge
 from bot.matching import decide
+from bot.matching.glossary import GLOSSARY, norwegian_words
 from bot.matching.index import BELIEF_OFFERED, Index
 from bot.matching.semantic import (
     EmbeddingCache,
@@ -157,6 +158,40 @@ def test_an_entry_without_phrasings_is_found_through_its_quote(bot):
     assert match.features["phrased"] == 0.0 and "semantic/quotes" in match.reasons[0]
     assert match.outcome in ("answered", "clarify")  # offered at least, never referred
     assert index.semantic.cache.misses == 0  # the quotes were embedded and cached before
+
+
+def test_an_english_question_meets_a_norwegian_guideline_through_the_glossary(bot):
+    # As after `guidebot import`: no phrasings, keywords or English answers, so the guideline
+    # holds no English word; lexical-only, the English words can only come in as Norwegian ones.
+    knowledge = bot.knowledge
+    bare = [dataclasses.replace(e, questions=(), keywords=(), answer_en="") for e in knowledge.entries]
+    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    index = Index(bare, section_titles=titles, embedder=None)
+    assert {"slett", "kommentar"} <= set(index.question_terms("Can I delete comments?"))
+    assert index.match("Can I delete comments?").best.entry.id == "slette-ulovlig"
+    pictures = index.match("can I post pictures of my colleagues?")
+    assert pictures.best.entry.id == "bilder-av-kollegaer"
+    # A Norwegian question is left as it is: no glossary words join it.
+    assert index.question_terms("kan jeg slette kommentarer?") == index.lexical.analyzer.terms(
+        "kan jeg slette kommentarer?", index.lexical.postings
+    )
+
+
+def test_glossary_words_and_english_endings():
+    assert norwegian_words("Can I delete comments?") == ["slette", "kommentar", "kommentere"]
+    assert norwegian_words("colleagues") == norwegian_words("colleague") != []
+    assert norwegian_words("deleted") == norwegian_words("delete") != []
+    assert norwegian_words("hva med bildene?") == []  # Norwegian words are not glossary keys
+
+
+def test_glossary_file_is_well_formed():
+    lines = [line for line in GLOSSARY.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    keys = [line.split("\t")[0] for line in lines]
+    assert len(keys) == len(set(keys)) > 900
+    for line in lines:
+        english, norwegian = line.split("\t")
+        assert english == english.lower() and " " not in english, line
+        assert 1 <= len(norwegian.split()) <= 5, line
 
 
 def test_embeddings_are_cached_by_model_and_text(bot, tmp_path):

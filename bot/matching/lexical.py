@@ -26,7 +26,8 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from bot.knowledge import Entry
-from bot.matching.normalise import Analyzer, Synonyms, Vocabulary, load_lexicons
+from bot.matching.glossary import norwegian_words
+from bot.matching.normalise import Analyzer, Synonyms, Vocabulary, english_share, load_lexicons
 
 # How much a term found only in an entry's quote, answer or section title counts, relative to a
 # term in its phrasings and keywords, which editors wrote to be found by.
@@ -35,6 +36,9 @@ QUOTE_WEIGHT = 0.6
 # weigh less, so they do not dilute the match.
 ROLE_WEIGHT = 0.3
 _K1, _B = 1.2, 0.75
+# A question with at least this share of English marker words also brings the Norwegian words
+# for its English ones.
+ENGLISH_QUESTION = 0.2
 
 
 @dataclass
@@ -109,12 +113,19 @@ class LexicalIndex:
         load_lexicons()
 
     def question_terms(self, question: str) -> list[str]:
-        """Normalised terms of a question, typos repaired and compounds split, in order."""
+        """Normalised terms of a question, typos repaired and compounds split, in order. An
+        English question also brings the Norwegian words for its words (`bot.matching.glossary`)
+        that the knowledge uses."""
         out: list[str] = []
         for term in self.analyzer.terms(question, self.postings):
             for resolved in self.vocabulary.resolve(term):
                 if resolved not in out and resolved not in self.analyzer.stop_words:
                     out.append(resolved)
+        if english_share(question) >= ENGLISH_QUESTION:
+            for word in norwegian_words(question):
+                for term in self.analyzer.terms(word, self.postings):
+                    if term in self.postings and term not in out:
+                        out.append(term)
         return out
 
     def scores(self, question: str, role_words: str = "") -> LexicalScores:
