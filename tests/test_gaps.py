@@ -34,6 +34,21 @@ def test_an_english_question_about_a_gap_gets_the_english_topic(bot):
     assert answer.notice.endswith("says nothing about using artificial intelligence such as ChatGPT.")
 
 
+def test_a_thin_question_on_a_gap_topic_is_referred_not_asked_back(bot):
+    # One topic word ("passord") is too thin for the decision, and it mostly belongs to a gap:
+    # refer, never offer five unrelated rules.
+    match = bot.index.match("hvordan endrer jeg passordet mitt?")
+    assert match.outcome == "referred"
+    assert any("mostly belongs to a topic the guideline does not cover" in r for r in match.reasons)
+    # One word is too thin to name the topic: no notice ("når stenger kantina" shares only
+    # "stenge" with the gap about closing comment fields).
+    assert bot.ask("hvordan endrer jeg passordet mitt?").notice == ""
+    assert bot.ask("når stenger kantina?").notice == ""
+    # A thin question whose belief is spread over the guideline's rules is still asked back.
+    assert bot.ask("bilder?").outcome == "clarify"
+    assert bot.ask("rykte?").outcome == "clarify"
+
+
 def test_the_rule_next_to_a_gap_is_still_answered(bot):
     # Deleting unlawful comments is a rule (4.4); hiding comments is a gap beside it.
     answer = bot.ask("skal trusler i kommentarfeltet slettes?")

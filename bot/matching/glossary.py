@@ -18,6 +18,11 @@ from pathlib import Path
 
 GLOSSARY = Path(__file__).with_name("en-no.tsv")
 _WORD = re.compile(r"[a-z]+(?:-[a-z]+)?")
+# Regular English endings and what the base form ends in instead, the likelier first.
+_ENDINGS = (
+    ("ies", ("y",)), ("es", ("e", "")), ("s", ("",)),
+    ("ied", ("y",)), ("ed", ("e", "")), ("ing", ("e", "")),
+)
 
 
 @lru_cache(maxsize=1)
@@ -42,14 +47,22 @@ def norwegian_words(text: str) -> list[str]:
     return list(out)
 
 
+def glossary_share(text: str) -> float:
+    """Share of the words of `text` that are English words the glossary knows ("delete
+    comments?" 1.0): short English questions have few English function words."""
+    words = _WORD.findall(text.lower())
+    table = glossary()
+    return sum(any(form in table for form in _forms(w)) for w in words) / len(words) if words else 0.0
+
+
 def _forms(word: str) -> list[str]:
     """The word, then the base forms it may have under a regular English ending: the glossary
-    lists base forms (colleagues -> colleague, deleted -> delete, posting -> post)."""
+    lists base forms (colleagues -> colleague, cares -> care, planned -> plan)."""
     forms = [word]
     for ending, replacements in _ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= 3:
-            forms += [word[: -len(ending)] + r for r in replacements]
+            stem = word[: -len(ending)]
+            forms += [stem + r for r in replacements]
+            if len(stem) >= 4 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
+                forms.append(stem[:-1])  # planned -> plan, blogging -> blog
     return forms
-
-
-_ENDINGS = (("ies", ("y",)), ("es", ("", "e")), ("s", ("",)), ("ied", ("y",)), ("ed", ("", "e")), ("ing", ("", "e")))

@@ -44,13 +44,17 @@ from bot.matching.semantic import (
 # A gap (a topic the guideline does not cover) with at least this share of the ranking model's
 # belief, second or third, keeps the best entry from being answered outright.
 GAP_SHARE = 0.2
+# A question too thin to decide on is asked back only when its word is not mostly a gap's: a gap
+# holding at least this share of the belief as the best match gets it referred.
+GAP_HOLDS = 0.5
 # The lead of a best candidate with no unrelated rival (ranking scores are log-odds).
 _NO_RIVAL = 5.0
 # Candidates taken from each retriever before ranking.
 _POOL = 12
 # Asking back offers at least three entries, and more (up to five) while those offered hold
 # less than this share of the ranking model's belief: a fresh guideline's sentences are often
-# alike, and one more choice costs the person less than a referral.
+# alike, and one more choice costs the person less than a referral. The belief is shared with
+# gaps, which are never offered: a close gap (ask back instead of answer) brings five choices.
 CHOICES = (3, 5)
 BELIEF_OFFERED = 0.9
 
@@ -130,7 +134,7 @@ def offered(candidates: Sequence[Candidate]) -> list[Candidate]:
     chosen: list[Candidate] = []
     belief = 0.0
     for candidate in candidates:
-        if len(chosen) >= most or (len(chosen) >= fewest and belief >= BELIEF_OFFERED):
+        if len(chosen) >= most or (len(chosen) >= fewest and round(belief, 4) >= BELIEF_OFFERED):
             break
         chosen.append(candidate)
         belief += candidate.score
@@ -314,6 +318,7 @@ class Index:
         features, decision, probability, answer, clarify = self._decide(candidates, words, english)
         gap = candidates[0].entry if candidates[0].entry.id in self.gap_ids else None
         rules = [c for c in candidates if c.entry.id not in self.gap_ids]
+        gap_belief = candidates[0].score if gap is not None else 0.0
         if gap is not None:
             if probability >= clarify and not too_thin(features):
                 reasons = explain(decision, features, probability, "referred", answer, clarify)
@@ -326,6 +331,12 @@ class Index:
             features, decision, probability, answer, clarify = self._decide(candidates, words, english)
         outcome = decision.outcome(features, probability, answer, clarify)
         reasons = explain(decision, features, probability, outcome, answer, clarify)
+        if outcome == "clarify" and probability < clarify and gap_belief >= GAP_HOLDS:
+            # Asked back only because its one known word is the knowledge's ("hvordan bytter jeg
+            # passord?"), while that word mostly belongs to an uncovered topic: the rules offered
+            # would be unrelated. Referred, without naming the topic (one word is too thin for that).
+            outcome = "referred"
+            reasons.append("  its one known word mostly belongs to a topic the guideline does not cover: referred")
         close_gap = next((c for c in candidates[1:3] if c.entry.id in self.gap_ids and c.score >= GAP_SHARE), None)
         if outcome == "answered" and close_gap is not None:
             # A topic the guideline does not cover is nearly as likely: ask, do not answer.

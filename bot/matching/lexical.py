@@ -26,7 +26,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from bot.knowledge import Entry
-from bot.matching.glossary import norwegian_words
+from bot.matching.glossary import glossary_share, norwegian_words
 from bot.matching.normalise import Analyzer, Synonyms, Vocabulary, english_share, load_lexicons
 
 # How much a term found only in an entry's quote, answer or section title counts, relative to a
@@ -36,9 +36,10 @@ QUOTE_WEIGHT = 0.6
 # weigh less, so they do not dilute the match.
 ROLE_WEIGHT = 0.3
 _K1, _B = 1.2, 0.75
-# A question with at least this share of English marker words also brings the Norwegian words
-# for its English ones.
+# A question with at least this share of English marker words, or of words the glossary knows
+# ("delete comments?"), also brings the Norwegian words for its English ones.
 ENGLISH_QUESTION = 0.2
+GLOSSARY_QUESTION = 0.5
 
 
 @dataclass
@@ -121,7 +122,7 @@ class LexicalIndex:
             for resolved in self.vocabulary.resolve(term):
                 if resolved not in out and resolved not in self.analyzer.stop_words:
                     out.append(resolved)
-        if english_share(question) >= ENGLISH_QUESTION:
+        if english_share(question) >= ENGLISH_QUESTION or glossary_share(question) >= GLOSSARY_QUESTION:
             for word in norwegian_words(question):
                 for term in self.analyzer.terms(word, self.postings):
                     if term in self.postings and term not in out:
