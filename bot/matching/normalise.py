@@ -59,6 +59,9 @@ STOP_WORDS = frozenset(
 _FILLER = re.compile(
     r"\b(?:i det hele tatt|i det heile teke|i grunnen|for å si det sånn|by the way|at all)\b", re.IGNORECASE
 )
+# A word every filler phrase holds: the expression runs only on text that has one (start-up
+# cleans every phrasing of the knowledge).
+_FILLER_HINTS = ("tatt", "teke", "grunnen", "si det", "the way", "at all")
 
 # Endings stripped, one round, longest first, while at least three letters remain; then a final
 # -a/-e. Light on purpose: it must treat the knowledge base and the questions alike, not be
@@ -103,7 +106,9 @@ def clean(text: str) -> str:
     if ":" in text:
         text = _EMOJI_CODE.sub(" ", text)
         text = _BARE_URL.sub(" ", text)
-    text = _FILLER.sub(" ", text)
+    lowered = text.lower()
+    if any(hint in lowered for hint in _FILLER_HINTS):
+        text = _FILLER.sub(" ", text)
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else " " for c in text)
