@@ -1,5 +1,6 @@
 """Normalisation: Slack markup, æøå, inflection, synonyms, typos and compounds."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -47,3 +48,12 @@ def test_vocabulary_repairs_typos_and_splits_compounds():
 def test_any_text_gives_plain_terms_without_error(text):
     for term in Analyzer().terms(text):
         assert term and term == term.lower() and " " not in term
+
+
+@pytest.mark.parametrize(
+    "filler", ["i det hele tatt", "I det heile teke", "i grunnen", "for å si det sånn", "By the way", "at ALL"]
+)
+def test_filler_phrases_are_removed_in_any_case(filler):
+    # "tatt" and "grunn" look like content words; the phrase around them carries no meaning.
+    assert clean(f"kan jeg {filler} poste bilder?").split() == ["kan", "jeg", "poste", "bilder?"]
+    assert Analyzer().terms(f"{filler} bilder") == Analyzer().terms("bilder")
