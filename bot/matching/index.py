@@ -17,10 +17,13 @@ model guidebot runs lexical-only and says so (`Index.matching_note`).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import gc
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,6 +144,29 @@ def offered(candidates: Sequence[Candidate]) -> list[Candidate]:
     return chosen
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: building an index makes hundreds of thousands of
+    small objects that all stay alive, and the collector would scan them again and again for
+    nothing (a third of the warm start at 100x). Restores the collector as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _built_without_collector(build: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs) -> None:
+        with collector_paused():
+            build(*args, **kwargs)
+
+    return wrapper
+
+
 class Index:
     """The searchable form of a knowledge base. Build once; `match` is cheap.
 
@@ -149,6 +175,7 @@ class Index:
     or pass an `Embedder`.
     """
 
+    @_built_without_collector
     def __init__(
         self,
         entries: Iterable[Entry],
