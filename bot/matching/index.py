@@ -17,12 +17,11 @@ model guidebot runs lexical-only and says so (`Index.matching_note`).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import gc
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,15 +157,6 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _built_without_collector(build: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(build)
-    def wrapper(*args, **kwargs) -> None:
-        with collector_paused():
-            build(*args, **kwargs)
-
-    return wrapper
-
-
 class Index:
     """The searchable form of a knowledge base. Build once; `match` is cheap.
 
@@ -175,7 +165,7 @@ class Index:
     or pass an `Embedder`.
     """
 
-    @_built_without_collector
+    @collector_paused()  # a context manager made by @contextmanager decorates too
     def __init__(
         self,
         entries: Iterable[Entry],
