@@ -226,3 +226,19 @@ def test_a_long_numbered_line_standing_alone_is_a_rule_not_a_heading():
     found = sections(text)
     assert [n for n in found if n[:1].isdigit()] == ["1"]
     assert found["1"][-1].startswith("Alle tilsette som nyttar kommunal telefon")
+
+
+def test_a_text_without_blank_lines_keeps_its_skipping_numbered_titles_as_sections():
+    # One paragraph per line, no blank lines (web pages, many PDF extractions): a short title
+    # whose number moves on is a section though nothing stands "alone"; numbered rules stay rules.
+    text = (
+        "Personvernerklæring\n2 Personvernforordningen (GDPR)\nGDPR er EUs forordning.\n"
+        "4 Hva er det rettslige grunnlaget?\nVi behandler opplysninger.\n• Arkivloven gjelder.\n"
+        "6 Hvilke opplysninger behandler vi?\n1 Navn og adresse.\n2 Fødselsnummer.\n"
+    )
+    assert sections(text) == {
+        "Personvernerklæring": [],
+        "2": ["GDPR er EUs forordning."],
+        "4": ["Vi behandler opplysninger.", "Arkivloven gjelder."],
+        "6": ["Navn og adresse.", "Fødselsnummer."],
+    }

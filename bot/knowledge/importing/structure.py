@@ -8,7 +8,9 @@ section and what is a list, and makes the entry drafts:
   ":", or has a sibling right after it with nothing between, is a list item;
 - a short numbered title standing alone (blank lines around it, no final full stop) whose number
   moves on is a section even where the numbering skips ("3." after "1." in a partial text) or
-  unnumbered sub-headings stand between; numbered rules (full sentences) stay list items;
+  unnumbered sub-headings stand between (in a text with no blank lines at all, one paragraph
+  per line, a short title not followed by the next number); numbered rules (full sentences) stay
+  list items;
 - unnumbered headings are sections named by their title; under a numbered heading they nest:
   "5 › Mobiltelefon i bil" (the number from the heading above, the sub-heading as the title); two
   unnumbered sections of one title are named by the part each stands in ("For leiarar › Tilgang");
@@ -155,14 +157,15 @@ def _moves_on(current: str, number: str, most: int = _MOST_SKIPPED + 1) -> bool:
     return len(after) > len(before) and 0 < after[-1] <= most
 
 
-def _stands_alone(block: Block, after: Block | None) -> bool:
-    """A short title on a line of its own, blank lines around it: "5. Mobil sikkerheit"."""
-    return (
-        block.blank_before > 0
-        and (after is None or after.blank_before > 0)
-        and looks_like_title(block.text)
-        and len(block.text.split()) <= _HEADING_WORDS
-    )
+def _stands_alone(block: Block, after: Block | None, spaced: bool = True) -> bool:
+    """A short title on a line of its own, blank lines around it: "5. Mobil sikkerheit". In a
+    text without blank lines (`spaced` false: one paragraph per line, as many web pages and PDF
+    extractions come), a short title not followed by the next number (a list going on)."""
+    if spaced and not (block.blank_before > 0 and (after is None or after.blank_before > 0)):
+        return False
+    if not spaced and after is not None and after.kind == "numbered" and after.number == _successor(block.number):
+        return False
+    return looks_like_title(block.text) and len(block.text.split()) <= _HEADING_WORDS
 
 
 def _decide_numbered(blocks: list[Block]) -> list[Block]:
@@ -173,6 +176,7 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
         if before.kind in ("heading", "heading?") and not before.number
         and after.kind == "numbered" and after.number == "1"
     )
+    spaced = any(block.blank_before for block in blocks[1:])
     current: str | None = None
     out: list[Block] = []
     for index, block in enumerate(blocks):
@@ -207,7 +211,7 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
                 # A title standing alone whose number moves on is the next section even where
                 # the numbering skips ("3." after "1.") or sub-headings stand between.
                 # So is the first one of a partial text ("3." under the document's title).
-                and not (_moves_on(current or "0", number) and _stands_alone(block, after))
+                and not (_moves_on(current or "0", number) and _stands_alone(block, after, spaced))
                 and (current is not None or (before is not None and before.kind in ("heading", "heading?"))))
             or (restarts >= 2 and number == "1" and before is not None and before.kind in ("heading", "heading?")
                 and not before.number)
