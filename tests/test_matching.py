@@ -17,6 +17,7 @@ from bot.knowledge import Entry, load_knowledge
 from bot.matching import decide
 from bot.matching.glossary import GLOSSARY, glossary_share, norwegian_words
 from bot.matching.index import BELIEF_OFFERED, Candidate, Index, offered
+from bot.matching.lexical import LexicalIndex
 from bot.matching.semantic import (
     EmbeddingCache,
     EmbeddingError,
@@ -24,6 +25,7 @@ from bot.matching.semantic import (
     StaticEmbedder,
     load_embedder,
 )
+from bot.matching.termcache import TermCache, analyser_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 VOCABULARY = ["[UNK]", "[PAD]", "bilde", "kollega", "publisere", "slette", "kommentar", "svare", "raskt", "logo"]
@@ -217,6 +219,39 @@ def test_an_unwritable_cache_folder_is_reported_not_fatal(bot, tmp_path):
     cache = EmbeddingCache(bot.index.semantic.embedder, blocker / "cache")
     vectors = cache.embed([("noe helt nytt å bygge inn", "query")])
     assert vectors.shape[0] == 1 and "not written" in cache.problem
+
+
+def test_the_knowledge_terms_are_kept_on_disk_for_a_quick_warm_start(bot, tmp_path):
+    knowledge = bot.knowledge
+    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    first = Index(knowledge.entries, knowledge.synonym_groups, None, titles, knowledge.ignored_words, None, tmp_path)
+    [kept] = tmp_path.glob("terms-*.tsv")
+    cache = TermCache(tmp_path, kept.name[6:-4])
+    again = LexicalIndex(first.entries, knowledge.synonym_groups, titles, knowledge.ignored_words, cache)
+    assert cache.misses == 0 and cache.hits > 1000  # every text's terms came from the file
+    assert again.postings == first.lexical.postings
+    assert [d.weights for d in again.documents] == [d.weights for d in first.lexical.documents]
+    fresh = TermCache(tmp_path, kept.name[6:-4])
+    assert fresh.terms(knowledge.entries[0].questions[0], lambda text: ["never", "analysed"]) != ("never", "analysed")
+    assert fresh.misses == 0
+    # Other synonyms or ignored words are another analyser: another file, nothing stale read.
+    assert analyser_signature([["bilde", "foto"]], []) != analyser_signature([["bilde", "foto", "selfie"]], [])
+    assert analyser_signature([], ["båtsfjord"]) != analyser_signature([], [])
+
+
+def test_a_torn_or_unwritable_term_cache_is_analysed_afresh(tmp_path):
+    torn = tmp_path / "terms-abc.tsv"
+    torn.write_text("no tab on this line\n", encoding="utf-8")
+    cache = TermCache(tmp_path, "abc")
+    assert cache.terms("Bilder av kollegaer", lambda text: ["bild", "kollega"]) == ("bild", "kollega")
+    cache.save()
+    assert torn.read_text(encoding="utf-8").endswith("\tbild kollega\n")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    unwritable = TermCache(blocker / "cache", "abc")
+    assert unwritable.terms("Bilder", lambda text: ["bild"]) == ("bild",)
+    unwritable.save()
+    assert "not written" in unwritable.problem
 
 
 def test_the_same_question_gets_the_same_decision(bot):

@@ -28,6 +28,7 @@ from rapidfuzz import fuzz
 from bot.knowledge import Entry
 from bot.matching.glossary import glossary_share, norwegian_words
 from bot.matching.normalise import Analyzer, Synonyms, Vocabulary, english_share, load_lexicons
+from bot.matching.termcache import TermCache
 
 # How much a term found only in an entry's quote, answer or section title counts, relative to a
 # term in its phrasings and keywords, which editors wrote to be found by.
@@ -75,12 +76,17 @@ class LexicalIndex:
         synonym_groups: Iterable[Iterable[str]] = (),
         section_titles: dict[tuple[str, str], str] | None = None,
         ignored_words: Iterable[str] = (),
+        cache: TermCache | None = None,
     ):
+        """`cache`: terms of the knowledge's texts kept on disk (`TermCache`), for a quick warm start."""
         self.synonyms = Synonyms.from_groups([list(g) for g in synonym_groups])
         self.analyzer = Analyzer(self.synonyms, ignored_words=ignored_words)
         titles = section_titles or {}
         # Keywords and phrasings repeat across entries and documents: analyse each text once.
-        analyse = lru_cache(maxsize=None)(lambda text: tuple(self.analyzer.terms(text)))
+        if cache is None:
+            analyse = lru_cache(maxsize=None)(lambda text: tuple(self.analyzer.terms(text)))
+        else:
+            analyse = lru_cache(maxsize=None)(lambda text: cache.terms(text, self.analyzer.terms))
         self.documents: list[LexicalDocument] = []
         for entry in entries:
             weights: dict[str, float] = {}
@@ -88,7 +94,7 @@ class LexicalIndex:
             secondary = " ".join(
                 [entry.quote, entry.answer, entry.answer_en, titles.get((entry.document_id, entry.section), "")]
             )
-            for term in self.analyzer.terms(secondary):
+            for term in analyse(secondary):
                 weights[term] = QUOTE_WEIGHT
                 frequencies[term] += QUOTE_WEIGHT
             phrasings = []
@@ -111,6 +117,8 @@ class LexicalIndex:
         self.unknown_idf = math.log(1 + count)
         self.average_length = sum(d.length for d in self.documents) / count
         self.vocabulary = Vocabulary(self.postings, self.synonyms)
+        if cache is not None:
+            cache.save()
         load_lexicons()
 
     def question_terms(self, question: str) -> list[str]:
