@@ -242,3 +242,19 @@ def test_a_text_without_blank_lines_keeps_its_skipping_numbered_titles_as_sectio
         "4": ["Vi behandler opplysninger.", "Arkivloven gjelder."],
         "6": ["Navn og adresse.", "Fødselsnummer."],
     }
+
+
+def test_without_blank_lines_a_wrapped_line_or_a_short_list_is_no_section():
+    # "4 Sikkerhet" continues a wrapped sentence (the next title, 2, does not go on from 4);
+    # title-shaped items under a lead-in stay a list; one blank line after the title changes nothing.
+    wrapped = (
+        "Reglement\n1 Formål\nReglene gjelder alle ansatte som beskrevet i avsnitt\n4 Sikkerhet\nDet er viktig.\n"
+        "2 Ansvar\nLeder har ansvaret.\n"
+    )
+    assert [n for n in sections(wrapped) if n[:1].isdigit()] == ["1", "2"]
+    assert sections(wrapped)["2"] == ["Leder har ansvaret."]
+    listed = "Regler\n1 Formål\nRegelen gjelder alle.\n2 Bruk\nDu skal:\n1 Ikke dele passord\n2 Låse skjermen\n"
+    assert [n for n in sections(listed) if n[:1].isdigit()] == ["1", "2"]
+    assert sections(listed)["2"][1:] == ["Ikke dele passord", "Låse skjermen"]
+    spaced_title = "Personvernerklæring\n\n2 Personvernforordningen (GDPR)\nGDPR er EUs forordning.\n4 Hva er det?\nVi behandler.\n"
+    assert sections(spaced_title) == {"Personvernerklæring": [], "2": ["GDPR er EUs forordning."], "4": ["Vi behandler."]}

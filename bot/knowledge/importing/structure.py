@@ -8,8 +8,8 @@ section and what is a list, and makes the entry drafts:
   ":", or has a sibling right after it with nothing between, is a list item;
 - a short numbered title standing alone (blank lines around it, no final full stop) whose number
   moves on is a section even where the numbering skips ("3." after "1." in a partial text) or
-  unnumbered sub-headings stand between (in a text with no blank lines at all, one paragraph
-  per line, a short title not followed by the next number); numbered rules (full sentences) stay
+  unnumbered sub-headings stand between (where a text has no blank lines, one paragraph per
+  line: a short title right after a finished sentence); numbered rules (full sentences) stay
   list items;
 - unnumbered headings are sections named by their title; under a numbered heading they nest:
   "5 › Mobiltelefon i bil" (the number from the heading above, the sub-heading as the title); two
@@ -36,6 +36,7 @@ CLOSING_SECTION = "Avslutning"
 OPENING_SECTION = "Innledning"
 _LIST_QUOTE_LIMIT = 700  # a lead-in is quoted with its whole list up to this many characters
 _SENTENCE_END = (".", "!", "?", ":", ";", ",")
+_FINISHED = (".", "!", "?", ";", ")", "»", '"')  # a line that ends a sentence, not a wrapped one
 _HEADING_WORDS = 12  # a numbered line standing alone is a heading up to this many words
 _MOST_SKIPPED = 4  # numbers a partial text may skip between two sections ("1." then "3.")
 SUBSECTION_MARK = " › "  # "5 › Mobiltelefon i bil": a sub-heading under section 5
@@ -157,15 +158,22 @@ def _moves_on(current: str, number: str, most: int = _MOST_SKIPPED + 1) -> bool:
     return len(after) > len(before) and 0 < after[-1] <= most
 
 
-def _stands_alone(block: Block, after: Block | None, spaced: bool = True) -> bool:
-    """A short title on a line of its own, blank lines around it: "5. Mobil sikkerheit". In a
-    text without blank lines (`spaced` false: one paragraph per line, as many web pages and PDF
-    extractions come), a short title not followed by the next number (a list going on)."""
-    if spaced and not (block.blank_before > 0 and (after is None or after.blank_before > 0)):
+def _stands_alone(block: Block, before: Block | None, after: Block | None, following: Block | None) -> bool:
+    """A short title on a line of its own: blank lines around it ("5. Mobil sikkerheit"), or,
+    where the text has no blank lines there (one paragraph per line, as web pages and many PDF
+    extractions come), right after a finished sentence or a heading, or where the next numbered
+    title (`following`) goes on from its number; not a wrapped line ("... i avsnitt / 4 Sikkerhet",
+    then "2 Ansvar")."""
+    if not (looks_like_title(block.text) and len(block.text.split()) <= _HEADING_WORDS):
         return False
-    if not spaced and after is not None and after.kind == "numbered" and after.number == _successor(block.number):
-        return False
-    return looks_like_title(block.text) and len(block.text.split()) <= _HEADING_WORDS
+    spaced_after = after is None or after.blank_before > 0
+    if block.blank_before > 0 and spaced_after:
+        return True
+    if block.blank_before == 0 and spaced_after:
+        return False  # the end of a paragraph, not a title above one
+    if before is None or before.kind in ("heading", "heading?") or before.text.rstrip().endswith(_FINISHED):
+        return True
+    return following is None or _moves_on(block.number, following.number)
 
 
 def _decide_numbered(blocks: list[Block]) -> list[Block]:
@@ -176,7 +184,13 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
         if before.kind in ("heading", "heading?") and not before.number
         and after.kind == "numbered" and after.number == "1"
     )
-    spaced = any(block.blank_before for block in blocks[1:])
+    following: list[Block | None] = []  # per block, the next numbered line shaped like a title
+    upcoming: Block | None = None
+    for block in reversed(blocks):
+        following.append(upcoming)
+        if block.kind == "numbered" and looks_like_title(block.text):
+            upcoming = block
+    following.reverse()
     current: str | None = None
     out: list[Block] = []
     for index, block in enumerate(blocks):
@@ -211,7 +225,7 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
                 # A title standing alone whose number moves on is the next section even where
                 # the numbering skips ("3." after "1.") or sub-headings stand between.
                 # So is the first one of a partial text ("3." under the document's title).
-                and not (_moves_on(current or "0", number) and _stands_alone(block, after, spaced))
+                and not (_moves_on(current or "0", number) and _stands_alone(block, before, after, following[index]))
                 and (current is not None or (before is not None and before.kind in ("heading", "heading?"))))
             or (restarts >= 2 and number == "1" and before is not None and before.kind in ("heading", "heading?")
                 and not before.number)
