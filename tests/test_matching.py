@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.util
 import json
 import subprocess
@@ -25,7 +26,7 @@ from bot.matching.semantic import (
     StaticEmbedder,
     load_embedder,
 )
-from bot.matching.termcache import TermCache, analyser_signature
+from bot.matching.termcache import TermCache, analyzer_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 VOCABULARY = ["[UNK]", "[PAD]", "bilde", "kollega", "publisere", "slette", "kommentar", "svare", "raskt", "logo"]
@@ -226,26 +227,36 @@ def test_the_knowledge_terms_are_kept_on_disk_for_a_quick_warm_start(bot, tmp_pa
     titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
     first = Index(knowledge.entries, knowledge.synonym_groups, None, titles, knowledge.ignored_words, None, tmp_path)
     [kept] = tmp_path.glob("terms-*.tsv")
-    cache = TermCache(tmp_path, kept.name[6:-4])
+    signature = analyzer_signature(knowledge.synonym_groups, knowledge.ignored_words)
+    assert kept.name == f"terms-{signature}.tsv"
+    cache = TermCache(tmp_path, signature)
     again = LexicalIndex(first.entries, knowledge.synonym_groups, titles, knowledge.ignored_words, cache)
     assert cache.misses == 0 and cache.hits > 1000  # every text's terms came from the file
     assert again.postings == first.lexical.postings
     assert [d.weights for d in again.documents] == [d.weights for d in first.lexical.documents]
-    fresh = TermCache(tmp_path, kept.name[6:-4])
-    assert fresh.terms(knowledge.entries[0].questions[0], lambda text: ["never", "analysed"]) != ("never", "analysed")
-    assert fresh.misses == 0
-    # Other synonyms or ignored words are another analyser: another file, nothing stale read.
-    assert analyser_signature([["bilde", "foto"]], []) != analyser_signature([["bilde", "foto", "selfie"]], [])
-    assert analyser_signature([], ["båtsfjord"]) != analyser_signature([], [])
+    # Questions are analysed, never kept.
+    question = "kan jeg legge ut et bilde av kollegaen min på instagram i kveld?"
+    first.match(question)
+    key = hashlib.blake2b(question.encode(), digest_size=12).hexdigest()
+    assert key not in kept.read_text(encoding="utf-8")
+    # Other synonyms are another analyzer: another file, the first one not read.
+    other = Index(knowledge.entries, [["bilde", "selfie"]], None, titles, knowledge.ignored_words, None, tmp_path)
+    assert len(list(tmp_path.glob("terms-*.tsv"))) == 2
+    assert other.lexical.postings != first.lexical.postings
+    assert analyzer_signature([], ["båtsfjord"]) != analyzer_signature([], [])
 
 
-def test_a_torn_or_unwritable_term_cache_is_analysed_afresh(tmp_path):
-    torn = tmp_path / "terms-abc.tsv"
-    torn.write_text("no tab on this line\n", encoding="utf-8")
-    cache = TermCache(tmp_path, "abc")
-    assert cache.terms("Bilder av kollegaer", lambda text: ["bild", "kollega"]) == ("bild", "kollega")
-    cache.save()
-    assert torn.read_text(encoding="utf-8").endswith("\tbild kollega\n")
+def test_a_torn_foreign_or_unwritable_term_cache_is_analysed_afresh(tmp_path):
+    path = tmp_path / "terms-abc.tsv"
+    key = hashlib.blake2b(b"Bilder av kollegaer", digest_size=12).hexdigest()
+    for broken in (f"{key}\tbild ko", "no tab on this line\n", f"{key[:-1]}\tbild\n"):
+        path.write_text(broken, encoding="utf-8")  # cut off while written; foreign; a bad key
+        cache = TermCache(tmp_path, "abc")
+        assert cache.terms("Bilder av kollegaer", lambda text: ["bild", "kollega"]) == ("bild", "kollega")
+        assert cache.misses == 1
+        cache.save()
+        assert path.read_text(encoding="utf-8") == f"{key}\tbild kollega\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["terms-abc.tsv"]  # no temporary file left
     blocker = tmp_path / "file"
     blocker.write_text("x")
     unwritable = TermCache(blocker / "cache", "abc")

@@ -43,7 +43,7 @@ from bot.matching.semantic import (
     default_cache_dir,
     load_embedder,
 )
-from bot.matching.termcache import TermCache, analyser_signature
+from bot.matching.termcache import TermCache, analyzer_signature
 
 # A gap (a topic the guideline does not cover) with at least this share of the ranking model's
 # belief, second or third, keeps the best entry from being answered outright.
@@ -187,7 +187,7 @@ class Index:
         self.thresholds = thresholds or Thresholds()
         titles = section_titles or {}
         synonym_groups, ignored_words = [list(group) for group in synonym_groups], list(ignored_words)
-        terms = TermCache(cache_dir or default_cache_dir(), analyser_signature(synonym_groups, ignored_words))
+        terms = TermCache(cache_dir or default_cache_dir(), analyzer_signature(synonym_groups, ignored_words))
         self.lexical = LexicalIndex(self.entries, synonym_groups, titles, ignored_words, terms)
         self.synonyms = self.lexical.synonyms
         self._position = {entry.id: i for i, entry in enumerate(self.entries)}
@@ -212,7 +212,7 @@ class Index:
             if self.semantic.cache.problem:
                 self.matching_note += f"; {self.semantic.cache.problem}"
         if terms.problem:
-            self.matching_note += f"; {terms.problem}"
+            self.matching_note = "; ".join(filter(None, [self.matching_note, terms.problem]))
         self.mode = "semantic" if self.semantic else "lexical"
         self.ranker = Ranker.load(self.mode)
         self.decision = DecisionModel.load(self.mode)

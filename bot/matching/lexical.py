@@ -68,7 +68,10 @@ class LexicalScores:
 
 
 class LexicalIndex:
-    """Postings, inverse document frequencies and phrasings of the knowledge's entries."""
+    """Postings, inverse document frequencies and phrasings of the knowledge's entries.
+
+    `cache`: the terms of the knowledge's texts kept on disk (`TermCache`), for a quick warm start.
+    """
 
     def __init__(
         self,
@@ -78,7 +81,6 @@ class LexicalIndex:
         ignored_words: Iterable[str] = (),
         cache: TermCache | None = None,
     ):
-        """`cache`: terms of the knowledge's texts kept on disk (`TermCache`), for a quick warm start."""
         self.synonyms = Synonyms.from_groups([list(g) for g in synonym_groups])
         self.analyzer = Analyzer(self.synonyms, ignored_words=ignored_words)
         titles = section_titles or {}

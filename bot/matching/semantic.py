@@ -312,16 +312,23 @@ class EmbeddingCache:
         return stored[[position[k] for k in wanted]]
 
     def _write(self, keys: list[str], vectors: np.ndarray) -> None:
+        handle = None
+        keys_tmp = self._keys_path.with_suffix(".keys.tmp")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".npy", delete=False) as handle:
+            with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".npy.tmp", delete=False) as handle:
                 np.save(handle, vectors, allow_pickle=False)
-            keys_tmp = self._keys_path.with_suffix(".keys.tmp")
             keys_tmp.write_text("\n".join(keys), encoding="ascii")
             os.replace(handle.name, self._vectors_path)
             os.replace(keys_tmp, self._keys_path)
         except OSError as error:
             self.problem = f"embedding cache not written ({self.folder}: {error.strerror or error})"
+            for left in (Path(handle.name) if handle is not None else None, keys_tmp):
+                try:
+                    if left is not None:
+                        left.unlink(missing_ok=True)
+                except OSError:
+                    pass  # the folder itself is the problem
 
 
 @dataclass(frozen=True)
