@@ -447,7 +447,9 @@ def _post_digest(bot: Guidebot, report, channel: str) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    bot = _bot(args)
+    # Purging matches nothing: words alone mask names, and the model is not loaded (a cron job
+    # on a fresh machine would otherwise embed the whole knowledge first).
+    bot = Guidebot.from_folder(args.knowledge, embedder=None) if args.action == "purge" else _bot(args)
     store = _open_store(bot)
     if args.action == "purge":
         removed = store.purge()

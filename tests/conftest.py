@@ -14,6 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 
 
+def plain_env() -> dict[str, str]:
+    """A subprocess's clean environment: PATH and the session's embedding cache (embedding the
+    knowledge cold takes about a minute on a 2-core machine, longer than a command's timeout)."""
+    return {"PATH": "/usr/bin:/bin", "GUIDEBOT_CACHE_DIR": os.environ["GUIDEBOT_CACHE_DIR"]}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _embedding_cache(tmp_path_factory):
     # One embedding cache for the whole session (subprocesses inherit it): the knowledge is

@@ -21,6 +21,7 @@ from bot.adapters.teams.settings import TeamsSettings
 from bot.answers import Guidebot
 from bot.log.store import Store
 from bot.service import Service
+from tests.conftest import plain_env
 
 PERSONAL = "a:1personal-sigrid"
 CHANNEL = "19:general@thread.tacv2"
@@ -178,7 +179,7 @@ def teams_env(fake: FakeMicrosoft, db_path: Path) -> dict[str, str]:
 
 def process_env(fake: FakeMicrosoft, db_path: Path, **extra: str) -> dict[str, str]:
     """`teams_env` and nothing from the machine's environment, lexical matching only."""
-    return {"PATH": "/usr/bin:/bin", "HOME": str(db_path.parent),
+    return {**plain_env(), "HOME": str(db_path.parent),
             "GUIDEBOT_EMBEDDING_MODEL": "none",  # about the process, not matching: no cold embedding
             **teams_env(fake, db_path), **extra}
 

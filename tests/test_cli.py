@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from bot.cli import build_parser
-from tests.conftest import KNOWLEDGE, ROOT
+from tests.conftest import KNOWLEDGE, ROOT, plain_env
 
 
 def run(*args, stdin=None):
@@ -67,7 +67,7 @@ def test_an_edit_in_the_knowledge_folder_is_seen_at_once_and_a_broken_quote_stop
     result = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "kan jeg legge ut et bilde av kollegaen min?"],
         capture_output=True, text=True, cwd=knowledge_copy.parent, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        env={**plain_env(), "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 2
     assert "Publiser gjerne" not in result.stdout
@@ -127,7 +127,7 @@ def test_knowledge_env_variable_is_used(knowledge_copy):
     (knowledge_copy / "documents" / "batsfjord-sosiale-medier.yaml").write_text("document: [", encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "hei"], capture_output=True, text=True, cwd=ROOT,
-        env={"GUIDEBOT_KNOWLEDGE": str(knowledge_copy), "PATH": "/usr/bin:/bin"},
+        env={"GUIDEBOT_KNOWLEDGE": str(knowledge_copy), **plain_env()},
     )
     assert result.returncode == 2 and "ugyldig oppsett" in result.stderr
 
@@ -144,7 +144,7 @@ def test_knowledge_env_variable_is_used(knowledge_copy):
 def test_slack_without_settings_names_the_variable_and_exits_2(env, named, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bot", "slack"], capture_output=True, text=True, cwd=ROOT, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), **env},
+        env={**plain_env(), "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), **env},
     )
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr
@@ -153,7 +153,7 @@ def test_slack_without_settings_names_the_variable_and_exits_2(env, named, tmp_p
 def test_slack_http_needs_the_signing_secret(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bot", "slack", "--http"], capture_output=True, text=True, cwd=ROOT, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "xoxb-1"},
+        env={**plain_env(), "SLACK_BOT_TOKEN": "xoxb-1"},
     )
     assert result.returncode == 2 and "SLACK_SIGNING_SECRET" in result.stderr
 
@@ -208,7 +208,7 @@ def slack_down(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: connection refused
-    return {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",
+    return {**plain_env(), "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",
             "SLACK_APP_TOKEN": "xapp-1", "SLACK_API_URL": f"http://127.0.0.1:{port}/api/"}
 
 
@@ -230,7 +230,7 @@ def test_output_that_cannot_be_written_is_one_line(args, named, tmp_path):
     # A folder of our own that surely does not exist (the machine's /nonexistent might).
     places = {"missing": str(tmp_path / "nonexistent"), "tmp": str(tmp_path)}
     args = [a.format(**places) for a in args]
-    result = run_env({"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3")}, *args)
+    result = run_env({**plain_env(), "GUIDEBOT_DB": str(tmp_path / "db.sqlite3")}, *args)
     _one_line_error(result, *[n.format(**places) for n in named])
 
 
@@ -248,7 +248,7 @@ def test_an_invalid_token_stops_slack_at_start_up_in_one_line(tmp_path):
     fake = FakeSlack().start()
     try:
         fake.fail_next["auth.test"] = [(200, {"ok": False, "error": "invalid_auth"}, {})]
-        env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-bad",
+        env = {**plain_env(), "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-bad",
                "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": fake.api_url}
         _one_line_error(run_env(env, "slack", "--http", "--port", "0"), "SLACK_BOT_TOKEN", "invalid_auth")
     finally:
@@ -279,7 +279,7 @@ def test_ask_without_a_question_at_a_terminal_says_what_it_expects():
 
 
 def test_health_without_a_running_bot_says_so(tmp_path):
-    result = run_env({"PATH": "/usr/bin:/bin", "GUIDEBOT_HEARTBEAT": str(tmp_path / "none.heartbeat")}, "health")
+    result = run_env({**plain_env(), "GUIDEBOT_HEARTBEAT": str(tmp_path / "none.heartbeat")}, "health")
     _one_line_error(result, "not running")
     assert not (tmp_path / "none.heartbeat").exists()
 
@@ -291,7 +291,7 @@ def test_a_port_in_use_and_a_refused_app_token_are_one_line(tmp_path):
 
     fake = FakeSlack().start()
     try:
-        env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",
+        env = {**plain_env(), "GUIDEBOT_DB": str(tmp_path / "db.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",
                "SLACK_APP_TOKEN": "xapp-bad", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": fake.api_url}
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from bot.knowledge import load_knowledge
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plain_env
 
 REQUIRED = {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "TEAMS_CLIENT_ID", "TEAMS_CLIENT_SECRET",
             "TEAMS_TENANT_ID"}
@@ -46,7 +46,7 @@ def test_dockerfile_runs_guidebot_as_pid_1_and_checks_real_health():
 
 
 def test_a_blank_guidebot_db_counts_as_unset(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": "", "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    env = {**plain_env(), "GUIDEBOT_DB": "", "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "bot", "log", "purge"], capture_output=True, text=True, cwd=ROOT,
                             env=env, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -59,3 +59,13 @@ def test_the_example_contacts_say_so_and_real_ones_do_not(knowledge_copy):
     contacts = knowledge_copy / "contacts.yaml"
     contacts.write_text(contacts.read_text(encoding="utf-8").replace("example: true\n", ""), encoding="utf-8")
     assert load_knowledge(knowledge_copy).contacts.example is False
+
+
+def test_purging_the_log_does_not_load_the_model(tmp_path):
+    # A nightly purge on a fresh machine must not embed the whole knowledge first.
+    cache = tmp_path / "cache"
+    env = {**plain_env(), "GUIDEBOT_DB": str(tmp_path / "log.sqlite3"), "HOME": str(tmp_path), "GUIDEBOT_CACHE_DIR": str(cache)}
+    result = subprocess.run([sys.executable, "-m", "bot", "log", "purge"], capture_output=True, text=True, cwd=ROOT,
+                            env=env, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("Purged: "), result.stderr
+    assert not list(cache.glob("*.npy"))  # nothing embedded

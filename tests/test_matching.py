@@ -27,6 +27,7 @@ from bot.matching.semantic import (
     load_embedder,
 )
 from bot.matching.termcache import TermCache, analyzer_signature
+from tests.conftest import plain_env
 
 ROOT = Path(__file__).resolve().parent.parent
 VOCABULARY = ["[UNK]", "[PAD]", "bilde", "kollega", "publisere", "slette", "kommentar", "svare", "raskt", "logo"]
@@ -126,7 +127,7 @@ def test_broken_model_folder_is_named_in_one_line(tmp_path, make, message):
 
 
 def test_check_and_ask_fail_fast_on_a_bad_model_setting(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_EMBEDDING_MODEL": str(tmp_path / "missing")}
+    env = {**plain_env(), "GUIDEBOT_EMBEDDING_MODEL": str(tmp_path / "missing")}
     for command in (["check"], ["ask", "hei"]):
         result = subprocess.run([sys.executable, "-m", "bot", *command], capture_output=True, text=True, cwd=ROOT, env=env)
         assert result.returncode != 0, command
@@ -134,7 +135,7 @@ def test_check_and_ask_fail_fast_on_a_bad_model_setting(tmp_path):
 
 
 def test_lexical_only_says_so(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_EMBEDDING_MODEL": "none"}
+    env = {**plain_env(), "GUIDEBOT_EMBEDDING_MODEL": "none"}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "ask", "--json", "kan jeg legge ut et bilde av kollegaen min?"],
         capture_output=True, text=True, cwd=ROOT, env=env,

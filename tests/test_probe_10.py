@@ -41,6 +41,8 @@ from slack_fake import post as slack_post
 from teams_fake import BOT_ID, CLIENT_ID, CLIENT_SECRET, KEY_ID, TENANT, FakeMicrosoft, new_key, post
 from teams_harness import TeamsProcess, process_env
 
+from tests.conftest import plain_env
+
 ROOT = Path(__file__).resolve().parent.parent
 GUIDEBOT = Path(sys.executable).with_name("guidebot")  # the installed console script
 OTHER_TENANT = "99999999-2222-4333-8444-555555555555"
@@ -252,7 +254,7 @@ REQUIRED = ("TEAMS_CLIENT_ID", "TEAMS_CLIENT_SECRET", "TEAMS_TENANT_ID")
 
 
 def run_teams(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"),
+    base = {**plain_env(), "HOME": str(tmp_path), "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"),
             "GUIDEBOT_EMBEDDING_MODEL": "none", "TEAMS_CLIENT_ID": CLIENT_ID,
             "TEAMS_CLIENT_SECRET": CLIENT_SECRET, "TEAMS_TENANT_ID": TENANT}
     merged = {k: v for k, v in {**base, **env}.items() if v is not None}

@@ -29,7 +29,7 @@ from bot.log.formats import render, unanswered_yaml
 from bot.log.reports import GROUP_LABELS, MIN_GROUP_ASKERS, REST, Cell, build_report, publish_audience, suppress_week
 from bot.log.store import LoggedQuestion, Store
 from bot.service import Service
-from tests.conftest import ROOT, TEST_LOG_KEY
+from tests.conftest import ROOT, TEST_LOG_KEY, plain_env
 
 pytestmark = pytest.mark.usefixtures("fixed_log_key")  # exact asker counts (see conftest)
 
@@ -422,7 +422,7 @@ def test_unanswered_yaml_can_be_pasted_and_still_checks(known, bot, knowledge_co
 
 def run(*args, env):
     return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120, env={"PATH": "/usr/bin:/bin", **env})
+                          timeout=120, env={**plain_env(), **env})
 
 
 def test_cli_logs_only_with_log_flag_and_reports(tmp_path):
@@ -450,7 +450,7 @@ def test_cli_unanswered_yaml(tmp_path):
     env = {"GUIDEBOT_DB": str(tmp_path / "u.sqlite3")}
     run("ask", "--log", env=env) if False else None
     subprocess.run([sys.executable, "-m", "bot", "ask", "--log"], input="hvor er printeren?\n" * 2,
-                   capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env}, timeout=60)
+                   capture_output=True, text=True, cwd=ROOT, env={**plain_env(), **env}, timeout=60)
     result = run("log", "unanswered", "--format", "yaml", env=env)
     assert result.returncode == 0, result.stderr
     (item,) = yaml.safe_load(result.stdout)
@@ -460,7 +460,7 @@ def test_cli_unanswered_yaml(tmp_path):
 
 def test_cli_chat_logs_questions_and_picks_only_with_log(tmp_path):
     db = tmp_path / "chat.sqlite3"
-    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(db), "GUIDEBOT_LOG_KEY": TEST_LOG_KEY}
+    env = {**plain_env(), "GUIDEBOT_DB": str(db), "GUIDEBOT_LOG_KEY": TEST_LOG_KEY}
     chat = "rykte?\n1\navslutt\n"
     plain = subprocess.run([sys.executable, "-m", "bot", "chat"], input=chat, capture_output=True, text=True,
                            cwd=ROOT, env=env, timeout=60)

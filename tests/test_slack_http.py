@@ -28,7 +28,7 @@ from bot.adapters.slack.settings import SlackSettings
 from bot.log.store import Store
 from bot.outbox import Outbox, OutboxWorkers
 from bot.service import Service
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plain_env
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 SIGRID, KARI, POLITICIAN, ELIN_SLACK = "U0SIGRID01", "U0HELSE001", "U0POLIT001", "U0ELIN0001"
@@ -691,7 +691,7 @@ def test_report_post_to_channel_from_the_cli(bot, tmp_path, fake):
                   clock=lambda: datetime.now(UTC) - timedelta(days=7))  # last week: reports show finished weeks
     Service(bot, store).ask("kan jeg legge ut et bilde av kollegaen min?", "slack", "dm", bot.identify(), "U1")
     store.close()
-    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "digest.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",
+    env = {**plain_env(), "GUIDEBOT_DB": str(tmp_path / "digest.sqlite3"), "SLACK_BOT_TOKEN": "xoxb-1",
            "SLACK_API_URL": fake.api_url}
     result = subprocess.run([sys.executable, "-m", "bot", "report", "--since", "7d", "--post-to", "C0LEDERE01"],
                             capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)

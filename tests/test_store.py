@@ -32,7 +32,7 @@ from bot.log.store import (
     sketch_union,
     week_of,
 )
-from tests.conftest import ROOT, fixed_key_file
+from tests.conftest import ROOT, fixed_key_file, plain_env
 
 WRITER = """
 import sys
@@ -332,7 +332,7 @@ def test_a_file_that_is_no_database_is_a_clear_error(tmp_path):
     with pytest.raises(StoreError, match="notes.txt: cannot use this file"):
         Store(path)
     result = subprocess.run([sys.executable, "-m", "bot", "report"], capture_output=True, text=True, cwd=ROOT,
-                            env={"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(path)}, timeout=60)
+                            env={**plain_env(), "GUIDEBOT_DB": str(path)}, timeout=60)
     assert result.returncode == 2 and "notes.txt" in result.stderr and "Traceback" not in result.stderr
     assert path.read_text(encoding="utf-8").startswith("dette er ingen database")  # nothing overwritten
 
@@ -554,7 +554,7 @@ def test_an_unreadable_key_file_stops_the_cli_with_one_line(tmp_path):
     unreadable = tmp_path / "secrets"  # a folder where the key file should be: unreadable even for root
     unreadable.mkdir(mode=0o700)
     result = subprocess.run([sys.executable, "-m", "bot", "report"], capture_output=True, text=True, cwd=ROOT,
-                            env={"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(path),
+                            env={**plain_env(), "GUIDEBOT_DB": str(path),
                                  "GUIDEBOT_LOG_KEY_FILE": str(unreadable)}, timeout=60)
     assert result.returncode == 2 and "cannot read the asker-hash key" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -565,7 +565,7 @@ def test_a_bad_key_stops_the_cli_with_one_line(tmp_path):
     Store(path).close()
     (tmp_path / "cli.sqlite3.key").chmod(0o640)
     result = subprocess.run([sys.executable, "-m", "bot", "report"], capture_output=True, text=True, cwd=ROOT,
-                            env={"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(path)}, timeout=60)
+                            env={**plain_env(), "GUIDEBOT_DB": str(path)}, timeout=60)
     assert result.returncode == 2 and "chmod 600" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 

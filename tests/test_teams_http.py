@@ -36,7 +36,7 @@ from teams_harness import (
 
 from bot.adapters.teams import cards
 from bot.log.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plain_env
 
 KARI_GRAPH = {"id": "m-kari", "displayName": "Kari Nordvik", "mail": "kari.nordvik@batsfjord.kommune.no",
               "userPrincipalName": "kari.nordvik@batsfjord.kommune.no"}
@@ -666,7 +666,7 @@ def test_blank_optional_teams_settings_count_as_unset(monkeypatch, tmp_path):
 
 
 def test_cli_teams_without_settings_stops_with_one_line_and_exit_2(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"), "HOME": str(tmp_path)}
+    env = {**plain_env(), "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"), "HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "bot", "teams", "--port", "0"], capture_output=True, text=True,
                             cwd=ROOT, env=env, timeout=60)
     assert result.returncode == 2
@@ -679,7 +679,7 @@ def test_cli_teams_serves_healthz_and_checks_tokens(tmp_path, fake):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"), "HOME": str(tmp_path),
+    env = {**plain_env(), "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"), "HOME": str(tmp_path),
            "GUIDEBOT_EMBEDDING_MODEL": "none",  # about the process, not matching: no cold embedding
            "TEAMS_CLIENT_ID": CLIENT_ID, "TEAMS_CLIENT_SECRET": "test-client-secret", "TEAMS_TENANT_ID": TENANT,
            "TEAMS_OPENID_METADATA_URL": fake.openid_metadata_url, "TEAMS_LOGIN_URL": fake.login_url,
@@ -722,7 +722,7 @@ def test_cli_teams_on_sigterm_finishes_the_answer_in_flight_and_exits_0(tmp_path
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     heartbeat = tmp_path / "teams.heartbeat"
-    env = {"PATH": "/usr/bin:/bin", "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"), "HOME": str(tmp_path),
+    env = {**plain_env(), "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"), "HOME": str(tmp_path),
            "GUIDEBOT_EMBEDDING_MODEL": "none",  # about the process, not matching: no cold embedding
            "TEAMS_CLIENT_ID": CLIENT_ID, "TEAMS_CLIENT_SECRET": "test-client-secret", "TEAMS_TENANT_ID": TENANT,
            "TEAMS_OPENID_METADATA_URL": fake.openid_metadata_url, "TEAMS_LOGIN_URL": fake.login_url,

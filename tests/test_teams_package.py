@@ -17,7 +17,7 @@ import pytest
 
 from bot.adapters.teams import package
 from bot.adapters.teams.package import PackageError, manifest, write_package
-from tests.conftest import ROOT
+from tests.conftest import ROOT, plain_env
 
 SCHEMA = ROOT / "tests" / "data" / "teams" / "MicrosoftTeams.v1.25.schema.json"
 CLIENT_ID = "00000000-0000-4000-8000-00000000b07a"
@@ -100,7 +100,7 @@ def test_teams_command_has_help():
 
 
 def test_cli_writes_the_package(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TEAMS_CLIENT_ID": CLIENT_ID}
+    env = {**plain_env(), "HOME": str(tmp_path), "TEAMS_CLIENT_ID": CLIENT_ID}
     out = tmp_path / "pkg" / "guidebot-teams.zip"
     result = subprocess.run([sys.executable, "-m", "bot", "teams", "package", "-o", str(out)],
                             capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)

@@ -14,6 +14,8 @@ from recording_proxy import RecordingProxy
 from teams_fake import FakeMicrosoft
 from teams_harness import PEOPLE, ROOT, TeamsHarness, TeamsProcess, all_text, members, process_env
 
+from tests.conftest import plain_env
+
 KARI_GRAPH = {"id": "m-kari", "displayName": "Kari fra Graph", "mail": "kari.nordvik@batsfjord.kommune.no",
               "userPrincipalName": "kari.nordvik@batsfjord.kommune.no"}
 # Every kind of call a question makes: the signing keys, MSAL's look at the tenant's OpenID
@@ -69,7 +71,7 @@ def test_lower_case_https_proxy_and_no_proxy_are_honoured(tmp_path, fake, proxy)
 
 @pytest.mark.parametrize("value", ["proxy.kommune.no:3128", "ftp://proxy.kommune.no:3128", "http://:3128"])
 def test_a_malformed_https_proxy_stops_start_up_with_one_line(tmp_path, value):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"),
+    env = {**plain_env(), "HOME": str(tmp_path), "GUIDEBOT_DB": str(tmp_path / "x.sqlite3"),
            "TEAMS_CLIENT_ID": "00000000-0000-4000-8000-00000000b07a", "TEAMS_CLIENT_SECRET": "s",
            "TEAMS_TENANT_ID": "11111111-2222-4333-8444-555555555555", "HTTPS_PROXY": value}
     result = subprocess.run([sys.executable, "-m", "bot", "teams", "--port", "0"], cwd=ROOT, env=env,
