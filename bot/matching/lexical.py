@@ -23,7 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from bot.knowledge import Entry
 from bot.matching.glossary import glossary_share, norwegian_words
@@ -52,6 +53,7 @@ class LexicalDocument:
     frequencies: dict[str, float]  # field-weighted term frequency (BM25F)
     length: float
     phrasings: list[tuple[str, frozenset[str]]]
+    phrasing_texts: list[str] = field(default_factory=list)  # the phrasings' terms as text, for RapidFuzz
 
 
 @dataclass
@@ -108,7 +110,9 @@ class LexicalIndex:
                 if terms and text in entry.questions:
                     phrasings.append((" ".join(terms), frozenset(terms)))
             length = sum(frequencies.values())
-            self.documents.append(LexicalDocument(entry, weights, dict(frequencies), length, phrasings))
+            self.documents.append(
+                LexicalDocument(entry, weights, dict(frequencies), length, phrasings, [text for text, _ in phrasings])
+            )
         postings: dict[str, list[int]] = defaultdict(list)
         for position, document in enumerate(self.documents):
             for term in document.weights:
@@ -168,18 +172,24 @@ class LexicalIndex:
         return result
 
     def phrasing_similarity(self, scores: LexicalScores, position: int) -> float:
-        """Likeness of the question to the entry's closest phrasing, 0..1."""
+        """Likeness of the question to the entry's closest phrasing, 0..1: weighted term overlap
+        (0.7) and RapidFuzz's token sort ratio (0.3), the ratios for all phrasings in one call."""
+        document = self.documents[position]
+        if not document.phrasings:
+            return 0.0
         text = " ".join(scores.terms)
         terms = frozenset(scores.terms)
+        ratios = process.cdist([text], document.phrasing_texts, scorer=fuzz.token_sort_ratio, dtype=np.float64)[0]
         best = 0.0
-        for phrasing_text, phrasing_terms in self.documents[position].phrasings:
-            shared = sum(scores.weights[t] for t in terms & phrasing_terms)
-            extra = sum(self.idf.get(t, self.unknown_idf) for t in phrasing_terms - terms)
-            overlap = shared / (scores.total + 0.5 * extra) if shared else 0.0
-            fuzzy = fuzz.token_sort_ratio(text, phrasing_text) / 100
-            best = max(best, 0.7 * overlap + 0.3 * fuzzy)
+        for (_, phrasing_terms), ratio in zip(document.phrasings, ratios.tolist(), strict=True):
+            common = terms & phrasing_terms
+            overlap = 0.0
+            if common:  # the rest only matters where a word is shared
+                shared = sum(scores.weights[t] for t in common)
+                extra = sum(self.idf.get(t, self.unknown_idf) for t in phrasing_terms - terms)
+                overlap = shared / (scores.total + 0.5 * extra)
+            best = max(best, 0.7 * overlap + 0.3 * (ratio / 100))
         return best
-
 
     def missing_weight(self, scores: LexicalScores, position: int) -> float:
         """The weightiest question word the entry never uses, as a share of the weight of a word
