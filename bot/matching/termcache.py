@@ -76,11 +76,12 @@ class TermCache:
         """The terms of `text` as `analyse` (the index's `Analyzer.terms`) gives them."""
         key = hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
         found = self._stored.get(key)
-        if found is None:
-            found = tuple(analyse(text))
-            self.misses += 1
-        else:
+        if found is not None:
             self.hits += 1
+            self._used[key] = found
+            return found
+        found = tuple(analyse(text))
+        self.misses += 1
         if all(term and term.isprintable() and " " not in term for term in found):  # fits one line
             self._used[key] = found
         return found
