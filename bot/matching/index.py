@@ -209,10 +209,9 @@ class Index:
             sections = _section_texts(self.entries, titles)
             self.semantic = SemanticIndex(model, quotes, phrasings, cache, answers, sections)
             self.matching_note = f"matching: words and meaning (model {model.name})"
-            if self.semantic.cache.problem:
-                self.matching_note += f"; {self.semantic.cache.problem}"
-        if terms.problem:
-            self.matching_note = "; ".join(filter(None, [self.matching_note, terms.problem]))
+        # A cache that could not be written slows the next start only: said, not fatal.
+        problems = [self.semantic.cache.problem if self.semantic else "", terms.problem]
+        self.matching_note = "; ".join(filter(None, [self.matching_note, *problems]))
         self.mode = "semantic" if self.semantic else "lexical"
         self.ranker = Ranker.load(self.mode)
         self.decision = DecisionModel.load(self.mode)

@@ -52,8 +52,8 @@ class LexicalDocument:
     weights: dict[str, float]  # best field weight per term (coverage)
     frequencies: dict[str, float]  # field-weighted term frequency (BM25F)
     length: float
-    phrasings: list[tuple[str, frozenset[str]]]
-    phrasing_texts: list[str] = field(default_factory=list)  # the phrasings' terms as text, for RapidFuzz
+    phrasing_texts: list[str]  # each phrasing's terms joined, for RapidFuzz
+    phrasing_terms: list[frozenset[str]]  # the same phrasings' terms, for the weighted overlap
 
 
 @dataclass
@@ -87,10 +87,8 @@ class LexicalIndex:
         self.analyzer = Analyzer(self.synonyms, ignored_words=ignored_words)
         titles = section_titles or {}
         # Keywords and phrasings repeat across entries and documents: analyse each text once.
-        if cache is None:
-            analyse = lru_cache(maxsize=None)(lambda text: tuple(self.analyzer.terms(text)))
-        else:
-            analyse = lru_cache(maxsize=None)(lambda text: cache.terms(text, self.analyzer.terms))
+        terms_of = cache.terms if cache is not None else lambda text, analyse: tuple(analyse(text))
+        analyse = lru_cache(maxsize=None)(lambda text: terms_of(text, self.analyzer.terms))
         self.documents: list[LexicalDocument] = []
         for entry in entries:
             weights: dict[str, float] = {}
@@ -101,17 +99,19 @@ class LexicalIndex:
             for term in analyse(secondary):
                 weights[term] = QUOTE_WEIGHT
                 frequencies[term] += QUOTE_WEIGHT
-            phrasings = []
+            phrasing_texts: list[str] = []
+            phrasing_terms: list[frozenset[str]] = []
             for text in (*entry.questions, *entry.keywords):
                 terms = analyse(text)
                 weights.update(dict.fromkeys(terms, 1.0))
                 for term in terms:
                     frequencies[term] += 1.0
                 if terms and text in entry.questions:
-                    phrasings.append((" ".join(terms), frozenset(terms)))
+                    phrasing_texts.append(" ".join(terms))
+                    phrasing_terms.append(frozenset(terms))
             length = sum(frequencies.values())
             self.documents.append(
-                LexicalDocument(entry, weights, dict(frequencies), length, phrasings, [text for text, _ in phrasings])
+                LexicalDocument(entry, weights, dict(frequencies), length, phrasing_texts, phrasing_terms)
             )
         postings: dict[str, list[int]] = defaultdict(list)
         for position, document in enumerate(self.documents):
@@ -175,13 +175,13 @@ class LexicalIndex:
         """Likeness of the question to the entry's closest phrasing, 0..1: weighted term overlap
         (0.7) and RapidFuzz's token sort ratio (0.3), the ratios for all phrasings in one call."""
         document = self.documents[position]
-        if not document.phrasings:
+        if not document.phrasing_texts:
             return 0.0
         text = " ".join(scores.terms)
         terms = frozenset(scores.terms)
         ratios = process.cdist([text], document.phrasing_texts, scorer=fuzz.token_sort_ratio, dtype=np.float64)[0]
         best = 0.0
-        for (_, phrasing_terms), ratio in zip(document.phrasings, ratios.tolist(), strict=True):
+        for phrasing_terms, ratio in zip(document.phrasing_terms, ratios.tolist(), strict=True):
             common = terms & phrasing_terms
             overlap = 0.0
             if common:  # the rest only matters where a word is shared

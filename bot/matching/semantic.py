@@ -16,6 +16,7 @@ entry can be found by: its quote with the section title as context, and each phr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -323,12 +324,9 @@ class EmbeddingCache:
             os.replace(keys_tmp, self._keys_path)
         except OSError as error:
             self.problem = f"embedding cache not written ({self.folder}: {error.strerror or error})"
-            for left in (Path(handle.name) if handle is not None else None, keys_tmp):
-                try:
-                    if left is not None:
-                        left.unlink(missing_ok=True)
-                except OSError:
-                    pass  # the folder itself is the problem
+            for left in [keys_tmp] if handle is None else [Path(handle.name), keys_tmp]:
+                with contextlib.suppress(OSError):  # where the folder itself is the problem
+                    left.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
