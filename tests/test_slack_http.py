@@ -172,6 +172,15 @@ def settle(fake: FakeSlack, seconds: float = 0.4) -> None:
 # -- answers
 
 
+def test_stopping_after_the_loops_wake_up_pipe_is_gone_still_stops(bot, tmp_path, fake):
+    # Seen once at a test's teardown: the trigger's write end was closed (EBADF) before stop().
+    harness = SlackHarness(bot, tmp_path / "guidebot.sqlite3", fake)
+    os.close(harness.server.server.trigger.trigger)
+    harness.close()
+    assert not harness.server._thread.is_alive()
+    assert not [c for c in harness.server.server._map.values() if c is not harness.server.server.trigger]
+
+
 def test_dm_gets_answer_with_quote_section_and_buttons(slack, fake, bot):
     status, _ = slack.send_event(dm("kan jeg legge ut et bilde av kollegaen min?"))
     assert status == 200
