@@ -50,7 +50,8 @@ TRAINING = [
     "questions.yaml", "holdout.yaml", "holdout2.yaml", "holdout3.yaml", "holdout4.yaml", "holdout5.yaml",
     "near-miss.yaml", "dev-engine.yaml",
     "spent/2026-11-24-batsfjord-a.yaml", "spent/2026-11-24-batsfjord-b.yaml", "spent/2026-11-24-batsfjord-c.yaml",
-    "spent/2026-11-24-batsfjord-e.yaml",
+    "spent/2026-11-24-batsfjord-e.yaml", "spent/2026-11-24-batsfjord-f.yaml", "spent/2026-11-24-batsfjord-g.yaml",
+    "spent/2026-11-24-batsfjord-h.yaml", "spent/2026-11-24-batsfjord-i.yaml",
 ]
 # Another guideline, imported with no hand work, and its spent blind set.
 IMPORTED = [
