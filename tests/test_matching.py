@@ -23,6 +23,7 @@ from bot.matching.semantic import (
     EmbeddingCache,
     EmbeddingError,
     OnnxEmbedder,
+    SemanticIndex,
     StaticEmbedder,
     load_embedder,
 )
@@ -99,6 +100,37 @@ def test_model2vec_folder_is_loaded(tmp_path):
     assert isinstance(embedder, StaticEmbedder)
     vector = embedder.embed(["slette kommentar"])[0]
     np.testing.assert_allclose(vector, expected(table, ["slette", "kommentar"]), atol=1e-5)
+
+
+def test_an_entry_is_also_found_through_the_mean_of_its_texts(tmp_path):
+    # A question worded like none of an entry's texts can still lie close to what they share.
+    from safetensors.numpy import save_file
+
+    folder = tmp_path / "tiny-static"
+    folder.mkdir()
+    save_file({"embeddings": tiny_table(4)}, str(folder / "model.safetensors"))
+    tiny_tokenizer(folder)
+    embedder = load_embedder(str(folder))
+    index = SemanticIndex(
+        embedder,
+        ["bilde kollega", "slette kommentar"],
+        [["publisere bilde", "kollega bilde raskt"], []],
+        EmbeddingCache(embedder, tmp_path / "cache"),
+        answers=[["bilde"], ["svare raskt"]],
+    )
+
+    def centre(texts):
+        total = sum(embedder.embed([text], kind)[0] for text, kind in texts)
+        return total / np.linalg.norm(total)
+
+    first = centre([("bilde kollega", "passage"), ("publisere bilde", "query"), ("kollega bilde raskt", "query"),
+                    ("bilde", "passage")])
+    second = centre([("slette kommentar", "passage"), ("svare raskt", "passage")])
+    question = embedder.embed(["kollega publisere svare"], "query")[0]
+    scores = index.scores("kollega publisere svare")
+    np.testing.assert_allclose(scores.centre, [first @ question, second @ question], atol=1e-5)
+    # Not simply the closest text again: the mean differs from every single text.
+    assert not np.allclose(scores.centre, np.maximum(scores.phrasing, scores.quote), atol=1e-3)
 
 
 def test_operator_model_drives_the_whole_engine(tmp_path, monkeypatch):

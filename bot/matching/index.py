@@ -297,6 +297,7 @@ class Index:
                     sem_z=(float(semantic[position]) - mean) / spread,
                     sem_gap=float(semantic[position]) - highest,
                     sem_section=float(meaning.section[position]),
+                    sem_centre=float(meaning.centre[position]),
                     vote=float(votes[position]),
                 )
             found.append(

@@ -2,14 +2,14 @@
 meaning say about each candidate.
 
 Every candidate (an entry either retriever found) is described by the same few numbers: how
-close the question is in meaning to the entry's quote, its phrasings and its written answers,
-how far that stands out from the question's likeness to every other entry, how many of the
-closest phrasings belong to it, and the lexical coverage, phrasing likeness and BM25F. The
-ranking model is a conditional logit (softmax over the candidates of one question) fitted by
-``scripts/fit_decision.py`` on labelled development questions, with imported entries (no
-phrasings yet) among them, and stored in ``decision.json`` beside the decision models. Its
-weights say how much each kind of evidence counts; the decision (`bot.matching.decide`) then
-reads how far the best candidate leads.
+close the question is in meaning to the entry's quote, its phrasings, its written answers and
+the mean of all of them, how far that stands out from the question's likeness to every other
+entry, how many of the closest phrasings belong to it, and the lexical coverage, phrasing
+likeness and BM25F. The ranking model is a conditional logit (softmax over the candidates of
+one question) fitted by ``scripts/fit_decision.py`` on labelled development questions, with
+imported entries (no phrasings yet) among them, and stored in ``decision.json`` beside the
+decision models. Its weights say how much each kind of evidence counts; the decision
+(`bot.matching.decide`) then reads how far the best candidate leads.
 
 >>> ranker = Ranker.load("lexical")
 >>> set(ranker.features) <= set(CANDIDATE_FEATURES)
@@ -35,6 +35,7 @@ CANDIDATE_FEATURES = {
     "sem_z": "meaning: how far the entry stands out from the question's likeness to all entries",
     "sem_gap": "meaning: distance below the entry closest in meaning (0 for that entry)",
     "sem_section": "meaning: likeness to the whole section the entry stands in (title and quotes)",
+    "sem_centre": "meaning: likeness to the mean of all the entry's texts (quote, phrasings, answers)",
     "vote": "meaning: share of the five closest phrasings that are this entry's",
     "coverage": "words: share of the question the entry's words explain",
     "phrasing": "words: likeness to the closest phrasing",
@@ -43,7 +44,9 @@ CANDIDATE_FEATURES = {
     "phrased": "the entry has phrasings (0: found through its quote only)",
     "other_audience": "the entry is for another audience than the asker's role",
 }
-SEMANTIC = ("sem_quote", "sem_phrasing", "sem_answer", "sem_best", "sem_z", "sem_gap", "sem_section", "vote")
+SEMANTIC = (
+    "sem_quote", "sem_phrasing", "sem_answer", "sem_best", "sem_z", "sem_gap", "sem_section", "sem_centre", "vote",
+)
 
 
 @dataclass(frozen=True)

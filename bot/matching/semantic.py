@@ -339,6 +339,7 @@ class SemanticScores:
     nearest: np.ndarray  # owners (entry positions) of the closest phrasings, closest first
     answer: np.ndarray | None = None
     section: np.ndarray | None = None  # likeness to the whole section the entry stands in
+    centre: np.ndarray | None = None  # likeness to the mean of all the entry's texts
 
     def best(self) -> np.ndarray:
         return np.maximum(self.phrasing, self.quote)
@@ -353,6 +354,18 @@ def _best_per_owner(likeness: np.ndarray, owners: np.ndarray, count: int) -> np.
     if len(owners):
         np.maximum.at(best, owners, likeness)
     return best
+
+
+def _centres(count: int, *groups: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Per entry, the direction of the mean of its texts' vectors (quote, phrasings, answers):
+    a question worded like none of the texts but like what they share lands closest to it."""
+    dimensions = next((len(vectors[0]) for vectors, _ in groups if len(vectors)), 0)
+    total = np.zeros((count, dimensions), dtype=np.float32)
+    for vectors, owners in groups:
+        if len(owners):
+            np.add.at(total, owners, vectors)
+    length = np.linalg.norm(total, axis=1, keepdims=True)
+    return total / np.where(length > 0, length, 1.0)
 
 
 class SemanticIndex:
@@ -393,6 +406,12 @@ class SemanticIndex:
         self.section_vectors = vectors[len(vectors) - len(section_texts) :]
         self.owners = np.asarray(owners, dtype=np.int64)
         self.answer_owners = np.asarray(answer_owners, dtype=np.int64)
+        self.centre_vectors = _centres(
+            self.count,
+            (self.quote_vectors, np.arange(self.count)),
+            (self.phrasing_vectors, self.owners),
+            (self.answer_vectors, self.answer_owners),
+        )
 
     def scores(self, question: str) -> SemanticScores:
         vector = self.embedder.embed([question], "query")[0]
@@ -408,4 +427,4 @@ class SemanticIndex:
         answer = _best_per_owner(self.answer_vectors @ vector, self.answer_owners, self.count) if len(
             self.answer_owners) else np.full(self.count, -1.0, dtype=np.float32)
         section = (self.section_vectors @ vector)[self.section_of] if len(self.section_of) else quote
-        return SemanticScores(phrasing, quote, nearest, answer, section)
+        return SemanticScores(phrasing, quote, nearest, answer, section, self.centre_vectors @ vector)
