@@ -313,6 +313,33 @@ def test_lexical_scores_over_all_entries_at_once_equal_those_of_one_entry_at_a_t
         assert list(scores.matched.items()) == list(matched.items())
 
 
+def test_a_warm_start_reads_the_builds_terms_in_order_and_ignores_a_torn_file(bot, tmp_path):
+    knowledge = bot.knowledge
+    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    signature = analyzer_signature(knowledge.synonym_groups, knowledge.ignored_words)
+    first = LexicalIndex(knowledge.entries, knowledge.synonym_groups, titles, knowledge.ignored_words,
+                         TermCache(tmp_path, signature))
+    [build] = tmp_path.glob("terms-*-build-*.txt")
+    (tmp_path / f"terms-{signature}.tsv").unlink()  # only the build's file can give the terms now
+    cache = TermCache(tmp_path, signature)
+    again = LexicalIndex(knowledge.entries, knowledge.synonym_groups, titles, knowledge.ignored_words, cache)
+    assert cache.misses == 0 and cache.hits > 1000
+    assert again.postings == first.postings
+    assert [(d.weights, d.frequencies, d.phrasings) for d in again.documents] == [
+        (d.weights, d.frequencies, d.phrasings) for d in first.documents
+    ]
+    assert cache.build_path(["ab", "c"]) != cache.build_path(["a", "bc"])
+    whole = build.read_text(encoding="utf-8")
+    for broken in (whole[:-1], whole + "bilde\n"):  # cut off while written; another build's
+        build.write_text(broken, encoding="utf-8")
+        cache = TermCache(tmp_path, signature)
+        LexicalIndex(knowledge.entries, knowledge.synonym_groups, titles, knowledge.ignored_words, cache)
+        assert cache.misses > 1000 and cache.hits == 0  # analysed afresh
+        assert build.read_text(encoding="utf-8") == whole  # written again, whole
+        (tmp_path / f"terms-{signature}.tsv").unlink()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 def test_a_torn_foreign_or_unwritable_term_cache_is_analysed_afresh(tmp_path):
     path = tmp_path / "terms-abc.tsv"
     key = hashlib.blake2b(b"Bilder av kollegaer", digest_size=12).hexdigest()

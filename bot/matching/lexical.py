@@ -95,15 +95,25 @@ class LexicalIndex:
         self.synonyms = Synonyms.from_groups([list(g) for g in synonym_groups])
         self.analyzer = Analyzer(self.synonyms, ignored_words=ignored_words)
         titles = section_titles or {}
-        # Keywords and phrasings repeat across entries and documents: analyse each text once.
-        terms_of = cache.terms if cache is not None else lambda text, analyse: tuple(analyse(text))
-        analyse = lru_cache(maxsize=None)(lambda text: terms_of(text, self.analyzer.terms))
-        self.documents: list[LexicalDocument] = []
+        # Per entry: its quote, answers and section title as one text, then its phrasings and
+        # keywords; their terms come all at once (from the term cache's file of this build).
+        texts: list[str] = []
         for entry in entries:
             title = titles.get((entry.document_id, entry.section), "")
-            secondary = analyse(" ".join([entry.quote, entry.answer, entry.answer_en, title]))
-            phrasings = [analyse(text) for text in entry.questions]
-            written = [term for terms in (*phrasings, *map(analyse, entry.keywords)) for term in terms]
+            texts.append(" ".join([entry.quote, entry.answer, entry.answer_en, title]))
+            texts.extend(entry.questions)
+            texts.extend(entry.keywords)
+        if cache is not None:
+            analysed = iter(cache.terms_of_texts(texts, self.analyzer.terms))
+        else:  # keywords and phrasings repeat across entries and documents: analyse each text once
+            analyse = lru_cache(maxsize=None)(lambda text: tuple(self.analyzer.terms(text)))
+            analysed = map(analyse, texts)
+        self.documents: list[LexicalDocument] = []
+        for entry in entries:
+            secondary = next(analysed)
+            phrasings = [next(analysed) for _ in entry.questions]
+            keywords = [next(analysed) for _ in entry.keywords]
+            written = [term for terms in (*phrasings, *keywords) for term in terms]
             # Phrasings and keywords outweigh the quote; a term keeps its place of first use.
             weights = dict.fromkeys(secondary, QUOTE_WEIGHT)
             weights.update(dict.fromkeys(written, 1.0))
