@@ -162,8 +162,8 @@ def main() -> None:
         print(f"| {name} | {accuracy:.3f} | {figures} | {percentile(latencies, 0.5):.2f} | {percentile(latencies, 0.99):.2f} |")
 
     print(f"\nScale (guidebot v3; synthetic copies; latency over the same {len(questions)} questions)\n")
-    print("| knowledge | entries | texts embedded | cold start s | warm start s | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|---|")
+    print("| knowledge | entries | texts embedded | cold start s | warm start s | first question ms | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|---|---|---|")
     titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
     for copies in (1, args.copies):
         scaled = synthetic_entries(knowledge.entries, copies)
@@ -178,11 +178,13 @@ def main() -> None:
         start = time.perf_counter()
         warm = build()
         warm_s = time.perf_counter() - start
-        warm.match("oppvarming")
+        start = time.perf_counter()
+        warm.match("oppvarming")  # the first question also pages in the memory-mapped vectors
+        first_ms = (time.perf_counter() - start) * 1000
         _, lat = timed(warm.match, questions)
         texts = cold.semantic.cache.misses
         print(
-            f"| {copies}x | {len(scaled)} | {texts} | {cold_s:.1f} | {warm_s:.2f} | {percentile(lat, 0.5):.2f} |"
+            f"| {copies}x | {len(scaled)} | {texts} | {cold_s:.1f} | {warm_s:.2f} | {first_ms:.0f} | {percentile(lat, 0.5):.2f} |"
             f" {percentile(lat, 0.99):.2f} |"
         )
     os.environ["GUIDEBOT_CACHE_DIR"] = str(cache_root / "1x")

@@ -247,6 +247,38 @@ def test_embeddings_are_cached_by_model_and_text(bot, tmp_path):
     assert again.misses == 1
 
 
+def test_a_warm_start_maps_the_last_builds_matrix_and_ignores_a_torn_or_foreign_one(bot, tmp_path):
+    embedder = bot.index.semantic.embedder
+    texts = [("Publiser aldri bilder av kollegaer uten samtykke.", "passage"), ("bilder?", "query"), ("bilder?", "query")]
+    first = EmbeddingCache(embedder, tmp_path).embed(texts)
+    [build] = tmp_path.glob("*-build-*.npy")
+    for store in [p for p in tmp_path.iterdir() if "-build-" not in p.name]:
+        store.unlink()  # the per-text store gone: only the build's matrix can give the vectors
+    again = EmbeddingCache(embedder, tmp_path)
+    np.testing.assert_array_equal(again.embed(texts), first)
+    assert again.misses == 0 and again.hits == 3 and not list(tmp_path.glob("*.keys"))
+    # The matrix belongs to these texts in this order: any other build does not read it.
+    assert again.build_path(texts[::-1]) != build and again.build_path(texts[:2]) != build
+    assert again.build_path([("ab", "query"), ("c", "query")]) != again.build_path([("a", "query"), ("bc", "query")])
+    size = build.stat().st_size
+    for broken in (build.read_bytes()[: size - 7], None):  # cut short; another build's matrix
+        if broken is None:
+            np.save(build, np.zeros((2, 3), dtype=np.float32))
+        else:
+            build.write_bytes(broken)
+        cache = EmbeddingCache(embedder, tmp_path)
+        np.testing.assert_allclose(cache.embed(texts), first, atol=1e-6)
+        # Not read from the matrix: first embedded afresh (the store was removed above), then
+        # taken from the store that wrote.
+        assert cache.misses == (2 if broken is not None else 0)
+        assert build.stat().st_size == size  # written again, whole
+    # Only the last builds are kept; no temporary file is left behind.
+    for n in range(EmbeddingCache.KEEP_BUILDS + 1):
+        EmbeddingCache(embedder, tmp_path).embed(texts[: n + 1])
+    assert len(list(tmp_path.glob("*-build-*.npy"))) == EmbeddingCache.KEEP_BUILDS
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 def test_an_unwritable_cache_folder_is_reported_not_fatal(bot, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -277,6 +309,67 @@ def test_the_knowledge_terms_are_kept_on_disk_for_a_quick_warm_start(bot, tmp_pa
     assert len(list(tmp_path.glob("terms-*.tsv"))) == 2
     assert other.lexical.postings != first.lexical.postings
     assert analyzer_signature([], ["båtsfjord"]) != analyzer_signature([], [])
+
+
+def test_lexical_scores_over_all_entries_at_once_equal_those_of_one_entry_at_a_time(bot):
+    lexical = bot.index.lexical
+    titles = {(d.id, s.number): s.title for d in bot.knowledge.documents for s in d.sections}
+    for document in lexical.documents[:60]:  # field-weighted frequencies, summed one use at a time
+        entry = document.entry
+        frequencies: dict[str, float] = {}
+        title = titles.get((entry.document_id, entry.section), "")
+        for term in lexical.analyzer.terms(" ".join([entry.quote, entry.answer, entry.answer_en, title])):
+            frequencies[term] = frequencies.get(term, 0.0) + 0.6
+        for text in (*entry.questions, *entry.keywords):
+            for term in lexical.analyzer.terms(text):
+                frequencies[term] = frequencies.get(term, 0.0) + 1.0
+        assert list(document.frequencies.items()) == list(frequencies.items())
+        assert document.length == sum(frequencies.values())
+    for question in ["kan jeg legge ut et bilde av kollegaen min?", "hvor fort må vi svare på facebook?",
+                     "som folkevalgt, kan jeg blokkere folk?", "printer?"]:
+        role = "som folkevalgt" if "folkevalgt" in question else ""
+        scores = lexical.scores(question, role)
+        coverage, bm25, matched = {}, {}, {}
+        for term in scores.terms:
+            for position in lexical.postings.get(term, ()):
+                document = lexical.documents[position]
+                coverage[position] = coverage.get(position, 0.0) + scores.weights[term] * document.weights[term]
+                tf = document.frequencies[term]
+                norm = 1.2 * (1 - 0.75 + 0.75 * document.length / lexical.average_length)
+                bm25[position] = bm25.get(position, 0.0) + scores.weights[term] * tf * (1.2 + 1) / (tf + norm)
+                matched[position] = matched.get(position, 0) + 1
+        # Equal to the last bit, and in the same order (ties in coverage are broken by it).
+        assert list(scores.coverage.items()) == [(p, c / scores.total) for p, c in coverage.items()]
+        best_possible = scores.total * (1.2 + 1)
+        assert list(scores.bm25.items()) == [(p, min(1.0, b / best_possible * 2)) for p, b in bm25.items()]
+        assert list(scores.matched.items()) == list(matched.items())
+
+
+def test_a_warm_start_reads_the_builds_terms_in_order_and_ignores_a_torn_file(bot, tmp_path):
+    knowledge = bot.knowledge
+    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    signature = analyzer_signature(knowledge.synonym_groups, knowledge.ignored_words)
+    first = LexicalIndex(knowledge.entries, knowledge.synonym_groups, titles, knowledge.ignored_words,
+                         TermCache(tmp_path, signature))
+    [build] = tmp_path.glob("terms-*-build-*.txt")
+    (tmp_path / f"terms-{signature}.tsv").unlink()  # only the build's file can give the terms now
+    cache = TermCache(tmp_path, signature)
+    again = LexicalIndex(knowledge.entries, knowledge.synonym_groups, titles, knowledge.ignored_words, cache)
+    assert cache.misses == 0 and cache.hits > 1000
+    assert again.postings == first.postings
+    assert [(d.weights, d.frequencies, d.phrasings) for d in again.documents] == [
+        (d.weights, d.frequencies, d.phrasings) for d in first.documents
+    ]
+    assert cache.build_path(["ab", "c"]) != cache.build_path(["a", "bc"])
+    whole = build.read_text(encoding="utf-8")
+    for broken in (whole[:-1], whole + "bilde\n"):  # cut off while written; another build's
+        build.write_text(broken, encoding="utf-8")
+        cache = TermCache(tmp_path, signature)
+        LexicalIndex(knowledge.entries, knowledge.synonym_groups, titles, knowledge.ignored_words, cache)
+        assert cache.misses > 1000 and cache.hits == 0  # analysed afresh
+        assert build.read_text(encoding="utf-8") == whole  # written again, whole
+        (tmp_path / f"terms-{signature}.tsv").unlink()
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_a_torn_foreign_or_unwritable_term_cache_is_analysed_afresh(tmp_path):

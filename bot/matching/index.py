@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import heapq
 import math
 import os
 import re
@@ -262,7 +263,7 @@ class Index:
         meaning = self.semantic.scores(question) if self.semantic is not None and question.strip() else None
         if not words.terms and meaning is None:
             return [], words
-        pool = dict.fromkeys(sorted(words.coverage, key=words.coverage.__getitem__, reverse=True)[:_POOL])
+        pool = dict.fromkeys(heapq.nlargest(_POOL, words.coverage, key=words.coverage.__getitem__))
         semantic = None
         if meaning is not None and self.count:
             quote = meaning.quote

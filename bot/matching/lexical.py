@@ -18,10 +18,10 @@ of the decision (`bot.matching.decide`).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, cached_property, lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -52,8 +52,17 @@ class LexicalDocument:
     weights: dict[str, float]  # best field weight per term (coverage)
     frequencies: dict[str, float]  # field-weighted term frequency (BM25F)
     length: float
-    phrasing_texts: list[str]  # each phrasing's terms joined, for RapidFuzz
-    phrasing_terms: list[frozenset[str]]  # the same phrasings' terms, for the weighted overlap
+    phrasings: list[tuple[str, ...]]  # each phrasing's terms (those with any)
+
+    @cached_property
+    def phrasing_texts(self) -> list[str]:
+        """Each phrasing's terms joined, for RapidFuzz (made when the entry is first a candidate)."""
+        return [" ".join(terms) for terms in self.phrasings]
+
+    @cached_property
+    def phrasing_terms(self) -> list[frozenset[str]]:
+        """The same phrasings' terms as sets, for the weighted overlap."""
+        return [frozenset(terms) for terms in self.phrasings]
 
 
 @dataclass
@@ -86,33 +95,32 @@ class LexicalIndex:
         self.synonyms = Synonyms.from_groups([list(g) for g in synonym_groups])
         self.analyzer = Analyzer(self.synonyms, ignored_words=ignored_words)
         titles = section_titles or {}
-        # Keywords and phrasings repeat across entries and documents: analyse each text once.
-        terms_of = cache.terms if cache is not None else lambda text, analyse: tuple(analyse(text))
-        analyse = lru_cache(maxsize=None)(lambda text: terms_of(text, self.analyzer.terms))
+        # Per entry: its quote, answers and section title as one text, then its phrasings and
+        # keywords; their terms come all at once (from the term cache's file of this build).
+        texts: list[str] = []
+        for entry in entries:
+            title = titles.get((entry.document_id, entry.section), "")
+            texts.append(" ".join([entry.quote, entry.answer, entry.answer_en, title]))
+            texts.extend(entry.questions)
+            texts.extend(entry.keywords)
+        if cache is not None:
+            analysed = iter(cache.terms_of_texts(texts, self.analyzer.terms))
+        else:  # keywords and phrasings repeat across entries and documents: analyse each text once
+            analyse = lru_cache(maxsize=None)(lambda text: tuple(self.analyzer.terms(text)))
+            analysed = map(analyse, texts)
         self.documents: list[LexicalDocument] = []
         for entry in entries:
-            weights: dict[str, float] = {}
-            frequencies: dict[str, float] = defaultdict(float)
-            secondary = " ".join(
-                [entry.quote, entry.answer, entry.answer_en, titles.get((entry.document_id, entry.section), "")]
-            )
-            for term in analyse(secondary):
-                weights[term] = QUOTE_WEIGHT
-                frequencies[term] += QUOTE_WEIGHT
-            phrasing_texts: list[str] = []
-            phrasing_terms: list[frozenset[str]] = []
-            for text in (*entry.questions, *entry.keywords):
-                terms = analyse(text)
-                weights.update(dict.fromkeys(terms, 1.0))
-                for term in terms:
-                    frequencies[term] += 1.0
-                if terms and text in entry.questions:
-                    phrasing_texts.append(" ".join(terms))
-                    phrasing_terms.append(frozenset(terms))
+            secondary = next(analysed)
+            phrasings = [next(analysed) for _ in entry.questions]
+            keywords = [next(analysed) for _ in entry.keywords]
+            written = [term for terms in (*phrasings, *keywords) for term in terms]
+            # Phrasings and keywords outweigh the quote; a term keeps its place of first use.
+            weights = dict.fromkeys(secondary, QUOTE_WEIGHT)
+            weights.update(dict.fromkeys(written, 1.0))
+            in_secondary, in_written = Counter(secondary), Counter(written)
+            frequencies = {term: _frequency(in_secondary[term], in_written[term]) for term in weights}
             length = sum(frequencies.values())
-            self.documents.append(
-                LexicalDocument(entry, weights, dict(frequencies), length, phrasing_texts, phrasing_terms)
-            )
+            self.documents.append(LexicalDocument(entry, weights, frequencies, length, [t for t in phrasings if t]))
         postings: dict[str, list[int]] = defaultdict(list)
         for position, document in enumerate(self.documents):
             for term in document.weights:
@@ -122,6 +130,9 @@ class LexicalIndex:
         self.idf = {t: math.log(1 + count / len(p)) for t, p in self.postings.items()}
         self.unknown_idf = math.log(1 + count)
         self.average_length = sum(d.length for d in self.documents) / count
+        lengths = np.array([d.length for d in self.documents], dtype=np.float64)
+        self._norms = _K1 * (1 - _B + _B * lengths / self.average_length)  # BM25's length norm
+        self._posting_arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.vocabulary = Vocabulary(self.postings, self.synonyms)
         if cache is not None:
             cache.save()
@@ -154,22 +165,45 @@ class LexicalIndex:
         result = LexicalScores(terms, weights, total, unknown / total if total else 1.0)
         if not total:
             return result
-        coverage: dict[int, float] = defaultdict(float)
-        bm25: dict[int, float] = defaultdict(float)
-        matched: dict[int, int] = defaultdict(int)
+        # Over all entries at once, term by term in the question's order, with the same float
+        # operations in the same order as one entry at a time: the same figures to the last bit.
+        coverage = np.zeros(len(self.documents))
+        bm25 = np.zeros(len(self.documents))
+        matched = np.zeros(len(self.documents), dtype=np.int64)
+        seen = np.zeros(len(self.documents), dtype=bool)
+        touched = []  # entries in the order a question term first finds them
         for term in terms:
-            for position in self.postings.get(term, ()):
-                document = self.documents[position]
-                coverage[position] += weights[term] * document.weights[term]
-                tf = document.frequencies[term]
-                norm = _K1 * (1 - _B + _B * document.length / self.average_length)
-                bm25[position] += weights[term] * tf * (_K1 + 1) / (tf + norm)
-                matched[position] += 1
+            if term not in self.postings:
+                continue
+            positions, field_weights, tf = self._posting(term)
+            weight = weights[term]
+            coverage[positions] += weight * field_weights
+            bm25[positions] += weight * tf * (_K1 + 1) / (tf + self._norms[positions])
+            matched[positions] += 1
+            fresh = positions[~seen[positions]]
+            seen[fresh] = True
+            touched.append(fresh)
+        order = np.concatenate(touched) if touched else np.zeros(0, dtype=np.int64)
+        found = order.tolist()
         best_possible = total * (_K1 + 1)
-        result.coverage = {p: c / total for p, c in coverage.items()}
-        result.bm25 = {p: min(1.0, b / best_possible * 2) for p, b in bm25.items()}
-        result.matched = dict(matched)
+        result.coverage = dict(zip(found, (coverage[order] / total).tolist(), strict=True))
+        result.bm25 = dict(zip(found, np.minimum(1.0, bm25[order] / best_possible * 2).tolist(), strict=True))
+        result.matched = dict(zip(found, matched[order].tolist(), strict=True))
         return result
+
+    def _posting(self, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The entries that use `term`, its field weight and frequency in each (made at first use)."""
+        arrays = self._posting_arrays.get(term)
+        if arrays is None:
+            positions = self.postings[term]
+            documents = [self.documents[p] for p in positions]
+            arrays = (
+                np.array(positions, dtype=np.int64),
+                np.array([d.weights[term] for d in documents], dtype=np.float64),
+                np.array([d.frequencies[term] for d in documents], dtype=np.float64),
+            )
+            self._posting_arrays[term] = arrays
+        return arrays
 
     def phrasing_similarity(self, scores: LexicalScores, position: int) -> float:
         """Likeness of the question to the entry's closest phrasing, 0..1: weighted term overlap
@@ -181,12 +215,13 @@ class LexicalIndex:
         terms = frozenset(scores.terms)
         ratios = process.cdist([text], document.phrasing_texts, scorer=fuzz.token_sort_ratio, dtype=np.float64)[0]
         best = 0.0
+        weight, idf = scores.weights.__getitem__, self.idf.__getitem__  # a phrasing's terms all have an idf
         for phrasing_terms, ratio in zip(document.phrasing_terms, ratios.tolist(), strict=True):
             common = terms & phrasing_terms
             overlap = 0.0
             if common:  # the rest only matters where a word is shared
-                shared = sum(scores.weights[t] for t in common)
-                extra = sum(self.idf.get(t, self.unknown_idf) for t in phrasing_terms - terms)
+                shared = sum(map(weight, common))
+                extra = sum(map(idf, phrasing_terms - terms))
                 overlap = shared / (scores.total + 0.5 * extra)
             best = max(best, 0.7 * overlap + 0.3 * (ratio / 100))
         return best
@@ -197,6 +232,18 @@ class LexicalIndex:
         vocabulary = self.documents[position].weights
         missing = [w for t, w in scores.weights.items() if t not in vocabulary]
         return max(missing, default=0.0) / self.unknown_idf
+
+
+@cache
+def _frequency(in_secondary: int, in_written: int) -> float:
+    """A term's field-weighted frequency, summed one use at a time as BM25F always has (so the
+    float is the same to the last bit: 0.6 + 0.6 + 0.6 is not 3 * 0.6)."""
+    frequency = 0.0
+    for _ in range(in_secondary):
+        frequency += QUOTE_WEIGHT
+    for _ in range(in_written):
+        frequency += 1.0
+    return frequency
 
 
 def lexical_score(coverage: float, phrasing: float) -> float:

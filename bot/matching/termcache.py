@@ -8,13 +8,16 @@ and the editors' synonyms and ignored words, so a change of any of them starts a
 nothing stale is read; files of other analyzers unused for `STALE_DAYS` are removed.
 
 Only `Analyzer.terms(text)` of knowledge texts goes through here, never a question. The file
-holds the texts of the last build only (it does not grow with edits). A file that is torn or
-foreign is ignored and rewritten; one that cannot be written leaves the terms in memory, with
-the reason in `problem`.
+holds the texts of the last build only (it does not grow with edits). Beside it, each of the
+last `KEEP_BUILDS` builds keeps its texts' terms in order, one line per text, in a file named by
+a hash of all its texts in order: a warm start with unchanged knowledge reads that file and
+hashes no single text. A file that is torn or foreign is ignored and rewritten; one that cannot
+be written leaves the terms in memory, with the reason in `problem`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -48,12 +51,58 @@ def analyzer_signature(synonym_groups: Iterable[Sequence[str]], ignored_words: I
 class TermCache:
     """Terms of texts by a hash of the text; `save()` writes the texts used since it was read."""
 
+    KEEP_BUILDS = 2
+
     def __init__(self, folder: Path | None, signature: str | None):
         self.path = folder / f"terms-{signature}.tsv" if folder is not None and signature else None
         self.problem = ""
-        self.hits = self.misses = 0  # texts found in the file / analysed here
-        self._stored = self._read()
+        self.hits = self.misses = 0  # texts found in the files / analysed here
+        self._loaded: dict[str, tuple[str, ...]] | None = None  # the per-text file, read when needed
         self._used: dict[str, tuple[str, ...]] = {}
+        self._build: tuple[Path, list[tuple[str, ...]]] | None = None  # to write at `save()`
+
+    @property
+    def _stored(self) -> dict[str, tuple[str, ...]]:
+        if self._loaded is None:
+            self._loaded = self._read()
+        return self._loaded
+
+    def build_path(self, texts: Sequence[str]) -> Path | None:
+        """The file of a build of these texts, in this order."""
+        if self.path is None:
+            return None
+        digest = hashlib.sha256(" ".join(map(str, map(len, texts))).encode())  # lengths: no text passes for two
+        digest.update("".join(texts).encode())
+        return self.path.with_name(f"{self.path.stem}-build-{digest.hexdigest()[:24]}.txt")
+
+    def terms_of_texts(self, texts: Sequence[str], analyse: Callable[[str], list[str]]) -> list[tuple[str, ...]]:
+        """The terms of each text, in order: the build's file if these texts were built last,
+        else text by text (`terms`)."""
+        build = self.build_path(texts)
+        found = self._read_build(build, len(texts)) if build is not None else None
+        if found is not None:
+            self.hits += len(texts)
+            return found
+        known: dict[str, tuple[str, ...]] = {}
+        for text in texts:
+            if text not in known:
+                known[text] = self.terms(text, analyse)
+        found = [known[text] for text in texts]
+        if build is not None and all(_fits(terms) for terms in known.values()):
+            self._build = (build, found)
+        return found
+
+    def _read_build(self, path: Path, count: int) -> list[tuple[str, ...]] | None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        lines = text.split("\n")
+        if lines.pop() != "" or len(lines) != count:
+            return None  # cut off while written, or foreign
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: kept
+        return [tuple(line.split(" ")) if line else () for line in lines]
 
     def _read(self) -> dict[str, tuple[str, ...]]:
         if self.path is None:
@@ -82,39 +131,71 @@ class TermCache:
             return found
         found = tuple(analyse(text))
         self.misses += 1
-        if all(term and term.isprintable() and " " not in term for term in found):  # fits one line
+        if _fits(found):
             self._used[key] = found
         return found
 
     def save(self) -> None:
-        """Write the texts used, if any was analysed here or some stored ones are gone."""
-        if self.path is None or (not self.misses and len(self._used) == len(self._stored)):
+        """Write the texts used, if any was analysed here or some stored ones are gone, and the
+        build's terms in order if they were not read from its file."""
+        if self.path is None:
             return
-        lines = "".join(f"{key}\t{' '.join(terms)}\n" for key, terms in self._used.items())
+        wrote = False
+        if self._loaded is not None and (self.misses or len(self._used) != len(self._loaded)):  # read: not a build's
+            lines = "".join(f"{key}\t{' '.join(terms)}\n" for key, terms in self._used.items())
+            if not self._write(self.path, lines):
+                return
+            self._loaded, wrote = dict(self._used), True
+        if self._build is not None:
+            path, found = self._build
+            if not self._write(path, "".join(" ".join(terms) + "\n" for terms in found)):
+                return
+            self._build = None
+            builds = sorted(self.path.parent.glob(f"{self.path.stem}-build-*.txt"), key=_modified, reverse=True)
+            for old in builds[self.KEEP_BUILDS :]:
+                with contextlib.suppress(OSError):  # another process removed it first
+                    old.unlink()
+            wrote = True
+        if wrote:
+            self._remove_stale()
+
+    def _write(self, path: Path, lines: str) -> bool:
+        """Write `lines` to `path` whole or not at all; False (and `problem`) where it cannot."""
         handle = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(
-                "w", dir=self.path.parent, suffix=".tsv.tmp", delete=False, encoding="utf-8"
+                "w", dir=path.parent, suffix=".tsv.tmp", delete=False, encoding="utf-8"
             ) as handle:
                 handle.write(lines)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(handle.name, self.path)
+            os.replace(handle.name, path)
         except OSError as error:
-            self.problem = f"term cache not written ({self.path.parent}: {error.strerror or error})"
+            self.problem = f"term cache not written ({path.parent}: {error.strerror or error})"
             if handle is not None:
                 Path(handle.name).unlink(missing_ok=True)  # its folder is writable: it was made there
-            return
-        self._stored = dict(self._used)
-        self._remove_stale()
+            return False
+        return True
 
     def _remove_stale(self) -> None:
         assert self.path is not None
         cutoff = time.time() - STALE_DAYS * 86400
-        for other in self.path.parent.glob("terms-*.tsv"):
+        for other in [*self.path.parent.glob("terms-*.tsv"), *self.path.parent.glob("terms-*-build-*.txt")]:
             try:
-                if other != self.path and other.stat().st_mtime < cutoff:
+                if not other.name.startswith(self.path.stem) and other.stat().st_mtime < cutoff:
                     other.unlink()
             except OSError:
                 pass  # another process removed it, or it is not ours to remove
+
+
+def _fits(terms: tuple[str, ...]) -> bool:
+    """Whether the terms can be kept on one line of a file."""
+    return all(term and term.isprintable() and " " not in term for term in terms)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
