@@ -6,8 +6,10 @@ import dataclasses
 import hashlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -277,6 +279,80 @@ def test_a_warm_start_maps_the_last_builds_matrix_and_ignores_a_torn_or_foreign_
         EmbeddingCache(embedder, tmp_path).embed(texts[: n + 1])
     assert len(list(tmp_path.glob("*-build-*.npy"))) == EmbeddingCache.KEEP_BUILDS
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_empty_cache_files_are_embedded_again_not_fatal(bot, tmp_path):
+    # An interrupted copy or a restore can leave empty files: numpy cannot even read a header.
+    embedder = bot.index.semantic.embedder
+    texts = [("Publiser aldri bilder av kollegaer uten samtykke.", "passage"), ("bilder?", "query")]
+    first = EmbeddingCache(embedder, tmp_path).embed(texts)
+    for path in tmp_path.iterdir():
+        path.write_bytes(b"")
+    cache = EmbeddingCache(embedder, tmp_path)
+    np.testing.assert_allclose(cache.embed(texts), first, atol=1e-6)
+    assert cache.misses == 2 and not cache.problem
+
+
+def test_the_build_just_written_is_kept_whatever_the_clock_and_the_oldest_goes(bot, tmp_path):
+    embedder = bot.index.semantic.embedder
+    texts = [(f"bilder {n}", "query") for n in range(4)]
+    builds = []
+    for n in range(3):
+        cache = EmbeddingCache(embedder, tmp_path)
+        cache.embed(texts[: n + 1])
+        builds.append(cache.build_path(texts[: n + 1]))
+    assert [b.exists() for b in builds] == [False, True, True]  # the oldest of three removed
+    later = time.time() + 3600  # file times that do not show the newest last (coarse, or another host's clock)
+    for build in tmp_path.glob("*-build-*.npy"):
+        os.utime(build, (later, later))
+    cache = EmbeddingCache(embedder, tmp_path)
+    cache.embed(texts)
+    assert cache.build_path(texts).exists() and len(list(tmp_path.glob("*-build-*.npy"))) == 2
+    # The same for the lexical terms' builds.
+    terms = TermCache(tmp_path, "abc")
+    written = []
+    for n in range(3):
+        terms = TermCache(tmp_path, "abc")
+        terms.terms_of_texts([f"bilde {m}" for m in range(n + 1)], str.split)
+        terms.save()
+        written.append(terms.build_path([f"bilde {m}" for m in range(n + 1)]))
+    assert [w.exists() for w in written] == [False, True, True]
+    for build in tmp_path.glob("terms-abc-build-*.txt"):
+        os.utime(build, (later, later))
+    terms = TermCache(tmp_path, "abc")
+    terms.terms_of_texts(["bilde", "kollega"], str.split)
+    terms.save()
+    assert terms.build_path(["bilde", "kollega"]).exists() and len(list(tmp_path.glob("terms-abc-build-*"))) == 2
+
+
+def test_temporary_files_of_killed_writers_are_removed_live_ones_kept(bot, tmp_path):
+    old, live = tmp_path / "x.npy.1234.tmp", tmp_path / "y.npy.5678.tmp"
+    for path in (old, live):
+        path.write_bytes(b"half a matrix")
+    os.utime(old, (1e9, 1e9))  # long ago: its writer is gone
+    EmbeddingCache(bot.index.semantic.embedder, tmp_path).embed([("bilder?", "query")])
+    assert not old.exists() and live.exists()
+
+
+def test_one_process_at_a_time_extends_a_store(tmp_path):
+    import threading
+
+    from bot.matching.cachefiles import locked
+
+    order = []
+    inside = threading.Event()
+
+    def second():
+        with locked(tmp_path / "m.lock"):
+            order.append("second")
+
+    with locked(tmp_path / "m.lock"):
+        other = threading.Thread(target=second)
+        other.start()
+        inside.wait(0.3)  # give the other writer time to try
+        order.append("first done")
+    other.join(5)
+    assert order == ["first done", "second"]
 
 
 def test_an_unwritable_cache_folder_is_reported_not_fatal(bot, tmp_path):

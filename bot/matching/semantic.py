@@ -23,13 +23,14 @@ import json
 import os
 import platform
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from bot.matching.cachefiles import keep_newest, locked, write_whole
 
 MODEL_ENV = "GUIDEBOT_EMBEDDING_MODEL"
 CACHE_ENV = "GUIDEBOT_CACHE_DIR"
@@ -295,9 +296,9 @@ class EmbeddingCache:
         try:
             keys = self._keys_path.read_text(encoding="ascii").split()
             vectors = np.load(self._vectors_path, allow_pickle=False)
-        except (OSError, ValueError):
+        except (OSError, ValueError, EOFError):  # EOFError: an empty file
             return [], None
-        if vectors.ndim != 2 or len(vectors) != len(keys):
+        if not isinstance(vectors, np.ndarray) or vectors.ndim != 2 or len(vectors) != len(keys):
             return [], None  # a torn or foreign file: rebuild rather than trust it
         return keys, vectors
 
@@ -314,6 +315,10 @@ class EmbeddingCache:
         return vectors
 
     def _embed(self, texts: Sequence[tuple[str, str]]) -> np.ndarray:
+        with locked(self.folder / f"{self._model}.lock"):  # one process extends the store at a time
+            return self._embed_unlocked(texts)
+
+    def _embed_unlocked(self, texts: Sequence[tuple[str, str]]) -> np.ndarray:
         keys, stored = self._read()
         position = {k: i for i, k in enumerate(keys)}
         wanted = [self.key(text, kind) for text, kind in texts]
@@ -343,62 +348,36 @@ class EmbeddingCache:
     def _read_build(self, path: Path, count: int) -> np.ndarray | None:
         try:
             vectors = np.load(path, mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError):  # none yet, or cut short (shorter than its header says)
+        except (OSError, ValueError, EOFError):  # none yet, empty, or cut short (shorter than its header says)
             return None
-        if vectors.dtype != np.float32 or vectors.ndim != 2 or len(vectors) != count or not vectors.shape[1]:
+        if (not isinstance(vectors, np.ndarray) or vectors.dtype != np.float32 or vectors.ndim != 2
+                or len(vectors) != count or not vectors.shape[1]):
             return None  # foreign: embed (from the store) and write it again
         with contextlib.suppress(OSError):
-            os.utime(path)  # recently used: kept by `_remove_old_builds`
+            os.utime(path)  # recently used: kept by `keep_newest`
         return np.asarray(vectors)
 
     def _write_build(self, path: Path, vectors: np.ndarray) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._save(path, vectors)
+            _save(path, vectors)
         except OSError as error:
             self.problem = f"embedding cache not written ({self.folder}: {error.strerror or error})"
             return
-        builds = sorted(self.folder.glob(f"{self._model}-build-*.npy"), key=_modified, reverse=True)
-        for old in builds[self.KEEP_BUILDS :]:
-            with contextlib.suppress(OSError):  # another process removed it first
-                old.unlink()
-
-    def _save(self, path: Path, vectors: np.ndarray) -> None:
-        """Write `vectors` to `path` whole or not at all (a temporary file, synced, renamed)."""
-        handle = None
-        try:
-            with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".npy.tmp", delete=False) as handle:
-                np.save(handle, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(handle.name, path)
-        except OSError:
-            if handle is not None:
-                with contextlib.suppress(OSError):
-                    Path(handle.name).unlink(missing_ok=True)
-            raise
+        keep_newest(path, f"{self._model}-build-*.npy", self.KEEP_BUILDS)
 
     def _write(self, keys: list[str], vectors: np.ndarray) -> None:
-        keys_tmp = self._keys_path.with_suffix(".keys.tmp")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._save(self._vectors_path, vectors)
-            with keys_tmp.open("w", encoding="ascii") as handle:
-                handle.write("\n".join(keys))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(keys_tmp, self._keys_path)
+            _save(self._vectors_path, vectors)
+            write_whole(self._keys_path, lambda handle: handle.write("\n".join(keys)), binary=False)
         except OSError as error:
             self.problem = f"embedding cache not written ({self.folder}: {error.strerror or error})"
-            with contextlib.suppress(OSError):  # where the folder itself is the problem
-                keys_tmp.unlink(missing_ok=True)
 
 
-def _modified(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
+def _save(path: Path, vectors: np.ndarray) -> None:
+    matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+    write_whole(path, lambda handle: np.save(handle, matrix, allow_pickle=False))
 
 
 @dataclass(frozen=True)

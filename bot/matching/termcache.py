@@ -22,13 +22,13 @@ import hashlib
 import os
 import re
 import sys
-import tempfile
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from bot.matching import normalise
+from bot.matching.cachefiles import keep_newest, write_whole
 
 STALE_DAYS = 30
 _KEY = re.compile(r"[0-9a-f]{24}")
@@ -100,8 +100,9 @@ class TermCache:
         lines = text.split("\n")
         if lines.pop() != "" or len(lines) != count:
             return None  # cut off while written, or foreign
-        with contextlib.suppress(OSError):
-            os.utime(path)  # recently used: kept
+        for used in (path, self.path):  # recently used: kept (the per-text file serves the next edit)
+            with contextlib.suppress(OSError):
+                os.utime(used)
         return [tuple(line.split(" ")) if line else () for line in lines]
 
     def _read(self) -> dict[str, tuple[str, ...]]:
@@ -151,30 +152,18 @@ class TermCache:
             if not self._write(path, "".join(" ".join(terms) + "\n" for terms in found)):
                 return
             self._build = None
-            builds = sorted(self.path.parent.glob(f"{self.path.stem}-build-*.txt"), key=_modified, reverse=True)
-            for old in builds[self.KEEP_BUILDS :]:
-                with contextlib.suppress(OSError):  # another process removed it first
-                    old.unlink()
+            keep_newest(path, f"{self.path.stem}-build-*.txt", self.KEEP_BUILDS)
             wrote = True
         if wrote:
             self._remove_stale()
 
     def _write(self, path: Path, lines: str) -> bool:
         """Write `lines` to `path` whole or not at all; False (and `problem`) where it cannot."""
-        handle = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", dir=path.parent, suffix=".tsv.tmp", delete=False, encoding="utf-8"
-            ) as handle:
-                handle.write(lines)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(handle.name, path)
+            write_whole(path, lambda handle: handle.write(lines), binary=False)
         except OSError as error:
             self.problem = f"term cache not written ({path.parent}: {error.strerror or error})"
-            if handle is not None:
-                Path(handle.name).unlink(missing_ok=True)  # its folder is writable: it was made there
             return False
         return True
 
@@ -193,9 +182,3 @@ def _fits(terms: tuple[str, ...]) -> bool:
     """Whether the terms can be kept on one line of a file."""
     return all(term and term.isprintable() and " " not in term for term in terms)
 
-
-def _modified(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
