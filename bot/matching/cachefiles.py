@@ -8,10 +8,11 @@ processes (a restart while the old process still runs, two workers on one folder
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,6 +25,15 @@ def modified(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def build_digest(texts: Iterable[str]) -> str:
+    """Names one build by all its texts in order: their lengths first, so no text can pass for
+    two others joined, then the texts."""
+    texts = list(texts)
+    digest = hashlib.sha256(" ".join(str(len(text)) for text in texts).encode())
+    digest.update("".join(texts).encode())
+    return digest.hexdigest()[:24]
 
 
 def write_whole(path: Path, write: Callable[[IO[Any]], object], binary: bool = True) -> None:

@@ -77,6 +77,15 @@ class LexicalScores:
     bm25: dict[int, float] = field(default_factory=dict)
     matched: dict[int, int] = field(default_factory=dict)
 
+    @cached_property
+    def text(self) -> str:
+        """The question's terms joined (RapidFuzz's side of the phrasing likeness)."""
+        return " ".join(self.terms)
+
+    @cached_property
+    def term_set(self) -> frozenset[str]:
+        return frozenset(self.terms)
+
 
 class LexicalIndex:
     """Postings, inverse document frequencies and phrasings of the knowledge's entries.
@@ -211,9 +220,10 @@ class LexicalIndex:
         document = self.documents[position]
         if not document.phrasing_texts:
             return 0.0
-        text = " ".join(scores.terms)
-        terms = frozenset(scores.terms)
-        ratios = process.cdist([text], document.phrasing_texts, scorer=fuzz.token_sort_ratio, dtype=np.float64)[0]
+        terms = scores.term_set
+        ratios = process.cdist(
+            [scores.text], document.phrasing_texts, scorer=fuzz.token_sort_ratio, dtype=np.float64
+        )[0]
         best = 0.0
         weight, idf = scores.weights.__getitem__, self.idf.__getitem__  # a phrasing's terms all have an idf
         for phrasing_terms, ratio in zip(document.phrasing_terms, ratios.tolist(), strict=True):

@@ -30,7 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.matching.cachefiles import keep_newest, locked, write_whole
+from bot.matching.cachefiles import build_digest, keep_newest, locked, write_whole
 
 MODEL_ENV = "GUIDEBOT_EMBEDDING_MODEL"
 CACHE_ENV = "GUIDEBOT_CACHE_DIR"
@@ -286,11 +286,8 @@ class EmbeddingCache:
 
     def build_path(self, texts: Sequence[tuple[str, str]]) -> Path:
         """The matrix file of a build of these (text, kind) pairs, in this order."""
-        digest = hashlib.sha256(self._model.encode())
-        # Lengths first: no text can pass for two others joined.
-        digest.update(" ".join(f"{kind[0]}{len(text)}" for text, kind in texts).encode())
-        digest.update("".join(text for text, _ in texts).encode())
-        return self.folder / f"{self._model}-build-{digest.hexdigest()[:24]}.npy"
+        digest = build_digest(kind[0] + text for text, kind in texts)
+        return self.folder / f"{self._model}-build-{digest}.npy"
 
     def _read(self) -> tuple[list[str], np.ndarray | None]:
         try:
@@ -391,9 +388,6 @@ class SemanticScores:
     answer: np.ndarray | None = None
     section: np.ndarray | None = None  # likeness to the whole section the entry stands in
     centre: np.ndarray | None = None  # likeness to the mean of all the entry's texts
-
-    def best(self) -> np.ndarray:
-        return np.maximum(self.phrasing, self.quote)
 
 
 # How many closest phrasings vote on the entry a question is about.

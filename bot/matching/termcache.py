@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from bot.matching import normalise
-from bot.matching.cachefiles import keep_newest, write_whole
+from bot.matching.cachefiles import build_digest, keep_newest, write_whole
 
 STALE_DAYS = 30
 _KEY = re.compile(r"[0-9a-f]{24}")
@@ -71,9 +71,7 @@ class TermCache:
         """The file of a build of these texts, in this order."""
         if self.path is None:
             return None
-        digest = hashlib.sha256(" ".join(map(str, map(len, texts))).encode())  # lengths: no text passes for two
-        digest.update("".join(texts).encode())
-        return self.path.with_name(f"{self.path.stem}-build-{digest.hexdigest()[:24]}.txt")
+        return self.path.with_name(f"{self.path.stem}-build-{build_digest(texts)}.txt")
 
     def terms_of_texts(self, texts: Sequence[str], analyse: Callable[[str], list[str]]) -> list[tuple[str, ...]]:
         """The terms of each text, in order: the build's file if these texts were built last,
