@@ -52,6 +52,7 @@ TRAINING = [
     "spent/2026-11-24-batsfjord-a.yaml", "spent/2026-11-24-batsfjord-b.yaml", "spent/2026-11-24-batsfjord-c.yaml",
     "spent/2026-11-24-batsfjord-e.yaml", "spent/2026-11-24-batsfjord-f.yaml", "spent/2026-11-24-batsfjord-g.yaml",
     "spent/2026-11-24-batsfjord-h.yaml", "spent/2026-11-24-batsfjord-i.yaml",
+    "spent/2026-11-24-batsfjord-j.yaml", "spent/2026-11-24-batsfjord-k.yaml",
 ]
 # Another guideline, imported with no hand work, and its spent blind set.
 IMPORTED = [
@@ -110,8 +111,19 @@ def fit_ranking(data: list[Question], names: list[str], l2: float = RANK_L2, fol
     scales[scales < 1e-6] = 1.0
     blocks = [((matrix(q, names) - means) / scales, np.array([c.entry.id in q.right for c in q.found])) for q in usable]
 
+    def likelihood(w: np.ndarray, chosen: list[int]) -> float:
+        """Penalised log-likelihood: log of the share of the right candidates, summed."""
+        total = -0.5 * l2 * float(w @ w)
+        for i in chosen:
+            x, right = blocks[i]
+            s = x @ w
+            top = s.max()
+            total += float(np.log(np.exp(s[right] - top).sum()) - np.log(np.exp(s - top).sum()))
+        return total
+
     def solve(chosen: list[int]) -> np.ndarray:
         w = np.zeros(len(names))
+        current = likelihood(w, chosen)
         for _ in range(30):
             gradient = -l2 * w
             fisher = np.eye(len(names)) * l2
@@ -126,7 +138,15 @@ def fit_ranking(data: list[Question], names: list[str], l2: float = RANK_L2, fol
                 centred = x - p @ x
                 fisher += centred.T @ (centred * p[:, None])
             step = np.linalg.solve(fisher, gradient)
+            # Newton's step can overshoot when the candidates' features are nearly collinear:
+            # halve it until the likelihood rises.
+            for _ in range(20):
+                better = likelihood(w + step, chosen)
+                if better >= current - 1e-9:
+                    break
+                step /= 2
             w += step
+            current = better
             if np.abs(step).max() < 1e-7:
                 break
         return w
