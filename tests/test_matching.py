@@ -135,6 +135,38 @@ def test_an_entry_is_also_found_through_the_mean_of_its_texts(tmp_path):
     assert not np.allclose(scores.centre, np.maximum(scores.phrasing, scores.quote), atol=1e-3)
 
 
+def test_quotes_are_also_compared_centred(tmp_path):
+    # What every question shares (the mean of everyday questions) and what every quote shares
+    # (the knowledge's mean quote) is taken away before a question meets a quote.
+    from safetensors.numpy import save_file
+
+    folder = tmp_path / "tiny-static"
+    folder.mkdir()
+    save_file({"embeddings": tiny_table(4)}, str(folder / "model.safetensors"))
+    tiny_tokenizer(folder)
+    embedder = load_embedder(str(folder))
+    quotes = ["bilde kollega", "slette kommentar", "svare raskt publisere"]
+    generic = ["kan jeg svare", "raskt bilde", "ukjentord kommentar"]
+    index = SemanticIndex(embedder, quotes, [[], [], []], EmbeddingCache(embedder, tmp_path / "cache"),
+                          generic_questions=generic)
+
+    def unit(vector):
+        return vector / np.linalg.norm(vector)
+
+    passages = embedder.embed(quotes, "passage")
+    question = embedder.embed(["kollega publisere svare"], "query")[0]
+    centred_question = unit(question - embedder.embed(generic, "query").mean(axis=0))
+    expected_quotes = [unit(p - passages.mean(axis=0)) @ centred_question for p in passages]
+    scores = index.scores("kollega publisere svare")
+    np.testing.assert_allclose(scores.quote_centred, expected_quotes, atol=1e-5)
+    np.testing.assert_allclose(scores.quote, passages @ question, atol=1e-5)
+    assert not np.allclose(scores.quote_centred, scores.quote, atol=1e-3)
+    # One quote alone has nothing left once its mean is taken away: no likeness, and no NaN.
+    single = SemanticIndex(embedder, ["bilde kollega"], [[]], EmbeddingCache(embedder, tmp_path / "cache"),
+                           generic_questions=generic)
+    assert single.scores("bilde").quote_centred.tolist() == [0.0]
+
+
 def test_operator_model_drives_the_whole_engine(tmp_path, monkeypatch):
     folder = tiny_onnx_model(tmp_path / "tiny-onnx", tiny_table())
     monkeypatch.setenv("GUIDEBOT_EMBEDDING_MODEL", str(folder))
@@ -196,6 +228,11 @@ def test_an_entry_without_phrasings_is_found_through_its_quote(bot):
     assert match.features["phrased"] == 0.0 and "semantic/quotes" in match.reasons[0]
     assert match.outcome in ("answered", "clarify")  # offered at least, never referred
     assert index.semantic.cache.misses == 0  # the quotes were embedded and cached before
+    # Such entries are also ranked on their centred likeness; phrased entries never are.
+    found, _ = index.candidates("må vi få skriftlig samtykke før vi publiserer bilder av innbyggere?")
+    assert all(c.features["sem_quote_c"] != 0.0 for c in found)
+    found, _ = bot.index.candidates("må vi få skriftlig samtykke før vi publiserer bilder av innbyggere?")
+    assert all(c.features["sem_quote_c"] == c.features["sem_section_c"] == 0.0 for c in found)
 
 
 def test_an_english_question_meets_a_norwegian_guideline_through_the_glossary(bot):

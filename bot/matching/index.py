@@ -199,6 +199,7 @@ class Index:
         for i, related in enumerate(self._related):  # "related" counts both ways
             for other in related:
                 self._related[other].add(i)
+        self._unphrased = np.array([not entry.questions for entry in self.entries], dtype=bool)
         self.semantic: SemanticIndex | None = None
         self.matching_note = ""
         model = self._embedder(embedder)
@@ -208,7 +209,7 @@ class Index:
             cache = EmbeddingCache(model, cache_dir) if cache_dir else None
             answers = [_answer_texts(entry) for entry in self.entries]
             sections = _section_texts(self.entries, titles)
-            self.semantic = SemanticIndex(model, quotes, phrasings, cache, answers, sections)
+            self.semantic = SemanticIndex(model, quotes, phrasings, cache, answers, sections, generic_questions())
             self.matching_note = f"matching: words and meaning (model {model.name})"
         # A cache that could not be written slows the next start only: said, not fatal.
         problems = [self.semantic.cache.problem if self.semantic else "", terms.problem]
@@ -272,6 +273,10 @@ class Index:
             semantic = np.maximum(np.maximum(quote, phrasing), answer)
             top = np.argpartition(-semantic, min(_POOL, len(semantic) - 1))[:_POOL]
             pool.update(dict.fromkeys(int(p) for p in top))
+            if self._unphrased.any():  # entries found through their quote alone
+                centred = np.where(self._unphrased, meaning.quote_centred, -np.inf)
+                top = np.argpartition(-centred, min(_POOL, len(centred) - 1))[:_POOL]
+                pool.update(dict.fromkeys(int(p) for p in top if self._unphrased[p]))
             spread = float(semantic.std()) or 1.0
             mean, highest = float(semantic.mean()), float(semantic.max())
             votes = np.bincount(meaning.nearest, minlength=self.count) / max(len(meaning.nearest), 1)
@@ -299,6 +304,10 @@ class Index:
                     sem_gap=float(semantic[position]) - highest,
                     sem_section=float(meaning.section[position]),
                     sem_centre=float(meaning.centre[position]),
+                    # Only where nothing else finds the entry: phrasings say more, and one
+                    # ranker serves both kinds of entry.
+                    sem_quote_c=0.0 if entry.questions else float(meaning.quote_centred[position]),
+                    sem_section_c=0.0 if entry.questions else float(meaning.section_centred[position]),
                     vote=float(votes[position]),
                 )
             found.append(
@@ -435,6 +444,15 @@ def describe_matching() -> tuple[bool, str]:
     if model is None:
         return True, f"matching: lexical only ({MODEL_ENV}={spec})"
     return True, f"matching: words and meaning (model {model.name})"
+
+
+GENERIC_QUESTIONS = Path(__file__).with_name("generic-questions.txt")
+
+
+def generic_questions(path: Path = GENERIC_QUESTIONS) -> list[str]:
+    """The everyday workplace questions whose mean a question is centred by (`SemanticIndex`)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 def _quote_text(entry: Entry, titles: Mapping[tuple[str, str], str]) -> str:

@@ -36,6 +36,9 @@ CANDIDATE_FEATURES = {
     "sem_gap": "meaning: distance below the entry closest in meaning (0 for that entry)",
     "sem_section": "meaning: likeness to the whole section the entry stands in (title and quotes)",
     "sem_centre": "meaning: likeness to the mean of all the entry's texts (quote, phrasings, answers)",
+    "sem_quote_c": "meaning, entry without phrasings: likeness to the quote, what all questions and all quotes"
+    " share taken away (0 for a phrased entry)",
+    "sem_section_c": "meaning, entry without phrasings: likeness to the whole section, centred the same way",
     "vote": "meaning: share of the five closest phrasings that are this entry's",
     "coverage": "words: share of the question the entry's words explain",
     "phrasing": "words: likeness to the closest phrasing",
@@ -45,7 +48,8 @@ CANDIDATE_FEATURES = {
     "other_audience": "the entry is for another audience than the asker's role",
 }
 SEMANTIC = (
-    "sem_quote", "sem_phrasing", "sem_answer", "sem_best", "sem_z", "sem_gap", "sem_section", "sem_centre", "vote",
+    "sem_quote", "sem_phrasing", "sem_answer", "sem_best", "sem_z", "sem_gap", "sem_section", "sem_centre",
+    "sem_quote_c", "sem_section_c", "vote",
 )
 
 

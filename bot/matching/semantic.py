@@ -388,6 +388,10 @@ class SemanticScores:
     answer: np.ndarray | None = None
     section: np.ndarray | None = None  # likeness to the whole section the entry stands in
     centre: np.ndarray | None = None  # likeness to the mean of all the entry's texts
+    # The quote's and the section's likeness once what all questions share and what all the
+    # knowledge's quotes (sections) share is taken away (`SemanticIndex`, "centred").
+    quote_centred: np.ndarray | None = None
+    section_centred: np.ndarray | None = None
 
 
 # How many closest phrasings vote on the entry a question is about.
@@ -421,8 +425,22 @@ def _centres(count: int, *groups: tuple[np.ndarray, np.ndarray, np.ndarray]) -> 
     return total / np.where(length > 0, length, 1.0)
 
 
+def _centred(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """`vectors` less `mean`, each of unit length (all zero where nothing is left)."""
+    rest = vectors - mean
+    length = np.linalg.norm(rest, axis=-1, keepdims=True)
+    return (rest / np.where(length > 1e-6, length, 1.0)).astype(np.float32)
+
+
 class SemanticIndex:
-    """One vector per findable text of each entry; `scores(question)` gives each entry's best."""
+    """One vector per findable text of each entry; `scores(question)` gives each entry's best.
+
+    A question and a rule are worded differently ("kan jeg ...?" against "Ansatte skal ..."), and
+    every question shares a direction in the model's space that says little about which rule it is
+    about, as every quote shares one. So the quotes and sections are also compared "centred": the
+    question less the mean of a fixed sample of everyday workplace questions
+    (``generic-questions.txt``), each quote less the mean of the knowledge's quotes. That needs no
+    phrasings and no fitting, so it works for a guideline imported a minute ago."""
 
     def __init__(
         self,
@@ -432,9 +450,11 @@ class SemanticIndex:
         cache: EmbeddingCache | None = None,
         answers: Sequence[Sequence[str]] = (),
         sections: Sequence[str] = (),
+        generic_questions: Sequence[str] = (),
     ):
         """`sections`: per entry, the text of the section it stands in (title and all its quotes);
-        entries of one section share one vector."""
+        entries of one section share one vector. `generic_questions`: everyday questions about
+        anything at work, whose mean is what a question shares with every other."""
         self.embedder = embedder
         self.cache = cache or EmbeddingCache(embedder)
         pairs = [(quote, "passage") for quote in quotes]
@@ -452,12 +472,20 @@ class SemanticIndex:
         section_number = {text: number for number, text in enumerate(section_texts)}
         self.section_of = np.asarray([section_number[t] for t in sections], dtype=np.int64)
         pairs.extend((text, "passage") for text in section_texts)
+        pairs.extend((text, "query") for text in generic_questions)
         vectors = self.cache.embed(pairs)
         self.count = len(quotes)
         self.quote_vectors = vectors[: self.count]
         self.phrasing_vectors = vectors[self.count : self.count + len(owners)]
-        self.answer_vectors = vectors[self.count + len(owners) : len(vectors) - len(section_texts)]
-        self.section_vectors = vectors[len(vectors) - len(section_texts) :]
+        end = len(vectors) - len(generic_questions)
+        self.answer_vectors = vectors[self.count + len(owners) : end - len(section_texts)]
+        self.section_vectors = vectors[end - len(section_texts) : end]
+        generic = vectors[end:]
+        dimensions = vectors.shape[1] if vectors.ndim == 2 else 0
+        self.question_mean = generic.mean(axis=0) if len(generic) else np.zeros(dimensions, np.float32)
+        quote_vectors, section_vectors = self.quote_vectors, self.section_vectors
+        self.centred_quotes = _centred(quote_vectors, quote_vectors.mean(axis=0)) if self.count else quote_vectors
+        self.centred_sections = _centred(section_vectors, section_vectors.mean(axis=0)) if len(section_texts) else section_vectors
         self.owners = np.asarray(owners, dtype=np.int64)
         self.answer_owners = np.asarray(answer_owners, dtype=np.int64)
         self._phrasing_runs, self._answer_runs = _runs(self.owners), _runs(self.answer_owners)
@@ -484,4 +512,9 @@ class SemanticIndex:
         if len(self.answer_owners):
             answer = _best_per_owner(self.answer_vectors @ vector, self.answer_owners, self._answer_runs, self.count)
         section = (self.section_vectors @ vector)[self.section_of] if len(self.section_of) else quote
-        return SemanticScores(phrasing, quote, nearest, answer, section, self.centre_vectors @ vector)
+        centred = _centred(vector, self.question_mean)
+        quote_centred = self.centred_quotes @ centred if self.count else quote
+        section_centred = (self.centred_sections @ centred)[self.section_of] if len(self.section_of) else quote_centred
+        return SemanticScores(
+            phrasing, quote, nearest, answer, section, self.centre_vectors @ vector, quote_centred, section_centred
+        )
