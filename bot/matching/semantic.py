@@ -485,7 +485,9 @@ class SemanticIndex:
         self.question_mean = generic.mean(axis=0) if len(generic) else np.zeros(dimensions, np.float32)
         quote_vectors, section_vectors = self.quote_vectors, self.section_vectors
         self.centred_quotes = _centred(quote_vectors, quote_vectors.mean(axis=0)) if self.count else quote_vectors
-        self.centred_sections = _centred(section_vectors, section_vectors.mean(axis=0)) if len(section_texts) else section_vectors
+        self.centred_sections = (
+            _centred(section_vectors, section_vectors.mean(axis=0)) if len(section_texts) else section_vectors
+        )
         self.owners = np.asarray(owners, dtype=np.int64)
         self.answer_owners = np.asarray(answer_owners, dtype=np.int64)
         self._phrasing_runs, self._answer_runs = _runs(self.owners), _runs(self.answer_owners)
