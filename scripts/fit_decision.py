@@ -15,7 +15,10 @@ questions (the team's sets and the spent blind sets in tests/eval/spent/):
 3. fit two decision models (`bot.matching.decide`) on the best candidate's features, the
    label being "the best entry is a right answer", out-of-scope questions (near-misses
    included) as negatives: one for a best entry with phrasings, one for a best entry found
-   through its quote alone; thresholds are chosen on out-of-fold probabilities: the answer
+   through its quote alone; each both as a logistic regression and as boosted trees (small
+   trees fitted one after another on what the earlier ones got wrong), keeping the one that
+   answers more right questions cross-validated within the same limits; thresholds are chosen
+   on out-of-fold probabilities: the answer
    threshold keeps answered-wrong and out-of-scope answered low (a wrong answer is worse than
    asking back), the clarify threshold asks back where the choice usually holds the right entry.
 
@@ -76,6 +79,13 @@ L2 = 1.0
 # What an ask-back offering no right entry costs, against one that does (the clarify threshold).
 CLARIFY_PENALTY, CLARIFY_PENALTY_QUOTES = 0.25, 0.05
 RANK_L2 = 3.0
+# Boosted trees: rounds, learning rate, depth, fewest questions in a leaf, L2 on leaf values,
+# candidate split points per feature (quantiles). Trees are kept only when they beat the
+# logistic regression by at least TREES_MARGIN answered-correct (cross-validated).
+TREES = {"rounds": 300, "rate": 0.05, "depth": 3, "min_leaf": 40, "l2": 1.0, "bins": 32}
+TREES_MARGIN = 0.005
+# Features the trees may only read one way (1: more never makes an answer less likely right).
+MONOTONE: dict[str, int] = {}
 
 
 @dataclass
@@ -217,15 +227,122 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float
     return w[1:], float(w[0])
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 7) -> np.ndarray:
+def fit_trees(x: np.ndarray, y: np.ndarray, rounds: int = 300, rate: float = 0.05, depth: int = 3,
+              min_leaf: int = 40, l2: float = 1.0, bins: int = 32,
+              monotone: list[int] | None = None) -> tuple[float, list[dict]]:
+    """Gradient-boosted trees for the log-odds (logistic loss, Newton leaf values, splits at
+    quantiles of each feature). Each node keeps its value (learning rate applied), so the
+    decision can say how much each split on the way to a leaf pulled (`decide.DecisionModel`).
+    `monotone` (per feature: 1, -1 or 0) keeps the log-odds rising (falling) with a feature, all
+    else equal: a split on it must order its children so, and their values are bounded by the
+    midpoint between them all the way down (so a question worded exactly like a phrasing is
+    never less sure than one worded a little less like it)."""
+    monotone = monotone or [0] * x.shape[1]
+    edges = [split_points(x[:, j], bins) for j in range(x.shape[1])]
+    binned = np.stack([np.searchsorted(edges[j], x[:, j], side="left") for j in range(x.shape[1])], axis=1)
+    share = min(max(float(y.mean()), 1e-3), 1 - 1e-3)
+    base = float(np.log(share / (1 - share)))
+    score = np.full(len(y), base)
+    trees = []
+    for _ in range(rounds):
+        p = 1 / (1 + np.exp(-score))
+        tree = grow_tree(binned, edges, p - y, p * (1 - p), rate, depth, min_leaf, l2, monotone)
+        trees.append(tree)
+        score += tree_values(tree, x)
+    return base, trees
+
+
+def split_points(column: np.ndarray, bins: int) -> np.ndarray:
+    """Where a tree may split one feature: at its quantiles, each moved halfway to the next value
+    the feature takes, so that a value rounded a little (decision.json keeps six decimals of the
+    means and scales) falls on the same side as in the fit; many features take few values."""
+    values = np.unique(column)
+    cuts = np.unique(np.quantile(column, np.linspace(0, 1, bins + 1)[1:-1]))
+    above = np.searchsorted(values, cuts, side="right")
+    keep = above < len(values)
+    return (cuts[keep] + values[above[keep]]) / 2
+
+
+def grow_tree(binned: np.ndarray, edges: list[np.ndarray], g: np.ndarray, h: np.ndarray, rate: float, depth: int,
+              min_leaf: int, l2: float, monotone: list[int]) -> dict[str, list]:
+    """One tree fitted to the gradients `g` and curvatures `h`: at each node the split with the
+    largest gain that leaves at least `min_leaf` questions on each side (and, on a `monotone`
+    feature, orders its children's values the right way)."""
+    tree: dict[str, list] = {"feature": [], "threshold": [], "left": [], "right": [], "value": []}
+
+    def grow(rows: np.ndarray, level: int, low: float, high: float) -> int:
+        node = len(tree["value"])
+        total_g, total_h = g[rows].sum(), h[rows].sum()
+        for key, value in zip(("feature", "threshold", "left", "right"), (-1, 0.0, -1, -1), strict=True):
+            tree[key].append(value)
+        tree["value"].append(float(min(max(-rate * total_g / (total_h + l2), low), high)))
+        if level == depth or len(rows) < 2 * min_leaf:
+            return node
+        best_gain, best = 1e-9, None
+        for j, cuts in enumerate(edges):
+            size = len(cuts) + 1
+            left_g = np.cumsum(np.bincount(binned[rows, j], g[rows], size))[:-1]
+            left_h = np.cumsum(np.bincount(binned[rows, j], h[rows], size))[:-1]
+            left_n = np.cumsum(np.bincount(binned[rows, j], minlength=size))[:-1]
+            allowed = (left_n >= min_leaf) & (len(rows) - left_n >= min_leaf)
+            if monotone[j]:
+                rising = (total_g - left_g) / (total_h - left_h + l2) <= left_g / (left_h + l2)
+                allowed &= rising if monotone[j] > 0 else ~rising
+            gain = left_g**2 / (left_h + l2) + (total_g - left_g) ** 2 / (total_h - left_h + l2)
+            gain = np.where(allowed, gain - total_g**2 / (total_h + l2), -np.inf)
+            if allowed.any() and gain.max() > best_gain:
+                best_gain, best = float(gain.max()), (j, int(np.argmax(gain)))
+        if best is None:
+            return node
+        j, cut = best
+        tree["feature"][node], tree["threshold"][node] = j, float(edges[j][cut])
+        goes_left = binned[rows, j] <= cut
+        left_bounds, right_bounds = (low, high), (low, high)
+        if monotone[j]:
+            values = [min(max(-rate * g[part].sum() / (h[part].sum() + l2), low), high)
+                      for part in (rows[goes_left], rows[~goes_left])]
+            middle = sum(values) / 2
+            left_bounds, right_bounds = ((low, middle), (middle, high)) if monotone[j] > 0 else ((middle, high),
+                                                                                                 (low, middle))
+        tree["left"][node] = grow(rows[goes_left], level + 1, *left_bounds)
+        tree["right"][node] = grow(rows[~goes_left], level + 1, *right_bounds)
+        return node
+
+    grow(np.arange(len(g)), 0, -np.inf, np.inf)
+    return tree
+
+
+def tree_values(tree: dict, x: np.ndarray) -> np.ndarray:
+    """The leaf value each row of `x` reaches in `tree`."""
+    node = np.zeros(len(x), dtype=np.int64)
+    feature, threshold = np.asarray(tree["feature"]), np.asarray(tree["threshold"])
+    left, right, value = np.asarray(tree["left"]), np.asarray(tree["right"]), np.asarray(tree["value"])
+    while (inner := feature[node] >= 0).any():
+        rows = np.flatnonzero(inner)
+        goes_left = x[rows, feature[node[rows]]] <= threshold[node[rows]]
+        node[rows] = np.where(goes_left, left[node[rows]], right[node[rows]])
+    return value[node]
+
+
+def trees_log_odds(base: float, trees: list[dict], x: np.ndarray) -> np.ndarray:
+    return base + sum((tree_values(tree, x) for tree in trees), np.zeros(len(x)))
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 7, kind: str = "logistic",
+                monotone: list[int] | None = None) -> np.ndarray:
     order = list(range(len(y)))
     random.Random(seed).shuffle(order)
     probabilities = np.zeros(len(y))
     for fold in range(folds):
         test = np.array(order[fold::folds])
         train = np.setdiff1d(np.arange(len(y)), test)
-        w, b = fit(x[train], y[train])
-        probabilities[test] = 1 / (1 + np.exp(-(x[test] @ w + b)))
+        if kind == "trees":
+            base, trees = fit_trees(x[train], y[train], **TREES, monotone=monotone)
+            log_odds = trees_log_odds(base, trees, x[test])
+        else:
+            w, b = fit(x[train], y[train])
+            log_odds = x[test] @ w + b
+        probabilities[test] = 1 / (1 + np.exp(-log_odds))
     return probabilities
 
 
@@ -274,10 +391,20 @@ def fit_part(name: str, data: list[Sample], names: list[str], verbose: bool, pen
     oof = out_of_fold(x, y)
     answer, clarify = choose_thresholds(data, oof, penalty)
     weights, bias = fit(x, y)
+    monotone = [MONOTONE.get(n, 0) for n in names]
+    oof_trees = out_of_fold(x, y, kind="trees", monotone=monotone)
+    answer_trees, clarify_trees = choose_thresholds(data, oof_trees, penalty)
+    logistic_correct = figures(data, oof, answer, clarify)["answered_correct"]
+    trees_correct = figures(data, oof_trees, answer_trees, clarify_trees)["answered_correct"]
+    kind = "trees" if trees_correct >= logistic_correct + TREES_MARGIN else "logistic"
+    print(f"\n{name}: cross-validated answered-correct, logistic {logistic_correct:.3f}, boosted trees "
+          f"{trees_correct:.3f}: {kind} kept")
+    if kind == "trees":
+        oof, answer, clarify = oof_trees, answer_trees, clarify_trees
     top1 = np.mean([s.right for s in data if s.in_scope])
     thin_right = np.mean([s.right and s.thin for s in data if s.in_scope])
     print(f"  in-scope questions whose right best entry is too thin to answer on: {thin_right:.3f}")
-    print(f"\n{name}: {len(data)} questions, top-1 right {top1:.3f}; thresholds answer {answer:.2f}, clarify {clarify:.2f}")
+    print(f"{name}: {len(data)} questions, top-1 right {top1:.3f}; thresholds answer {answer:.2f}, clarify {clarify:.2f}")
     print("  answer threshold -> cross-validated correct / wrong / out-of-scope answered:")
     for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
         f = figures(data, oof, t, clarify)
@@ -292,12 +419,24 @@ def fit_part(name: str, data: list[Sample], names: list[str], verbose: bool, pen
             if not data[i].right:
                 kind = "in-scope, best wrong" if data[i].in_scope else "out of scope"
                 print(f"    p={oof[i]:.2f} {kind}: {data[i].text}")
-    return {
+    model = {
+        "kind": kind,
         "features": names,
         "weights": [round(float(w), 6) for w in weights],
         "bias": round(bias, 6),
         "means": [round(float(m), 6) for m in means],
         "scales": [round(float(s), 6) for s in scales],
+    }
+    if kind == "trees":
+        # Fitted on the standardised features: `means` and `scales` apply to both kinds.
+        base, trees = fit_trees(x, y, **TREES, monotone=monotone)
+        model["base"] = round(base, 6)
+        model["trees"] = [
+            {**tree, "threshold": [round(t, 6) for t in tree["threshold"]], "value": [round(v, 6) for v in tree["value"]]}
+            for tree in trees
+        ]
+    return {
+        **model,
         "answer": answer,
         "clarify": clarify,
         "fitted_on": TRAINING + [path for _, path in IMPORTED],
@@ -314,6 +453,19 @@ def imported_index(name: str, folder: Path, embedder) -> Index:
                "--document", name, "--knowledge", str(knowledge)]
     subprocess.run(command, check=True, capture_output=True, cwd=folder)
     return Index.from_knowledge(load_knowledge(knowledge), embedder=embedder)
+
+
+def dumps(models: dict) -> str:
+    """decision.json's text: readable, with each boosted tree on one line."""
+    lines = []
+    for mode, model in models.items():
+        trees = model.get("trees")
+        text = json.dumps({k: v for k, v in model.items() if k != "trees"}, indent=1, ensure_ascii=False)
+        if trees:
+            rows = ",\n".join("  " + json.dumps(tree, separators=(",", ":")) for tree in trees)
+            text = text[: text.rindex("}")].rstrip() + ',\n "trees": [\n' + rows + "\n ]\n}"
+        lines.append(f"{json.dumps(mode)}: " + text.replace("\n", "\n "))
+    return "{\n " + ",\n ".join(lines) + "\n}\n"
 
 
 def main() -> None:
@@ -366,7 +518,7 @@ def main() -> None:
         # quotes helps more than it costs, so the clarify threshold weighs wasted questions less.
         result[f"{mode}/quotes"] = fit_part(f"{mode}/quotes", quotes, DECISION[mode], args.verbose, CLARIFY_PENALTY_QUOTES)
     if args.write:
-        decide.COEFFICIENTS.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        decide.COEFFICIENTS.write_text(dumps(result), encoding="utf-8")
         print(f"\nwritten {decide.COEFFICIENTS.relative_to(ROOT)}")
 
 

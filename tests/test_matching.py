@@ -579,11 +579,15 @@ def test_decision_coefficients_are_complete_and_fitted():
         model = decide.DecisionModel.load(mode)
         assert len(model.weights) == len(model.features) == len(model.means) == len(model.scales)
         assert any(w != 0 for w in model.weights) and 0 < model.clarify <= model.answer < 1
+        assert data[mode]["kind"] == ("trees" if model.trees else "logistic")
+        for tree in model.trees:
+            assert len(tree.feature) == len(tree.threshold) == len(tree.left) == len(tree.right) == len(tree.value)
+            assert all(f < len(model.features) for f in tree.feature)
         assert set(model.features) <= set(decide.FEATURE_NAMES)
         assert data[mode]["cross_validated"]["answered_wrong"] <= 0.02
 
 
-def test_logistic_fit_recovers_a_known_rule():
+def fitting_script():
     spec = importlib.util.spec_from_file_location("fit_decision", ROOT / "scripts" / "fit_decision.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules["fit_decision"] = module  # its dataclasses look their module up
@@ -591,12 +595,86 @@ def test_logistic_fit_recovers_a_known_rule():
         spec.loader.exec_module(module)
     finally:
         del sys.modules["fit_decision"]
+    return module
+
+
+def test_logistic_fit_recovers_a_known_rule():
+    module = fitting_script()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 2))
     y = (x[:, 0] - 0.5 * x[:, 1] + rng.normal(scale=0.3, size=400) > 0).astype(float)
     weights, bias = module.fit(x, y, l2=0.1)
     assert weights[0] > 2 and weights[1] < -0.5 and abs(bias) < 0.5
     assert ((x @ weights + bias > 0) == (y > 0)).mean() > 0.9
+
+
+def test_boosted_trees_learn_a_rule_no_straight_line_can():
+    # Right only in a band of one feature (a middling score, say): a logistic regression
+    # cannot draw that, the trees can; and the decision reads the trees as the script wrote them.
+    module = fitting_script()
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(1200, 3))
+    y = ((np.abs(x[:, 0]) < 0.6) & (x[:, 2] > -1)).astype(float)
+    train, test = slice(0, 900), slice(900, None)
+    base, trees = module.fit_trees(x[train], y[train], rounds=60, rate=0.2, depth=3, min_leaf=20)
+    log_odds = module.trees_log_odds(base, trees, x[test])
+    assert ((log_odds > 0) == (y[test] > 0)).mean() > 0.9
+    weights, bias = module.fit(x[train], y[train])
+    assert ((x[test] @ weights + bias > 0) == (y[test] > 0)).mean() < 0.8
+    names = ("rank_score", "semantic", "bm25")
+    model = decide.DecisionModel("semantic", names, (0.0,) * 3, 0.0, (0.0,) * 3, (1.0,) * 3, 0.8, 0.3,
+                                 tuple(decide.Tree.from_dict(t) for t in trees), base)
+    for row, expected in zip(x[test][:20], log_odds[:20], strict=True):
+        values = dict(zip(names, row, strict=True))
+        assert model.probability(values) == pytest.approx(1 / (1 + np.exp(-expected)), abs=1e-9)
+    # Each split's pull goes to the feature it split on: the band's feature pulls hardest.
+    inside = dict(zip(names, (0.0, 0.0, 1.0), strict=True))
+    pulls = model.contributions(inside)
+    assert max(pulls, key=lambda n: abs(pulls[n])) == "rank_score" and pulls["rank_score"] > 0
+    outside = dict(inside, rank_score=2.0)
+    assert model.contributions(outside)["rank_score"] < 0 < model.probability(inside) - model.probability(outside)
+    lines = decide.explain(model, inside, model.probability(inside), "answered", 0.8, 0.3)
+    assert "boosted trees" in lines[0] and "rank_score" in lines[1]
+
+
+def test_boosted_trees_can_be_held_to_one_direction():
+    # Noise makes free trees dip here and there; held monotone in a feature, more of it never
+    # lowers the log-odds, whatever the other features are.
+    module = fitting_script()
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1500, 2))
+    y = (x[:, 0] + 0.3 * x[:, 1] + rng.normal(scale=1.0, size=1500) > 0).astype(float)
+    probe = rng.normal(size=(400, 2))
+    higher = probe + np.array([0.4, 0.0])
+
+    def dips(monotone):
+        base, trees = module.fit_trees(x, y, rounds=80, rate=0.2, depth=3, min_leaf=10, monotone=monotone)
+        return int((module.trees_log_odds(base, trees, higher) < module.trees_log_odds(base, trees, probe) - 1e-12).sum())
+
+    assert dips(None) > 0
+    assert dips([1, 0]) == 0
+
+
+def test_boosted_trees_survive_the_rounding_of_decision_json():
+    # Many features take few values (terms matched: log(1 + n)); decision.json keeps six decimals
+    # of means, scales and split points, so a value sitting on a split point must not change sides.
+    module = fitting_script()
+    rng = np.random.default_rng(2)
+    raw = np.log1p(rng.integers(0, 6, size=(800, 2)).astype(float))
+    y = ((raw[:, 0] >= np.log1p(2)) & (raw[:, 1] <= np.log1p(3))).astype(float)
+    means, scales = raw.mean(axis=0), raw.std(axis=0)
+    base, trees = module.fit_trees((raw - means) / scales, y, rounds=40, rate=0.3, depth=2, min_leaf=10)
+    written = json.loads(module.dumps({"m": {
+        "features": ["matched", "coverage"], "means": [round(float(m), 6) for m in means],
+        "scales": [round(float(s), 6) for s in scales], "base": base,
+        "trees": [{**t, "threshold": [round(v, 6) for v in t["threshold"]]} for t in trees]}}))["m"]
+    model = decide.DecisionModel("lexical", ("matched", "coverage"), (0.0, 0.0), 0.0, tuple(written["means"]),
+                                 tuple(written["scales"]), 0.8, 0.3,
+                                 tuple(decide.Tree.from_dict(t) for t in written["trees"]), written["base"])
+    exact = 1 / (1 + np.exp(-module.trees_log_odds(base, trees, (raw - means) / scales)))
+    read = np.array([model.probability({"matched": a, "coverage": b}) for a, b in raw])
+    np.testing.assert_allclose(read, exact, atol=1e-6)
+    assert ((read > 0.5) == (y > 0)).mean() > 0.95
 
 
 def test_knowledge_answers_do_not_begin_with_yes_or_no():

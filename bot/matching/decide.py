@@ -1,9 +1,10 @@
-"""The answer / ask back / refer decision: a logistic model over the best candidate's features.
+"""The answer / ask back / refer decision: a fitted model over the best candidate's features.
 
 The model gives the probability that the best-ranked entry (`bot.matching.rank`) is a right
-answer. Its coefficients were fitted on labelled development questions, out-of-scope near-misses
-included as negatives,
-by ``scripts/fit_decision.py`` and are stored in ``decision.json`` beside this module: one model
+answer: a logistic regression, or boosted trees (a few hundred small trees whose values add up
+to the log-odds) where those answered more right questions cross-validated. It was fitted on
+labelled development questions, out-of-scope near-misses included as negatives,
+by ``scripts/fit_decision.py`` and is stored in ``decision.json`` beside this module: one model
 for the full engine (meaning and words) and one for lexical-only matching, each with a second
 model (``/quotes``) for a best entry that has no phrasings yet (found through its quote). Then:
 
@@ -22,9 +23,20 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 COEFFICIENTS = Path(__file__).with_name("decision.json")
+
+
+def coefficients(path: Path = COEFFICIENTS) -> dict:
+    """The fitted models in `path`, read once per version of the file (read-only: shared)."""
+    return _parsed(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _parsed(path: Path, version: int) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 # What each feature means, for `guidebot ask --explain` and the fitting script.
 FEATURE_NAMES = {
@@ -51,8 +63,27 @@ FEATURE_NAMES = {
 
 
 @dataclass(frozen=True)
+class Tree:
+    """One boosted tree over the standardised features: node i splits on `feature[i]` at
+    `threshold[i]` (at or below: `left[i]`, else `right[i]`; -1 marks a leaf); every node keeps
+    its `value`, the log-odds it adds (a leaf's is what the tree gives)."""
+
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[float, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, list]) -> Tree:
+        return cls(*(tuple(data[key]) for key in ("feature", "threshold", "left", "right", "value")))
+
+
+@dataclass(frozen=True)
 class DecisionModel:
-    """Standardised logistic regression: p = sigmoid(bias + sum(w * (x - mean) / scale))."""
+    """p = sigmoid(log-odds) over standardised features z = (x - mean) / scale. Logistic:
+    log-odds = bias + sum(w * z). Boosted trees (`trees` not empty): log-odds = base + the
+    leaf values the question reaches, one per tree."""
 
     mode: str
     features: tuple[str, ...]
@@ -62,10 +93,12 @@ class DecisionModel:
     scales: tuple[float, ...]
     answer: float  # probability thresholds chosen on the cross-validated dev questions
     clarify: float
+    trees: tuple[Tree, ...] = ()
+    base: float = 0.0
 
     @classmethod
     def load(cls, mode: str, path: Path = COEFFICIENTS) -> DecisionModel:
-        data = json.loads(path.read_text(encoding="utf-8"))[mode]
+        data = coefficients(path)[mode]
         return cls(
             mode,
             tuple(data["features"]),
@@ -75,17 +108,37 @@ class DecisionModel:
             tuple(data["scales"]),
             float(data["answer"]),
             float(data["clarify"]),
+            tuple(Tree.from_dict(tree) for tree in data.get("trees", ())),
+            float(data.get("base", 0.0)),
         )
 
+    @property
+    def kind(self) -> str:
+        return "boosted trees" if self.trees else "logistic regression"
+
     def contributions(self, values: Mapping[str, float]) -> dict[str, float]:
-        """Each feature's push on the log-odds: positive speaks for answering."""
-        return {
-            name: weight * (values[name] - mean) / scale
-            for name, weight, mean, scale in zip(self.features, self.weights, self.means, self.scales, strict=True)
-        }
+        """Each feature's push on the log-odds: positive speaks for answering. For trees, each
+        split on the way to a leaf moves the value from the node's to the child's; that move is
+        the split feature's pull (the root values join the starting point, `_start`)."""
+        columns = zip(self.features, self.means, self.scales, strict=True)
+        standard = [(values[name] - mean) / scale for name, mean, scale in columns]
+        if not self.trees:
+            return {name: weight * z for name, weight, z in zip(self.features, self.weights, standard, strict=True)}
+        pulls = [0.0] * len(self.features)
+        for tree in self.trees:
+            node = 0
+            while (feature := tree.feature[node]) >= 0:
+                child = tree.left[node] if standard[feature] <= tree.threshold[node] else tree.right[node]
+                pulls[feature] += tree.value[child] - tree.value[node]
+                node = child
+        return dict(zip(self.features, pulls, strict=True))
+
+    @cached_property
+    def _start(self) -> float:
+        return self.base + sum(tree.value[0] for tree in self.trees) if self.trees else self.bias
 
     def probability(self, values: Mapping[str, float]) -> float:
-        z = self.bias + sum(self.contributions(values).values())
+        z = self._start + sum(self.contributions(values).values())
         return 1 / (1 + math.exp(-max(-40.0, min(40.0, z))))
 
     def outcome(self, values: Mapping[str, float], probability: float, answer: float, clarify: float) -> str:
@@ -108,7 +161,7 @@ def too_thin(features: Mapping[str, float]) -> bool:
 def explain(model: DecisionModel, values: Mapping[str, float], probability: float, outcome: str,
             answer: float, clarify: float) -> list[str]:
     """Human-readable lines: features, their pull, the probability and the thresholds."""
-    lines = [f"decision model: {model.mode} (fitted logistic regression, decision.json)"]
+    lines = [f"decision model: {model.mode} (fitted {model.kind}, decision.json)"]
     contributions = model.contributions(values)
     for name in sorted(contributions, key=lambda n: -abs(contributions[n])):
         lines.append(

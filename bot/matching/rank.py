@@ -18,13 +18,12 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.matching.decide import COEFFICIENTS
+from bot.matching.decide import COEFFICIENTS, coefficients
 
 # What each candidate feature means (for `guidebot ask --explain` and the fitting script).
 CANDIDATE_FEATURES = {
@@ -65,7 +64,7 @@ class Ranker:
 
     @classmethod
     def load(cls, mode: str, path: Path = COEFFICIENTS) -> Ranker:
-        data = json.loads(path.read_text(encoding="utf-8"))[f"rank/{mode}"]
+        data = coefficients(path)[f"rank/{mode}"]
         return cls(mode, tuple(data["features"]), tuple(data["weights"]), tuple(data["means"]), tuple(data["scales"]))
 
     def contributions(self, values: Mapping[str, float]) -> dict[str, float]:
