@@ -72,6 +72,13 @@ def bot() -> Guidebot:
     return Guidebot.from_folder(KNOWLEDGE)
 
 
+@pytest.fixture(scope="module")
+def warm_cache(bot) -> None:
+    """For modules whose subprocesses answer questions: the session's embedding cache is filled
+    (by building `bot`) before the first one starts, whatever order the tests run in; cold, the
+    first subprocess would embed the knowledge (about a minute) and outlast its timeout."""
+
+
 @pytest.fixture()
 def knowledge_copy(tmp_path) -> Path:
     """A writable copy of the real knowledge folder, for tests that break it on purpose."""

@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+import pytest
+
 from bot.evaluation import evaluate, load_questions
+
+pytestmark = pytest.mark.usefixtures("warm_cache")
 
 EVAL = Path(__file__).resolve().parent / "eval"
 
@@ -35,7 +39,7 @@ def test_quality_bar_on_the_eval_set(bot):
     # is fitted also on the four blind sets spent at milestone 4 (3,422 questions; their wrong
     # answers on unseen wordings had doubled), which makes it answer this easy, in-sample set
     # a little less often: 0.763 -> 0.746, still 0 wrong and 0 out-of-scope answered. Session 8
-    # (the decision as boosted trees, fitted also on J and K): 0.821, 0 wrong, 0 out of scope.
+    # (the decision as boosted trees, fitted also on J and K): 0.808, 0 wrong, 0 out of scope.
     figures = evaluate(bot.index, load_questions(EVAL / "questions.yaml")).figures()
     assert figures["answered_correct"] >= 0.79, figures  # with gaps (session 4): 0.830
     assert figures["right_within_one_click"] >= 0.97, figures
@@ -98,14 +102,15 @@ def test_lexical_only_engine_keeps_a_floor(bot):
     # session 6 (940 more phrasings, many short fragments, refit: lexical cross-validated 0.484
     # -> 0.514, this set in-sample) 0.607 / 0 / 0, 0.951; session 7 (fitted also on the spent
     # sets F-I, whose wordings share fewer words with the guideline: lexical cross-validated
-    # 0.434 -> 0.427 over 3,422 questions) 0.554 / 0 / 0; session 8 (boosted trees decide:
-    # lexical cross-validated 0.404 -> 0.459 over 4,135 questions) 0.612 / 0.004 / 0.
+    # 0.434 -> 0.427 over 3,422 questions) 0.554 / 0 / 0; session 8 (boosted trees decide,
+    # monotone in meaning likeness and ranking belief: lexical cross-validated 0.404 -> 0.421
+    # over 4,135 questions) 0.576 / 0.004 / 0.
     from bot.answers import Guidebot
 
     lexical = Guidebot(bot.knowledge, embedder=None)
     assert lexical.index.mode == "lexical"
     figures = evaluate(lexical, load_questions(EVAL / "questions.yaml")).figures()
-    assert figures["answered_correct"] >= 0.58, figures
+    assert figures["answered_correct"] >= 0.56, figures
     assert figures["right_within_one_click"] >= 0.94, figures
     assert figures["answered_wrong"] <= 0.02, figures
     assert figures["out_of_scope_answered"] <= 0.03, figures
