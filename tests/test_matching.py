@@ -104,15 +104,20 @@ def test_model2vec_folder_is_loaded(tmp_path):
     np.testing.assert_allclose(vector, expected(table, ["slette", "kommentar"]), atol=1e-5)
 
 
-def test_an_entry_is_also_found_through_the_mean_of_its_texts(tmp_path):
-    # A question worded like none of an entry's texts can still lie close to what they share.
+def tiny_static_embedder(tmp_path):
+    """A real model2vec-style static model (tiny_table(4) and its tokenizer), loaded as an operator's."""
     from safetensors.numpy import save_file
 
     folder = tmp_path / "tiny-static"
     folder.mkdir()
     save_file({"embeddings": tiny_table(4)}, str(folder / "model.safetensors"))
     tiny_tokenizer(folder)
-    embedder = load_embedder(str(folder))
+    return load_embedder(str(folder))
+
+
+def test_an_entry_is_also_found_through_the_mean_of_its_texts(tmp_path):
+    # A question worded like none of an entry's texts can still lie close to what they share.
+    embedder = tiny_static_embedder(tmp_path)
     index = SemanticIndex(
         embedder,
         ["bilde kollega", "slette kommentar"],
@@ -138,13 +143,7 @@ def test_an_entry_is_also_found_through_the_mean_of_its_texts(tmp_path):
 def test_quotes_are_also_compared_centred(tmp_path):
     # What every question shares (the mean of everyday questions) and what every quote shares
     # (the knowledge's mean quote) is taken away before a question meets a quote.
-    from safetensors.numpy import save_file
-
-    folder = tmp_path / "tiny-static"
-    folder.mkdir()
-    save_file({"embeddings": tiny_table(4)}, str(folder / "model.safetensors"))
-    tiny_tokenizer(folder)
-    embedder = load_embedder(str(folder))
+    embedder = tiny_static_embedder(tmp_path)
     quotes = ["bilde kollega", "slette kommentar", "svare raskt publisere"]
     generic = ["kan jeg svare", "raskt bilde", "ukjentord kommentar"]
     index = SemanticIndex(embedder, quotes, [[], [], []], EmbeddingCache(embedder, tmp_path / "cache"),
