@@ -199,7 +199,6 @@ class Index:
         for i, related in enumerate(self._related):  # "related" counts both ways
             for other in related:
                 self._related[other].add(i)
-        self._unphrased = np.array([not entry.questions for entry in self.entries], dtype=bool)
         self.semantic: SemanticIndex | None = None
         self.matching_note = ""
         model = self._embedder(embedder)
@@ -273,10 +272,11 @@ class Index:
             semantic = np.maximum(np.maximum(quote, phrasing), answer)
             top = np.argpartition(-semantic, min(_POOL, len(semantic) - 1))[:_POOL]
             pool.update(dict.fromkeys(int(p) for p in top))
-            if self._unphrased.any():  # entries found through their quote alone
-                centred = np.where(self._unphrased, meaning.quote_centred, -np.inf)
+            if meaning.quote_centred is not None:  # entries found through their quote alone
+                unphrased = self.semantic.unphrased
+                centred = np.where(unphrased, meaning.quote_centred, -np.inf)
                 top = np.argpartition(-centred, min(_POOL, len(centred) - 1))[:_POOL]
-                pool.update(dict.fromkeys(int(p) for p in top if self._unphrased[p]))
+                pool.update(dict.fromkeys(int(p) for p in top if unphrased[p]))
             spread = float(semantic.std()) or 1.0
             mean, highest = float(semantic.mean()), float(semantic.max())
             votes = np.bincount(meaning.nearest, minlength=self.count) / max(len(meaning.nearest), 1)

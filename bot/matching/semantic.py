@@ -389,7 +389,8 @@ class SemanticScores:
     section: np.ndarray | None = None  # likeness to the whole section the entry stands in
     centre: np.ndarray | None = None  # likeness to the mean of all the entry's texts
     # The quote's and the section's likeness once what all questions share and what all the
-    # knowledge's quotes (sections) share is taken away (`SemanticIndex`, "centred").
+    # knowledge's quotes (sections) share is taken away (`SemanticIndex`, "centred"); None
+    # when every entry has phrasings.
     quote_centred: np.ndarray | None = None
     section_centred: np.ndarray | None = None
 
@@ -423,13 +424,6 @@ def _centres(count: int, *groups: tuple[np.ndarray, np.ndarray, np.ndarray]) -> 
             total[owners[runs]] += np.add.reduceat(vectors, runs, axis=0)
     length = np.linalg.norm(total, axis=1, keepdims=True)
     return total / np.where(length > 0, length, 1.0)
-
-
-def _centred(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """`vectors` less `mean`, each of unit length (all zero where nothing is left)."""
-    rest = vectors - mean
-    length = np.linalg.norm(rest, axis=-1, keepdims=True)
-    return (rest / np.where(length > 1e-6, length, 1.0)).astype(np.float32)
 
 
 class SemanticIndex:
@@ -481,13 +475,15 @@ class SemanticIndex:
         self.answer_vectors = vectors[self.count + len(owners) : end - len(section_texts)]
         self.section_vectors = vectors[end - len(section_texts) : end]
         generic = vectors[end:]
-        dimensions = vectors.shape[1] if vectors.ndim == 2 else 0
-        self.question_mean = generic.mean(axis=0) if len(generic) else np.zeros(dimensions, np.float32)
-        quote_vectors, section_vectors = self.quote_vectors, self.section_vectors
-        self.centred_quotes = _centred(quote_vectors, quote_vectors.mean(axis=0)) if self.count else quote_vectors
-        self.centred_sections = (
-            _centred(section_vectors, section_vectors.mean(axis=0)) if len(section_texts) else section_vectors
-        )
+        # Centred likeness serves entries without phrasings only (`bot.matching.index`): a
+        # knowledge where every entry has them never computes it.
+        self.unphrased = np.array([not texts for texts in phrasings], dtype=bool)
+        self.centred_quotes = self.centred_sections = self.question_mean = None
+        if self.unphrased.any():
+            self.question_mean = generic.mean(axis=0) if len(generic) else np.zeros(vectors.shape[1], np.float32)
+            self.centred_quotes = _unit(self.quote_vectors - self.quote_vectors.mean(axis=0))
+            if len(section_texts):
+                self.centred_sections = _unit(self.section_vectors - self.section_vectors.mean(axis=0))
         self.owners = np.asarray(owners, dtype=np.int64)
         self.answer_owners = np.asarray(answer_owners, dtype=np.int64)
         self._phrasing_runs, self._answer_runs = _runs(self.owners), _runs(self.answer_owners)
@@ -514,9 +510,13 @@ class SemanticIndex:
         if len(self.answer_owners):
             answer = _best_per_owner(self.answer_vectors @ vector, self.answer_owners, self._answer_runs, self.count)
         section = (self.section_vectors @ vector)[self.section_of] if len(self.section_of) else quote
-        centred = _centred(vector, self.question_mean)
-        quote_centred = self.centred_quotes @ centred if self.count else quote
-        section_centred = (self.centred_sections @ centred)[self.section_of] if len(self.section_of) else quote_centred
+        quote_centred = section_centred = None
+        if self.centred_quotes is not None:
+            centred = _unit((vector - self.question_mean)[None])[0]
+            quote_centred = self.centred_quotes @ centred
+            section_centred = quote_centred
+            if self.centred_sections is not None:
+                section_centred = (self.centred_sections @ centred)[self.section_of]
         return SemanticScores(
             phrasing, quote, nearest, answer, section, self.centre_vectors @ vector, quote_centred, section_centred
         )
