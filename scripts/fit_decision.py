@@ -275,12 +275,16 @@ def grow_tree(binned: np.ndarray, edges: list[np.ndarray], g: np.ndarray, h: np.
     feature, orders its children's values the right way)."""
     tree: dict[str, list] = {"feature": [], "threshold": [], "left": [], "right": [], "value": []}
 
+    def value(rows: np.ndarray, low: float, high: float) -> float:
+        """The Newton step for `rows`, learning rate applied, within the monotone bounds."""
+        return float(min(max(-rate * g[rows].sum() / (h[rows].sum() + l2), low), high))
+
     def grow(rows: np.ndarray, level: int, low: float, high: float) -> int:
         node = len(tree["value"])
         total_g, total_h = g[rows].sum(), h[rows].sum()
-        for key, value in zip(("feature", "threshold", "left", "right"), (-1, 0.0, -1, -1), strict=True):
-            tree[key].append(value)
-        tree["value"].append(float(min(max(-rate * total_g / (total_h + l2), low), high)))
+        for key, empty in zip(("feature", "threshold", "left", "right"), (-1, 0.0, -1, -1), strict=True):
+            tree[key].append(empty)
+        tree["value"].append(value(rows, low, high))
         if level == depth or len(rows) < 2 * min_leaf:
             return node
         best_gain, best = 1e-9, None
@@ -304,9 +308,7 @@ def grow_tree(binned: np.ndarray, edges: list[np.ndarray], g: np.ndarray, h: np.
         goes_left = binned[rows, j] <= cut
         left_bounds, right_bounds = (low, high), (low, high)
         if monotone[j]:
-            values = [min(max(-rate * g[part].sum() / (h[part].sum() + l2), low), high)
-                      for part in (rows[goes_left], rows[~goes_left])]
-            middle = sum(values) / 2
+            middle = (value(rows[goes_left], low, high) + value(rows[~goes_left], low, high)) / 2
             left_bounds, right_bounds = ((low, middle), (middle, high)) if monotone[j] > 0 else ((middle, high),
                                                                                                  (low, middle))
         tree["left"][node] = grow(rows[goes_left], level + 1, *left_bounds)
