@@ -8,8 +8,8 @@ questions (the team's sets and the spent blind sets in tests/eval/spent/):
 
 1. collect every question's candidates with their ranking features, three ways: against the
    Båtsfjord knowledge as it is; against the same knowledge stripped of phrasings, keywords and
-   answers (as a guideline looks right after `guidebot import`); and against the Stord handbook
-   imported with no hand work (its spent blind set);
+   answers (as a guideline looks right after `guidebot import`); and against other guidelines
+   imported with no hand work (their spent blind sets);
 2. fit the ranking model (`bot.matching.rank`): a conditional logit over each question's
    candidates, L2-regularised; top-1 is reported out-of-fold (5 folds);
 3. fit two decision models (`bot.matching.decide`) on the best candidate's features, the
@@ -56,12 +56,17 @@ TRAINING = [
     "spent/2026-11-24-batsfjord-e.yaml", "spent/2026-11-24-batsfjord-f.yaml", "spent/2026-11-24-batsfjord-g.yaml",
     "spent/2026-11-24-batsfjord-h.yaml", "spent/2026-11-24-batsfjord-i.yaml",
     "spent/2026-11-24-batsfjord-j.yaml", "spent/2026-11-24-batsfjord-k.yaml",
+    "spent/2026-11-24-batsfjord-l.yaml", "spent/2026-11-24-batsfjord-m.yaml", "spent/2026-11-24-batsfjord-n.yaml",
 ]
-# Another guideline, imported with no hand work, and its spent blind set.
+# Other guidelines, imported with no hand work, and their spent blind sets.
 IMPORTED = [
     ("stord-informasjonstryggleikshandbok", "spent/2026-11-24-stord-informasjonstryggleikshandbok.yaml"),
     ("stord-informasjonstryggleikshandbok", "spent/2026-11-24-stord-informasjonstryggleikshandbok-2.yaml"),
     ("kinn-mobiltelefon", "spent/2026-11-24-kinn-mobiltelefon.yaml"),
+    ("bodo-etiske-retningslinjer", "spent/2026-11-24-bodo-etiske-retningslinjer.yaml"),
+    ("fartt-ikt-retningslinjer", "spent/2026-11-24-fartt-ikt-retningslinjer.yaml"),
+    ("sandefjord-personvernerklaering", "spent/2026-11-24-sandefjord-personvernerklaering.yaml"),
+    ("lindesnes-varsling", "spent/2026-11-24-lindesnes-varsling.yaml"),
 ]
 RANKING = {
     "semantic": list(rank.CANDIDATE_FEATURES),
