@@ -166,6 +166,30 @@ def test_quotes_are_also_compared_centred(tmp_path):
     assert single.scores("bilde").quote_centred.tolist() == [0.0]
 
 
+def test_phrasings_are_also_compared_centred(tmp_path):
+    # Phrasings are questions: both they and the question lose what every question shares (the
+    # everyday questions' mean) before they meet. Computed here the long way, vector by vector.
+    embedder = tiny_static_embedder(tmp_path)
+    generic = ["kan jeg svare", "raskt bilde", "ukjentord kommentar"]
+    phrasings = [["publisere bilde", "kollega bilde raskt"], ["slette kommentar"], []]
+    index = SemanticIndex(embedder, ["bilde kollega", "slette kommentar", "svare raskt"], phrasings,
+                          EmbeddingCache(embedder, tmp_path / "cache"), generic_questions=generic)
+
+    def unit(vector):
+        return vector / np.linalg.norm(vector)
+
+    mean = embedder.embed(generic, "query").mean(axis=0)
+    question = unit(embedder.embed(["kollega publisere svare"], "query")[0] - mean)
+    expected = [max(unit(v - mean) @ question for v in embedder.embed(texts, "query")) if texts else -1.0
+                for texts in phrasings]
+    scores = index.scores("kollega publisere svare")
+    np.testing.assert_allclose(scores.phrasing_centred, expected, atol=1e-5)
+    assert not np.allclose(scores.phrasing_centred[:2], scores.phrasing[:2], atol=1e-3)
+    # The phrasings closest so measured, closest first, name their entries.
+    closest = np.argsort([-unit(v - mean) @ question for v in embedder.embed(sum(phrasings, []), "query")])
+    assert scores.nearest_centred.tolist() == [[0, 0, 1][i] for i in closest]
+
+
 def test_operator_model_drives_the_whole_engine(tmp_path, monkeypatch):
     folder = tiny_onnx_model(tmp_path / "tiny-onnx", tiny_table())
     monkeypatch.setenv("GUIDEBOT_EMBEDDING_MODEL", str(folder))

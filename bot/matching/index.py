@@ -280,6 +280,8 @@ class Index:
             spread = float(semantic.std()) or 1.0
             mean, highest = float(semantic.mean()), float(semantic.max())
             votes = np.bincount(meaning.nearest, minlength=self.count) / max(len(meaning.nearest), 1)
+            votes_centred = np.bincount(meaning.nearest_centred, minlength=self.count) / max(
+                len(meaning.nearest_centred), 1)
         found = []
         for position in pool:
             entry = self.entries[position]
@@ -309,6 +311,8 @@ class Index:
                     sem_quote_c=0.0 if entry.questions else float(meaning.quote_centred[position]),
                     sem_section_c=0.0 if entry.questions else float(meaning.section_centred[position]),
                     vote=float(votes[position]),
+                    sem_phrasing_c=float(meaning.phrasing_centred[position]) if entry.questions else 0.0,
+                    vote_c=float(votes_centred[position]),
                 )
             found.append(
                 Candidate(

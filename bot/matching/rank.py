@@ -39,6 +39,9 @@ CANDIDATE_FEATURES = {
     " share taken away (0 for a phrased entry)",
     "sem_section_c": "meaning, entry without phrasings: likeness to the whole section, centred the same way",
     "vote": "meaning: share of the five closest phrasings that are this entry's",
+    "sem_phrasing_c": "meaning: likeness to the closest phrasing, what all questions share taken away from both"
+    " (0 for an entry without phrasings)",
+    "vote_c": "meaning: share of the five phrasings closest, so centred, that are this entry's",
     "coverage": "words: share of the question the entry's words explain",
     "phrasing": "words: likeness to the closest phrasing",
     "bm25": "words: BM25F score (scaled)",
@@ -48,7 +51,7 @@ CANDIDATE_FEATURES = {
 }
 SEMANTIC = (
     "sem_quote", "sem_phrasing", "sem_answer", "sem_best", "sem_z", "sem_gap", "sem_section", "sem_centre",
-    "sem_quote_c", "sem_section_c", "vote",
+    "sem_quote_c", "sem_section_c", "vote", "sem_phrasing_c", "vote_c",
 )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import platform
 import sys
@@ -393,6 +394,10 @@ class SemanticScores:
     # when every entry has phrasings.
     quote_centred: np.ndarray | None = None
     section_centred: np.ndarray | None = None
+    # The closest phrasing's likeness with what all questions share taken away from both, and
+    # the owners of the phrasings closest so measured, closest first.
+    phrasing_centred: np.ndarray | None = None
+    nearest_centred: np.ndarray | None = None
 
 
 # How many closest phrasings vote on the entry a question is about.
@@ -434,7 +439,9 @@ class SemanticIndex:
     about, as every quote shares one. So the quotes and sections are also compared "centred": the
     question less the mean of a fixed sample of everyday workplace questions
     (``generic-questions.txt``), each quote less the mean of the knowledge's quotes. That needs no
-    phrasings and no fitting, so it works for a guideline imported a minute ago."""
+    phrasings and no fitting, so it works for a guideline imported a minute ago. Phrasings are
+    questions themselves: they are compared centred too, both less the everyday questions' mean,
+    which spreads apart two phrasings that share little but the shape of a question."""
 
     def __init__(
         self,
@@ -475,12 +482,18 @@ class SemanticIndex:
         self.answer_vectors = vectors[self.count + len(owners) : end - len(section_texts)]
         self.section_vectors = vectors[end - len(section_texts) : end]
         generic = vectors[end:]
-        # Centred likeness serves entries without phrasings only (`bot.matching.index`): a
-        # knowledge where every entry has them never computes it.
+        # Centred quotes and sections serve entries without phrasings only
+        # (`bot.matching.index`): a knowledge where every entry has them never computes them.
         self.unphrased = np.array([not texts for texts in phrasings], dtype=bool)
-        self.centred_quotes = self.centred_sections = self.question_mean = None
+        self.centred_quotes = self.centred_sections = None
+        self.question_mean = generic.mean(axis=0) if len(generic) else np.zeros(vectors.shape[1], np.float32)
+        # Phrasings are questions too: their likeness to a question is also taken centred, both
+        # less the generic mean m. From the plain likeness p.q of unit vectors, with no second
+        # matrix: (p - m).(q - m) = p.q - p.m - q.m + m.m, and |p - m|^2 = 1 - 2 p.m + m.m.
+        self.mean_square = float(self.question_mean @ self.question_mean)
+        self.phrasing_mean_dot = self.phrasing_vectors @ self.question_mean
+        self.phrasing_centred_norm = np.sqrt(np.maximum(1 - 2 * self.phrasing_mean_dot + self.mean_square, 1e-12))
         if self.unphrased.any():
-            self.question_mean = generic.mean(axis=0) if len(generic) else np.zeros(vectors.shape[1], np.float32)
             self.centred_quotes = _unit(self.quote_vectors - self.quote_vectors.mean(axis=0))
             if len(section_texts):
                 self.centred_sections = _unit(self.section_vectors - self.section_vectors.mean(axis=0))
@@ -499,13 +512,21 @@ class SemanticIndex:
         vector = self.embedder.embed([question], "query")[0]
         quote = self.quote_vectors @ vector if self.count else np.zeros(0, np.float32)
         phrasing = np.full(self.count, -1.0, dtype=np.float32)
-        nearest = np.zeros(0, dtype=np.int64)
+        phrasing_centred = phrasing
+        nearest = nearest_centred = np.zeros(0, dtype=np.int64)
         if len(self.owners):
             likeness = self.phrasing_vectors @ vector
             phrasing = _best_per_owner(likeness, self.owners, self._phrasing_runs, self.count)
             k = min(NEAREST, len(likeness))
             top = np.argpartition(-likeness, k - 1)[:k]
             nearest = self.owners[top[np.argsort(-likeness[top])]]
+            mean_dot = float(vector @ self.question_mean)
+            norm = math.sqrt(max(1 - 2 * mean_dot + self.mean_square, 1e-12))
+            centred = ((likeness - self.phrasing_mean_dot - mean_dot + self.mean_square)
+                       / (norm * self.phrasing_centred_norm)).astype(np.float32)
+            phrasing_centred = _best_per_owner(centred, self.owners, self._phrasing_runs, self.count)
+            top = np.argpartition(-centred, k - 1)[:k]
+            nearest_centred = self.owners[top[np.argsort(-centred[top])]]
         answer = np.full(self.count, -1.0, dtype=np.float32)
         if len(self.answer_owners):
             answer = _best_per_owner(self.answer_vectors @ vector, self.answer_owners, self._answer_runs, self.count)
@@ -518,5 +539,6 @@ class SemanticIndex:
             if self.centred_sections is not None:
                 section_centred = (self.centred_sections @ centred)[self.section_of]
         return SemanticScores(
-            phrasing, quote, nearest, answer, section, self.centre_vectors @ vector, quote_centred, section_centred
+            phrasing, quote, nearest, answer, section, self.centre_vectors @ vector, quote_centred, section_centred,
+            phrasing_centred, nearest_centred,
         )
