@@ -63,11 +63,11 @@ def test_politician_question_says_so(bot):
     answer = bot.ask("som politiker, kan jeg skrive negativt om ansatte i kommunen på facebook?")
     assert answer.outcome == "answered" and answer.entry.id == "politiker-arbeidsgiver"
     assert answer.as_text().startswith("Som folkevalgt:")
-    # Session 8: the boosted-trees decision asks this one back (p 0.70 < 0.81) although it is one
-    # of the entry's own phrasings: four of the five closest phrasings belong to other entries.
-    # The right entry is offered first, for the politician too.
-    asked = bot.ask("som folkevalgt, kan jeg kritisere ansatte på facebook?")
-    assert asked.outcome == "clarify" and asked.candidates[0][0].id == "politiker-arbeidsgiver"
+    # One of the entry's own phrasings, which session 8's trees asked back (four of the five
+    # closest phrasings belong to other entries): word for word an editor's phrasing, answered.
+    worded = bot.ask("som folkevalgt, kan jeg kritisere ansatte på facebook?")
+    assert worded.outcome == "answered" and worded.entry.id == "politiker-arbeidsgiver"
+    assert worded.as_text().startswith("Som folkevalgt:")
 
 
 def test_role_prefers_entries_for_that_audience(bot):

@@ -51,12 +51,15 @@ def test_duplicate_id_and_unknown_section_are_errors_a_shared_phrasing_is_advice
     text = path.read_text(encoding="utf-8")
     text = text.replace("  - id: fotografen\n    section: \"4.4\"", "  - id: bilder-av-kollegaer\n    section: \"9.9\"")
     text = text.replace("      - kven gjeld retningslinjene for?", "      - kan jeg legge ut et bilde av kollegaen min?")
+    # The same words, but for case and punctuation, as the matcher compares them.
+    text = text.replace("      - what are these guidelines for?", "      - KAN JEG legge ut et bilde av kollegaen min")
     path.write_text(text, encoding="utf-8")
     _, found = examine_folder(knowledge_copy)
     errors, advice = "\n".join(found.errors), "\n".join(found.advice)
     assert "id-en er allerede brukt" in errors
     assert "punkt '9.9' står ikke under 'sections'" in errors
     assert "«kan jeg legge ut et bilde av kollegaen min?» står også på 'gjelder-for'" in advice
+    assert "«KAN JEG legge ut et bilde av kollegaen min» står også på" in advice
 
 
 def test_entries_without_phrasings_are_advice_counted_per_document(knowledge_copy):

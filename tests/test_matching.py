@@ -19,7 +19,7 @@ from bot.answers import Guidebot
 from bot.knowledge import Entry, load_knowledge
 from bot.matching import decide
 from bot.matching.glossary import GLOSSARY, glossary_share, norwegian_words
-from bot.matching.index import BELIEF_OFFERED, Candidate, Index, offered
+from bot.matching.index import BELIEF_OFFERED, Candidate, Index, offered, worded_as
 from bot.matching.lexical import LexicalIndex
 from bot.matching.semantic import (
     EmbeddingCache,
@@ -239,6 +239,47 @@ def test_lexical_only_says_so(tmp_path):
 def test_full_engine_is_the_default(bot):
     assert bot.index.mode == "semantic"
     assert bot.ask("kan jeg legge ut et bilde av kollegaen min?").to_dict()["matching"] == "semantic"
+
+
+def test_every_phrasing_is_answered_by_its_own_entry(bot):
+    # An editor's phrasing says what a question is about: asked word for word, it is answered
+    # with its entry, whatever the decision model makes of it (session 8's trees asked 226 of the
+    # 1,864 back, "som folkevalgt, kan jeg kritisere ansatte på facebook?" among them).
+    for entry in bot.knowledge.entries:
+        for question in {entry.questions[0], entry.questions[-1]}:
+            match = bot.index.match(question)
+            assert (match.outcome, match.best.entry.id) == ("answered", entry.id), question
+    # Case, punctuation and Slack markup aside.
+    match = bot.index.match("SOM FOLKEVALGT kan jeg kritisere ansatte på <https://facebook.com|facebook> ?!")
+    assert (match.outcome, match.best.entry.id) == ("answered", "politiker-arbeidsgiver")
+    assert "word for word" in match.reasons[-1]
+    # A topic the guideline does not cover, asked as its editor wrote it, is referred.
+    gap = bot.knowledge.gaps[0]
+    match = bot.index.match(gap.questions[0])
+    assert match.outcome == "referred" and match.gap.id == gap.id
+
+
+def test_a_phrasing_an_editor_adds_is_answered_and_one_two_entries_share_is_not_forced(bot):
+    knowledge = bot.knowledge
+    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    # Deliberately unlike the entry it is added to: only the editor's word can put it there.
+    question = "må vi svare på meldinger i helgene også"
+
+    def index_with(extra: dict[str, str]) -> Index:
+        entries = [dataclasses.replace(e, questions=(*e.questions, extra[e.id]) if e.id in extra else e.questions)
+                   for e in knowledge.entries]
+        return Index(entries, knowledge.synonym_groups, section_titles=titles, ignored_words=knowledge.ignored_words,
+                     embedder=bot.index.semantic.embedder, gaps=knowledge.gaps)
+
+    before = bot.index.match(question)
+    assert before.outcome != "answered" or before.best.entry.id != "fotografen"
+    after = index_with({"fotografen": question}).match(question)
+    assert (after.outcome, after.best.entry.id) == ("answered", "fotografen")
+    assert "word for word" in after.reasons[-1]
+    # Two entries with the same phrasing: the models decide, as for any other question.
+    shared = index_with({"fotografen": question, "samtykke-bilder": question})
+    assert worded_as(question, shared.rank(shared.candidates(question)[0])) is None
+    assert not any("word for word" in reason for reason in shared.match(question).reasons)
 
 
 def test_an_entry_without_phrasings_is_found_through_its_quote(bot):

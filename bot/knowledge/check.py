@@ -70,11 +70,14 @@ def _where(entry: Entry) -> str:
 
 
 def _shared_phrasings(owner: str, questions: tuple[str, ...], seen: dict[str, str]) -> list[tuple[str, str]]:
-    """The questions of `owner` (an entry or a gap) already written on another one, with its id;
-    records the rest as `owner`'s."""
+    """The questions of `owner` (an entry or a gap) already written on another one, with its id
+    (word for word as the matcher compares them: case and punctuation aside); records the rest
+    as `owner`'s."""
+    from bot.matching.normalise import tokens  # the matcher's words; imported late, like synonyms
+
     shared = []
     for question in questions:
-        key = " ".join(question.lower().split())
+        key = " ".join(tokens(question))
         if key in seen and seen[key] != owner:
             shared.append((question, seen[key]))
         seen.setdefault(key, owner)

@@ -32,7 +32,7 @@ import numpy as np
 from bot.knowledge import Entry, Gap, Knowledge
 from bot.matching.decide import DecisionModel, explain, too_thin
 from bot.matching.lexical import LexicalIndex, LexicalScores, lexical_score
-from bot.matching.normalise import english_share
+from bot.matching.normalise import english_share, tokens
 from bot.matching.rank import SEMANTIC, Ranker, shares
 from bot.matching.semantic import (
     DEFAULT_MODEL,
@@ -351,13 +351,18 @@ class Index:
         if not found:
             return Match(question, "referred", [], words.terms)
         candidates = self.rank(found)
+        # An editor wrote this very question for one entry (or one uncovered topic): that is
+        # what it is about, whatever the models make of it.
+        worded = worded_as(question, candidates)
+        if worded is not None:
+            candidates = [worded, *(c for c in candidates if c is not worded)]
         english = english_share(question)
         features, decision, probability, answer, clarify = self._decide(candidates, words, english)
         gap = candidates[0].entry if candidates[0].entry.id in self.gap_ids else None
         rules = [c for c in candidates if c.entry.id not in self.gap_ids]
         gap_belief = candidates[0].score if gap is not None else 0.0
         if gap is not None:
-            if probability >= clarify and not too_thin(features):
+            if (probability >= clarify and not too_thin(features)) or worded is not None:
                 reasons = explain(decision, features, probability, "referred", answer, clarify)
                 reasons.append(f"  the best match is a topic the guideline does not cover ({gap.id}): referred")
                 return Match(question, "referred", rules[:5], words.terms, features, probability, reasons, gap)
@@ -379,6 +384,9 @@ class Index:
             # A topic the guideline does not cover is nearly as likely: ask, do not answer.
             outcome = "clarify"
             reasons.append(f"  a topic the guideline does not cover is close ({close_gap.entry.id}): ask back")
+        if worded is not None and outcome != "answered":
+            outcome = "answered"
+            reasons.append(f"  the question is word for word one of {worded.entry.id}'s phrasings: answered")
         return Match(question, outcome, rules[:5], words.terms, features, probability, reasons)
 
     def _decide(
@@ -433,6 +441,14 @@ class Index:
             "english": english,
             "english_rank": english * best.rank_score,
         }
+
+
+def worded_as(question: str, candidates: Sequence[Candidate], among: int = 5) -> Candidate | None:
+    """The one candidate, among the first `among`, that has `question` word for word among its
+    phrasings (case, punctuation and Slack markup aside); None when none or several have it."""
+    words = tokens(question)
+    holders = [c for c in candidates[:among] if words and any(tokens(p) == words for p in c.entry.questions)]
+    return holders[0] if len(holders) == 1 else None
 
 
 def describe_matching() -> tuple[bool, str]:
