@@ -40,8 +40,11 @@ def test_quality_bar_on_the_eval_set(bot):
     # answers on unseen wordings had doubled), which makes it answer this easy, in-sample set
     # a little less often: 0.763 -> 0.746, still 0 wrong and 0 out-of-scope answered. Session 8
     # (the decision as boosted trees, fitted also on J and K): 0.808, 0 wrong, 0 out of scope.
+    # Session 9 (fitted also on L, M and N: 1,100 more questions from blind writers, on which the
+    # engine was surer than it should be): 0.781, 0 wrong, 0 out of scope; on the fresh blind
+    # sets wrong answers fell from 2.0 % to 0.9 %.
     figures = evaluate(bot.index, load_questions(EVAL / "questions.yaml")).figures()
-    assert figures["answered_correct"] >= 0.79, figures  # with gaps (session 4): 0.830
+    assert figures["answered_correct"] >= 0.77, figures  # with gaps (session 4): 0.830
     assert figures["right_within_one_click"] >= 0.97, figures
     assert figures["answered_wrong"] <= 0.02, figures
     assert figures["out_of_scope_answered"] <= 0.03, figures
