@@ -34,9 +34,9 @@ def test_ask_reads_stdin_as_json_lines_in_order():
     for row in rows:
         assert {"question", "outcome", "document", "section", "section_title", "quote", "answer", "score",
                 "candidates", "refer_to"} <= set(row)
-    # Session 8: the boosted-trees decision asks this one back (p 0.76 < 0.81: many words shared
-    # with the guideline, a mark of near-misses too), the right section offered first.
-    assert rows[0]["outcome"] == "clarify" and rows[0]["candidates"][0]["section"] == "5.2"
+    # Session 8's trees asked this one back (p 0.76 < 0.81), the right section offered first;
+    # session 9's refit answers it again.
+    assert rows[0]["outcome"] == "answered" and rows[0]["section"] == "5.2"
     assert rows[2]["outcome"] == "referred" and rows[2]["section"] is None and rows[2]["refer_to"]
     assert rows[3]["section"] == "4.4"
 
