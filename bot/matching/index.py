@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -446,9 +447,15 @@ class Index:
 def worded_as(question: str, candidates: Sequence[Candidate], among: int = 5) -> Candidate | None:
     """The one candidate, among the first `among`, that has `question` word for word among its
     phrasings (case, punctuation and Slack markup aside); None when none or several have it."""
-    words = tokens(question)
-    holders = [c for c in candidates[:among] if words and any(tokens(p) == words for p in c.entry.questions)]
+    words = tuple(tokens(question))
+    holders = [c for c in candidates[:among] if words and any(_wording(p) == words for p in c.entry.questions)]
     return holders[0] if len(holders) == 1 else None
+
+
+@lru_cache(maxsize=65536)
+def _wording(phrasing: str) -> tuple[str, ...]:
+    """A phrasing's words, kept: the same entries come up question after question."""
+    return tuple(tokens(phrasing))
 
 
 def describe_matching() -> tuple[bool, str]:
