@@ -522,11 +522,11 @@ class SemanticIndex:
             nearest = self.owners[top[np.argsort(-likeness[top])]]
             mean_dot = float(vector @ self.question_mean)
             norm = math.sqrt(max(1 - 2 * mean_dot + self.mean_square, 1e-12))
-            centred = ((likeness - self.phrasing_mean_dot - mean_dot + self.mean_square)
-                       / (norm * self.phrasing_centred_norm)).astype(np.float32)
-            phrasing_centred = _best_per_owner(centred, self.owners, self._phrasing_runs, self.count)
-            top = np.argpartition(-centred, k - 1)[:k]
-            nearest_centred = self.owners[top[np.argsort(-centred[top])]]
+            likeness_centred = ((likeness - self.phrasing_mean_dot - mean_dot + self.mean_square)
+                                / (norm * self.phrasing_centred_norm)).astype(np.float32)
+            phrasing_centred = _best_per_owner(likeness_centred, self.owners, self._phrasing_runs, self.count)
+            top = np.argpartition(-likeness_centred, k - 1)[:k]
+            nearest_centred = self.owners[top[np.argsort(-likeness_centred[top])]]
         answer = np.full(self.count, -1.0, dtype=np.float32)
         if len(self.answer_owners):
             answer = _best_per_owner(self.answer_vectors @ vector, self.answer_owners, self._answer_runs, self.count)
