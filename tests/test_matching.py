@@ -171,7 +171,8 @@ def test_phrasings_are_also_compared_centred(tmp_path):
     # everyday questions' mean) before they meet. Computed here the long way, vector by vector.
     embedder = tiny_static_embedder(tmp_path)
     generic = ["kan jeg svare", "raskt bilde", "ukjentord kommentar"]
-    phrasings = [["publisere bilde", "kollega bilde raskt"], ["slette kommentar"], []]
+    # "" has no token the static model knows: a zero vector, not of unit length.
+    phrasings = [["publisere bilde", "kollega bilde raskt"], ["slette kommentar", ""], []]
     index = SemanticIndex(embedder, ["bilde kollega", "slette kommentar", "svare raskt"], phrasings,
                           EmbeddingCache(embedder, tmp_path / "cache"), generic_questions=generic)
 
@@ -186,8 +187,9 @@ def test_phrasings_are_also_compared_centred(tmp_path):
     np.testing.assert_allclose(scores.phrasing_centred, expected, atol=1e-5)
     assert not np.allclose(scores.phrasing_centred[:2], scores.phrasing[:2], atol=1e-3)
     # The phrasings closest so measured, closest first, name their entries.
+    assert not embedder.embed([""], "query").any()
     closest = np.argsort([-unit(v - mean) @ question for v in embedder.embed(sum(phrasings, []), "query")])
-    assert scores.nearest_centred.tolist() == [[0, 0, 1][i] for i in closest]
+    assert scores.nearest_centred.tolist() == [[0, 0, 1, 1][i] for i in closest][:4]
 
 
 def test_operator_model_drives_the_whole_engine(tmp_path, monkeypatch):
@@ -276,6 +278,14 @@ def test_a_phrasing_an_editor_adds_is_answered_and_one_two_entries_share_is_not_
     after = index_with({"fotografen": question}).match(question)
     assert (after.outcome, after.best.entry.id) == ("answered", "fotografen")
     assert "word for word" in after.reasons[-1]
+    # The rule reads the candidates either retriever found: a holder ranked sixth or lower is not
+    # answered on it, and neither is one of the first five when a lower one holds it too.
+    worded = bot.knowledge.entries[0].questions[0]
+    ranked = bot.index.rank(bot.index.candidates(worded)[0])
+    assert worded_as(worded, ranked) is ranked[0]
+    holding = dataclasses.replace(ranked[6], entry=dataclasses.replace(ranked[6].entry, questions=(worded,)))
+    assert worded_as(worded, [*ranked[:6], holding]) is None
+    assert worded_as(worded, [*ranked[1:6], ranked[6], holding]) is None
     # Two entries with the same phrasing: the models decide, as for any other question.
     shared = index_with({"fotografen": question, "samtykke-bilder": question})
     assert worded_as(question, shared.rank(shared.candidates(question)[0])) is None

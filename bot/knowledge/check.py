@@ -78,6 +78,8 @@ def _shared_phrasings(owner: str, questions: tuple[str, ...], seen: dict[str, st
     shared = []
     for question in questions:
         key = " ".join(tokens(question))
+        if not key:  # no words at all ("?"): nothing the matcher could confuse
+            continue
         if key in seen and seen[key] != owner:
             shared.append((question, seen[key]))
         seen.setdefault(key, owner)

@@ -445,11 +445,15 @@ class Index:
 
 
 def worded_as(question: str, candidates: Sequence[Candidate], among: int = 5) -> Candidate | None:
-    """The one candidate, among the first `among`, that has `question` word for word among its
-    phrasings (case, punctuation and Slack markup aside); None when none or several have it."""
+    """The candidate, among the first `among`, that has `question` word for word among its
+    phrasings (compared as `tokens` gives them: case, punctuation and Slack markup aside); None
+    when no candidate has it, or more than one does (an entry holding the same phrasing is alike
+    in meaning to the question, so the semantic retriever has it among the candidates)."""
     words = tuple(tokens(question))
-    holders = [c for c in candidates[:among] if words and any(_wording(p) == words for p in c.entry.questions)]
-    return holders[0] if len(holders) == 1 else None
+    if not words:
+        return None
+    holders = [i for i, c in enumerate(candidates) if any(_wording(p) == words for p in c.entry.questions)]
+    return candidates[holders[0]] if len(holders) == 1 and holders[0] < among else None
 
 
 @lru_cache(maxsize=65536)

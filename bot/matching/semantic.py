@@ -488,11 +488,14 @@ class SemanticIndex:
         self.centred_quotes = self.centred_sections = None
         self.question_mean = generic.mean(axis=0) if len(generic) else np.zeros(vectors.shape[1], np.float32)
         # Phrasings are questions too: their likeness to a question is also taken centred, both
-        # less the generic mean m. From the plain likeness p.q of unit vectors, with no second
-        # matrix: (p - m).(q - m) = p.q - p.m - q.m + m.m, and |p - m|^2 = 1 - 2 p.m + m.m.
+        # less the generic mean m. From the plain likeness p.q, with no second matrix:
+        # (p - m).(q - m) = p.q - p.m - q.m + m.m, and |p - m|^2 = p.p - 2 p.m + m.m (p.p is 1,
+        # or 0 for a text a static model has no token for).
         self.mean_square = float(self.question_mean @ self.question_mean)
         self.phrasing_mean_dot = self.phrasing_vectors @ self.question_mean
-        self.phrasing_centred_norm = np.sqrt(np.maximum(1 - 2 * self.phrasing_mean_dot + self.mean_square, 1e-12))
+        self.phrasing_centred_norm = np.sqrt(np.maximum(
+            np.einsum("ij,ij->i", self.phrasing_vectors, self.phrasing_vectors)
+            - 2 * self.phrasing_mean_dot + self.mean_square, 1e-12))
         if self.unphrased.any():
             self.centred_quotes = _unit(self.quote_vectors - self.quote_vectors.mean(axis=0))
             if len(section_texts):
@@ -521,7 +524,7 @@ class SemanticIndex:
             top = np.argpartition(-likeness, k - 1)[:k]
             nearest = self.owners[top[np.argsort(-likeness[top])]]
             mean_dot = float(vector @ self.question_mean)
-            norm = math.sqrt(max(1 - 2 * mean_dot + self.mean_square, 1e-12))
+            norm = math.sqrt(max(float(vector @ vector) - 2 * mean_dot + self.mean_square, 1e-12))
             likeness_centred = ((likeness - self.phrasing_mean_dot - mean_dot + self.mean_square)
                                 / (norm * self.phrasing_centred_norm)).astype(np.float32)
             phrasing_centred = _best_per_owner(likeness_centred, self.owners, self._phrasing_runs, self.count)
