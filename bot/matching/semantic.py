@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import os
 import platform
 import sys
@@ -488,14 +487,13 @@ class SemanticIndex:
         self.centred_quotes = self.centred_sections = None
         self.question_mean = generic.mean(axis=0) if len(generic) else np.zeros(vectors.shape[1], np.float32)
         # Phrasings are questions too: their likeness to a question is also taken centred, both
-        # less the generic mean m. From the plain likeness p.q, with no second matrix:
-        # (p - m).(q - m) = p.q - p.m - q.m + m.m, and |p - m|^2 = p.p - 2 p.m + m.m (p.p is 1,
+        # less the generic mean m, from the plain likeness p.q with no second matrix (`scores`):
+        # (p - m).(q - m) = p.q - p.m - m.(q - m), and |p - m|^2 = p.p - 2 p.m + m.m (p.p is 1,
         # or 0 for a text a static model has no token for).
-        self.mean_square = float(self.question_mean @ self.question_mean)
         self.phrasing_mean_dot = self.phrasing_vectors @ self.question_mean
         self.phrasing_centred_norm = np.sqrt(np.maximum(
             np.einsum("ij,ij->i", self.phrasing_vectors, self.phrasing_vectors)
-            - 2 * self.phrasing_mean_dot + self.mean_square, 1e-12))
+            - 2 * self.phrasing_mean_dot + float(self.question_mean @ self.question_mean), 1e-12))
         if self.unphrased.any():
             self.centred_quotes = _unit(self.quote_vectors - self.quote_vectors.mean(axis=0))
             if len(section_texts):
@@ -513,6 +511,9 @@ class SemanticIndex:
 
     def scores(self, question: str) -> SemanticScores:
         vector = self.embedder.embed([question], "query")[0]
+        # The question less what all questions share, and its length (phrasings and quotes use both).
+        offset = vector - self.question_mean
+        length = max(float(np.linalg.norm(offset)), 1e-12)
         quote = self.quote_vectors @ vector if self.count else np.zeros(0, np.float32)
         phrasing = np.full(self.count, -1.0, dtype=np.float32)
         phrasing_centred = phrasing
@@ -523,10 +524,9 @@ class SemanticIndex:
             k = min(NEAREST, len(likeness))
             top = np.argpartition(-likeness, k - 1)[:k]
             nearest = self.owners[top[np.argsort(-likeness[top])]]
-            mean_dot = float(vector @ self.question_mean)
-            norm = math.sqrt(max(float(vector @ vector) - 2 * mean_dot + self.mean_square, 1e-12))
-            likeness_centred = ((likeness - self.phrasing_mean_dot - mean_dot + self.mean_square)
-                                / (norm * self.phrasing_centred_norm)).astype(np.float32)
+            # (p - m).(q - m) = p.q - p.m - m.(q - m)
+            likeness_centred = ((likeness - self.phrasing_mean_dot - float(self.question_mean @ offset))
+                                / (length * self.phrasing_centred_norm)).astype(np.float32)
             phrasing_centred = _best_per_owner(likeness_centred, self.owners, self._phrasing_runs, self.count)
             top = np.argpartition(-likeness_centred, k - 1)[:k]
             nearest_centred = self.owners[top[np.argsort(-likeness_centred[top])]]
@@ -536,7 +536,7 @@ class SemanticIndex:
         section = (self.section_vectors @ vector)[self.section_of] if len(self.section_of) else quote
         quote_centred = section_centred = None
         if self.centred_quotes is not None:
-            centred = _unit((vector - self.question_mean)[None])[0]
+            centred = offset / length
             quote_centred = self.centred_quotes @ centred
             section_centred = quote_centred
             if self.centred_sections is not None:
