@@ -165,7 +165,7 @@ def main() -> None:
     print(f"\nScale (guidebot v3; synthetic copies; latency over the same {len(questions)} questions)\n")
     print("| knowledge | entries | texts embedded | cold start s | warm start s | first question ms | p50 ms | p99 ms |")
     print("|---|---|---|---|---|---|---|---|")
-    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    titles = knowledge.section_titles
     for copies in (1, args.copies):
         scaled = synthetic_entries(knowledge.entries, copies)
         folder = cache_root / f"{copies}x-scale"

@@ -499,7 +499,7 @@ def main() -> None:
         bare = Index(
             [dataclasses.replace(e, questions=(), keywords=(), answer=e.quote, answer_en="") for e in knowledge.entries],
             (),
-            section_titles={(d.id, s.number): s.title for d in knowledge.documents for s in d.sections},
+            section_titles=knowledge.section_titles,
             ignored_words=knowledge.ignored_words,
             embedder=embedder,
         )

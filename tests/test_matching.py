@@ -263,7 +263,7 @@ def test_every_phrasing_is_answered_by_its_own_entry(bot):
 
 def test_a_phrasing_an_editor_adds_is_answered_and_one_two_entries_share_is_not_forced(bot):
     knowledge = bot.knowledge
-    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    titles = knowledge.section_titles
     # Deliberately unlike the entry it is added to: only the editor's word can put it there.
     question = "må vi svare på meldinger i helgene også"
 
@@ -295,7 +295,7 @@ def test_a_phrasing_an_editor_adds_is_answered_and_one_two_entries_share_is_not_
 def test_an_entry_without_phrasings_is_found_through_its_quote(bot):
     knowledge = bot.knowledge
     bare = [dataclasses.replace(e, questions=(), keywords=()) for e in knowledge.entries]
-    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    titles = knowledge.section_titles
     index = Index(bare, knowledge.synonym_groups, section_titles=titles, embedder=bot.index.semantic.embedder)
     match = index.match("må vi få skriftlig samtykke før vi publiserer bilder av innbyggere?")
     assert match.best.entry.id == "samtykke-bilder"
@@ -314,7 +314,7 @@ def test_an_english_question_meets_a_norwegian_guideline_through_the_glossary(bo
     # holds no English word; lexical-only, the English words can only come in as Norwegian ones.
     knowledge = bot.knowledge
     bare = [dataclasses.replace(e, questions=(), keywords=(), answer_en="") for e in knowledge.entries]
-    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    titles = knowledge.section_titles
     index = Index(bare, section_titles=titles, embedder=None)
     assert {"slett", "kommentar"} <= set(index.question_terms("Can I delete comments?"))
     assert index.match("Can I delete comments?").best.entry.id == "slette-ulovlig"
@@ -476,7 +476,7 @@ def test_an_unwritable_cache_folder_is_reported_not_fatal(bot, tmp_path):
 
 def test_the_knowledge_terms_are_kept_on_disk_for_a_quick_warm_start(bot, tmp_path):
     knowledge = bot.knowledge
-    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    titles = knowledge.section_titles
     first = Index(knowledge.entries, knowledge.synonym_groups, None, titles, knowledge.ignored_words, None, tmp_path)
     [kept] = tmp_path.glob("terms-*.tsv")
     signature = analyzer_signature(knowledge.synonym_groups, knowledge.ignored_words)
@@ -500,7 +500,7 @@ def test_the_knowledge_terms_are_kept_on_disk_for_a_quick_warm_start(bot, tmp_pa
 
 def test_lexical_scores_over_all_entries_at_once_equal_those_of_one_entry_at_a_time(bot):
     lexical = bot.index.lexical
-    titles = {(d.id, s.number): s.title for d in bot.knowledge.documents for s in d.sections}
+    titles = bot.knowledge.section_titles
     for document in lexical.documents[:60]:  # field-weighted frequencies, summed one use at a time
         entry = document.entry
         frequencies: dict[str, float] = {}
@@ -534,7 +534,7 @@ def test_lexical_scores_over_all_entries_at_once_equal_those_of_one_entry_at_a_t
 
 def test_a_warm_start_reads_the_builds_terms_in_order_and_ignores_a_torn_file(bot, tmp_path):
     knowledge = bot.knowledge
-    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    titles = knowledge.section_titles
     signature = analyzer_signature(knowledge.synonym_groups, knowledge.ignored_words)
     first = LexicalIndex(knowledge.entries, knowledge.synonym_groups, titles, knowledge.ignored_words,
                          TermCache(tmp_path, signature))

@@ -178,5 +178,10 @@ class Knowledge:
     def gaps(self) -> list[Gap]:
         return [gap for document in self.documents for gap in document.gaps]
 
+    @property
+    def section_titles(self) -> dict[tuple[str, str], str]:
+        """Each section's title by (document id, section number): what the matcher reads a quote with."""
+        return {(d.id, s.number): s.title for d in self.documents for s in d.sections}
+
     def document(self, document_id: str) -> Document | None:
         return next((d for d in self.documents if d.id == document_id), None)

@@ -161,7 +161,7 @@ def build_report(
         entry = entries.get(entry_id)
         if entry is not None:
             asked_sections[(entry.document_id, entry.section)] += n
-    titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
+    titles = knowledge.section_titles
     top_sections = [
         SectionCount(doc, number, titles.get((doc, number), ""), n)
         for (doc, number), n in asked_sections.most_common(top)

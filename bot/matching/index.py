@@ -245,10 +245,10 @@ class Index:
     def from_knowledge(
         cls, knowledge: Knowledge, thresholds: Thresholds | None = None, embedder: Embedder | str | None = "auto"
     ) -> Index:
-        titles = {(d.id, s.number): s.title for d in knowledge.documents for s in d.sections}
         thresholds = thresholds or Thresholds.from_settings(knowledge.matching)
         return cls(
-            knowledge.entries, knowledge.synonym_groups, thresholds, titles, knowledge.ignored_words, embedder,
+            knowledge.entries, knowledge.synonym_groups, thresholds, knowledge.section_titles, knowledge.ignored_words,
+            embedder,
             gaps=knowledge.gaps,
         )
 
