@@ -258,3 +258,80 @@ def test_without_blank_lines_a_wrapped_line_or_a_short_list_is_no_section():
     assert sections(listed)["2"][1:] == ["Ikke dele passord", "Låse skjermen"]
     spaced_title = "Personvernerklæring\n\n2 Personvernforordningen (GDPR)\nGDPR er EUs forordning.\n4 Hva er det?\nVi behandler.\n"
     assert sections(spaced_title) == {"Personvernerklæring": [], "2": ["GDPR er EUs forordning."], "4": ["Vi behandler."]}
+
+
+# --- web pages copied as text (Drammen's language profile: a summary list, then a page per item) --
+
+WEB_PAGES = (
+    "Fem prinsipper\n\n1. Skriv det viktigste først\n\nBegynn med det viktigste.\n\n"
+    "2. Gjør det lett å finne fram\n\nBruk overskrifter.\n\n3. Skriv kort. Bruk punktum.\n\nKort er godt.\n\n\n"
+    "2. Gjør det lett å finne fram\n\nBruk overskrifter.\n\nBruk mellomoverskrifter\n\nAlle tekster bør ha dem.\n\n"
+    "Ikke skriv Skriv heller\nKlageadgang Du har rett til å klage\nVedr. behov for informasjon Send bilde av førerkortet\n\n"
+    "Eksempel\n\nArrangementer som kan flagge:\n\n• kulturarrangementer\n• festivaler\n\n\n"
+    "Sjekk teksten din\n\nSkriv det viktigste først\n\n• Tenk gjennom hvorfor du skriver.\n\n"
+    "Slik skriver vi korrekt\n\nStillingstitler skrives med liten forbokstav:\n\n"
+    "Eksempel\n\nKlart språk i Drammen\nFremtidens helsetjenester\nLevekårsundersøkelsen 2023\n"
+)
+
+
+def test_a_numbered_title_repeated_further_on_takes_its_section_up_again():
+    found = from_text(WEB_PAGES).outline
+    names = [s.number for s in found.sections]
+    assert names[:4] == ["Fem prinsipper", "1", "2", "3"]
+    assert "2 (2)" not in names
+    # What the page for principle 2 says is section 2's, its sub-heading nests under 2, and the
+    # sentence the summary already gave is quoted once (and said so, not dropped silently).
+    two = next(s for s in found.sections if s.number == "2")
+    assert [d.quote for d in two.drafts] == ["Bruk overskrifter."]
+    assert "2 › Bruk mellomoverskrifter" in names
+    assert any(why == "står allerede i punktet" and text == "Bruk overskrifter." for _, text, why in found.left_out)
+
+
+def test_a_short_numbered_line_right_after_the_headings_before_it_is_the_next_section():
+    # "3. Skriv kort. Bruk punktum." reads as two sentences, but it stands alone numbered right after 2.
+    assert sections(WEB_PAGES)["3"] == ["Kort er godt."]
+    # Not where the number skips or the line is long (numbered rules stay rules).
+    assert "5" not in sections("1. Formål\n\nRegelen gjeld alle.\n\n5. Logg av. Lås skjermen.\n\nSå enkelt.\n")
+
+
+def test_short_lines_standing_together_are_a_table_quoted_whole_not_headings():
+    found = sections(WEB_PAGES)
+    assert not any(name.endswith(("Ikke skriv Skriv heller", "Klageadgang Du har rett til å klage")) for name in found)
+    assert found["2 › Bruk mellomoverskrifter"][:2] == [
+        "Alle tekster bør ha dem.",
+        "Ikke skriv Skriv heller Klageadgang Du har rett til å klage Vedr. behov for informasjon Send bilde av førerkortet",
+    ]
+    # A lead-in is quoted with the table under it, as with a list; an "Eksempel" label goes with its example.
+    assert found["Slik skriver vi korrekt"] == [
+        "Stillingstitler skrives med liten forbokstav: Eksempel Klart språk i Drammen Fremtidens helsetjenester"
+        " Levekårsundersøkelsen 2023",
+        "Eksempel Klart språk i Drammen Fremtidens helsetjenester Levekårsundersøkelsen 2023",
+    ]
+    assert not any(name.split(" › ")[-1] == "Eksempel" for name in found)
+    # A text with no blank lines between its paragraphs has no tables: its lines are paragraphs.
+    packed = "Regler\nBruk av telefon\nTelefonen er kommunen sin.\nLeiar følgjer opp.\n"
+    assert sections(packed) == {"Regler": [], "Bruk av telefon": ["Telefonen er kommunen sin.", "Leiar følgjer opp."]}
+
+
+def test_a_part_with_sub_headings_of_its_own_does_not_nest_under_the_numbered_section_above():
+    names = list(sections(WEB_PAGES))
+    assert "Sjekk teksten din" in names and "Skriv det viktigste først" in names
+    assert "Slik skriver vi korrekt" in names
+    assert not any(name.startswith("2 › Sjekk") or name.startswith("2 › Slik") for name in names)
+
+
+DRAMMEN = GUIDELINES / "drammen-klarsprak.txt"
+
+
+def test_drammen_web_pages_import_as_five_principles_with_no_table_row_for_a_title(tmp_path):
+    data = imported(tmp_path, DRAMMEN, "drammen")
+    numbers = [s["number"] for s in data["sections"]]
+    titles = [s["title"] for s in data["sections"]]
+    assert [n for n in numbers if n.isdigit()] == ["1", "2", "3", "4", "5"]
+    assert titles[numbers.index("5")] == "Skriv kort og konkret. Bruk punktum."
+    assert "2 › Overskriften må fortelle leseren hva teksten handler om" in numbers
+    assert not any(n.startswith("4 › ") for n in numbers)  # nothing after principle 4 hangs under it
+    assert not any(t in titles for t in ("Ikke skriv Skriv heller", "Eksempel", "Satser Hva må du betale?", "Drammen kommune"))
+    section_of = {e["quote"]: e["section"] for e in data["entries"]}
+    assert section_of["Alle tekster bør ha mellomoverskrifter."] == "2 › Viktig informasjon i mellomoverskrifter"
+    assert section_of["Er du i tvil, er liten forbokstav oftest det riktige."] == "Stor og liten forbokstav"

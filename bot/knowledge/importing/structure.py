@@ -10,14 +10,21 @@ section and what is a list, and makes the entry drafts:
   moves on is a section even where the numbering skips ("3." after "1." in a partial text) or
   unnumbered sub-headings stand between (where a text has no blank lines, one paragraph per
   line: a short title right after a finished sentence); numbered rules (full sentences) stay
-  list items;
+  list items, except a short one standing alone whose number is the very next one ("5. Skriv
+  kort. Bruk punktum." after the headings 1 to 4);
+- a numbered title that repeats one already taken for a heading (a web page's summary of its
+  principles, then a page for each) is that heading again: its text goes on in that section, and
+  a sentence it repeats there is quoted once;
+- in a text that parts paragraphs with blank lines, short lines standing together (a table, a
+  list of names) are quoted whole (the text reader's "table");
 - unnumbered headings are sections named by their title; under a numbered heading they nest:
-  "5 › Mobiltelefon i bil" (the number from the heading above, the sub-heading as the title); two
+  "5 › Mobiltelefon i bil" (the number from the heading above, the sub-heading as the title),
+  up to an unnumbered heading with sub-headings of its own (a part: "Sjekk teksten din"); two
   unnumbered sections of one title are named by the part each stands in ("For leiarar › Tilgang");
 - a paragraph gives one entry per sentence (a sentence of one or two words, such as "HUSK!",
   stays with its neighbour); a list item gives one entry with all its sentences, so an item's
   title ("Lovlig behandling.") stays with its rule;
-- a lead-in ("Følgende prinsipper gjelder:") is quoted together with its list;
+- a lead-in ("Følgende prinsipper gjelder:") is quoted together with its list or the table under it;
 - text before the first heading is the section "Innledning"; paragraphs after the last list of
   the last section are "Avslutning" (closing words and adoption dates).
 
@@ -38,6 +45,7 @@ _LIST_QUOTE_LIMIT = 700  # a lead-in is quoted with its whole list up to this ma
 _SENTENCE_END = (".", "!", "?", ":", ";", ",")
 _FINISHED = (".", "!", "?", ";", ")", "»", '"')  # a line that ends a sentence, not a wrapped one
 _HEADING_WORDS = 12  # a numbered line standing alone is a heading up to this many words
+_SHORT_TITLE_WORDS = 8  # a numbered line that reads as a sentence is a title up to this many words
 _MOST_SKIPPED = 4  # numbers a partial text may skip between two sections ("1." then "3.")
 SUBSECTION_MARK = " › "  # "5 › Mobiltelefon i bil": a sub-heading under section 5
 
@@ -47,8 +55,9 @@ class Block:
     """One heading, paragraph or list item as the reader found it.
 
     kind: "heading" (a reader sure of it: Word styles), "numbered" (a numbered line the outline
-    decides on), "item" (a list item), "paragraph" or "heading?" (a short unnumbered line
-    standing alone, which the text reader takes for a heading).
+    decides on), "item" (a list item), "paragraph", "table" (short lines standing together,
+    quoted whole) or "heading?" (a short unnumbered line standing alone, which the text reader
+    takes for a heading).
     """
 
     kind: str
@@ -65,7 +74,7 @@ class Draft:
 
     section: str
     quote: str
-    kind: str  # "sentence", "item", "list" (a lead-in quoted with its list)
+    kind: str  # "sentence", "item", "table", "list" (a lead-in quoted with its list)
     lead_in: str = ""
 
 
@@ -193,11 +202,17 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
     following.reverse()
     current: str | None = None
     out: list[Block] = []
+    taken: set[tuple[str, str]] = set()  # (number, title) of the numbered headings so far
     for index, block in enumerate(blocks):
         if block.kind == "heading" and block.number[:1].isdigit():
             current = block.number
+            taken.add((block.number, _title_key(block.text)))
         if block.kind != "numbered":
             out.append(block)
+            continue
+        if (block.number, _title_key(block.text)) in taken:
+            current = block.number
+            out.append(Block("heading", block.text, block.number, "", block.line, block.blank_before))
             continue
         before = out[-1] if out else None
         if (before is not None and before.kind == "paragraph" and before.blank_before == 0
@@ -218,7 +233,7 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
                          and block.blank_before <= before.blank_before)))
             # A sibling right after it with nothing between: a list (an empty section is rarer).
             or (after is not None and after.kind == "numbered" and after.number == _successor(number))
-            or not looks_like_title(block.text)
+            or not (looks_like_title(block.text) or _next_short_title(block, current, before, after))
             # The first numbered heading may start anywhere (an excerpt from "4.4"), unless it
             # follows an unnumbered heading: then it is a list restarting under that heading.
             or (number not in _next_numbers(current)
@@ -234,8 +249,24 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
             out.append(Block("item", block.text, number, block.marker, block.line, block.blank_before))
         else:
             current = number
+            taken.add((number, _title_key(block.text)))
             out.append(Block("heading", block.text, number, "", block.line, block.blank_before))
     return out
+
+
+def _title_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _next_short_title(block: Block, current: str | None, before: Block | None, after: Block | None) -> bool:
+    """A short numbered line standing alone, numbered right after the heading above it: the next
+    section though it reads as a sentence ("5. Skriv kort. Bruk punktum." after "4. ...")."""
+    return (
+        current is not None and before is not None
+        and _depth(block.number) == _depth(current) and block.number == _successor(current)
+        and len(block.text.split()) <= _SHORT_TITLE_WORDS and block.text[:1].isupper()
+        and block.blank_before > 0 and (after is None or after.blank_before > 0)
+    )
 
 
 def _sentences(text: str) -> list[str]:
@@ -296,6 +327,14 @@ def outline(blocks: list[Block]) -> Outline:
         result.sections.append(new)
         return new
 
+    def add(draft: Draft, line: int) -> None:
+        """Quote `draft` in its section, once: a section taken up again may repeat a sentence."""
+        assert section is not None
+        if any(d.quote == draft.quote for d in section.drafts):
+            result.left_out.append((line, draft.quote, "står allerede i punktet"))
+        else:
+            section.drafts.append(draft)
+
     last_numbered = max(
         (i for i, b in enumerate(blocks) if b.kind in ("heading", "heading?") and b.number), default=-1
     )
@@ -309,11 +348,14 @@ def outline(blocks: list[Block]) -> Outline:
         block = blocks[index]
         if block.kind in ("heading", "heading?"):
             title = title_case(" ".join(block.text.split()))
+            following = blocks[index + 1] if index + 1 < len(blocks) else None
             if block.number:
                 numbered_parent = block.number
+            elif following is not None and following.kind in ("heading", "heading?") and not following.number:
+                numbered_parent = ""  # a part with sub-headings of its own ("Sjekk teksten din") ends it
             number = block.number or (f"{numbered_parent}{SUBSECTION_MARK}{title}" if numbered_parent else title)
-            section = open_section(number, title, block.line)
-            following = blocks[index + 1] if index + 1 < len(blocks) else None
+            again = [s for s in result.sections if block.number and s.number == number and s.title == title]
+            section = again[0] if again else open_section(number, title, block.line)
             if not block.number and following is not None and following.kind in ("heading", "heading?"):
                 part = title
             elif part:
@@ -323,10 +365,10 @@ def outline(blocks: list[Block]) -> Outline:
             continue
         if section is None:
             section = open_section(OPENING_SECTION, OPENING_SECTION, block.line)
-        if block.kind == "item":
-            if index > last_numbered >= 0 and not later_unnumbered:
+        if block.kind in ("item", "table"):
+            if block.kind == "item" and index > last_numbered >= 0 and not later_unnumbered:
                 seen_list_in_last = True
-            section.drafts.append(Draft(section.number, block.text, "item"))
+            add(Draft(section.number, block.text, block.kind), block.line)
             index += 1
             continue
         # A paragraph. After the last list of the last numbered section: the closing words.
@@ -335,19 +377,19 @@ def outline(blocks: list[Block]) -> Outline:
         sentences = _sentences(block.text)
         following = blocks[index + 1] if index + 1 < len(blocks) else None
         lead_in = sentences[-1] if sentences and sentences[-1].endswith(":") else ""
-        if lead_in and following is not None and following.kind == "item":
+        if lead_in and following is not None and following.kind in ("item", "table"):
             sentences = sentences[:-1]
         else:
             lead_in = ""
         for sentence in sentences:
-            section.drafts.append(Draft(section.number, sentence, "sentence"))
+            add(Draft(section.number, sentence, "sentence"), block.line)
         if lead_in:
             items: list[Block] = []
             for nxt in blocks[index + 1:]:
-                if nxt.kind != "item":
+                if nxt.kind not in ("item", "table") or (items and items[-1].kind == "table"):
                     break
                 items.append(nxt)
-            section.drafts.append(Draft(section.number, _list_quote(lead_in, items), "list", lead_in))
+            add(Draft(section.number, _list_quote(lead_in, items), "list", lead_in), block.line)
         index += 1
     _name_repeated_by_part(result.sections, part_of)
     return result

@@ -9,6 +9,12 @@ Text copied out of a PDF sometimes breaks a bullet over blank lines ("så \\n\\n
 mulig"); when the text shows that habit (a bullet that stops mid-sentence, a blank line, then
 lower case), one blank line inside a bullet is read as a line break and two end it. Otherwise
 a blank line ends a bullet, so a paragraph after a list is never glued to its last item.
+
+In a text that parts its paragraphs with blank lines, a few short lines standing together with
+no blank line between them, the first shaped like a title and none starting in lower case, are
+a table or a list of names ("Ikke skriv Skriv heller" over its rows, names of projects): one
+block, quoted whole, never a run of headings. A label standing alone above an example
+("Eksempel") belongs to the example, not a section of its own.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ _DASHES = ("-", "–", "\u2013")
 _PARAGRAPH_SIGN = re.compile(r"^\s*((?:§|kapittel|kap\.)\s*\d+[a-z]?)[.:]?(?:\s+(\S.*?))?\s*$", re.IGNORECASE)
 _DOT_LEADER = re.compile(r"\.{5,}\s*\d+\s*$")
 _PAGE_NUMBER = re.compile(r"^\s*(?:side\s+)?\d+(?:\s*(?:av|/)\s*\d+)?\s*$", re.IGNORECASE)
+_LABELS = {"eksempel", "eksempler", "døme", "example", "examples"}  # a label above an example
+_TABLE_LINES = (3, 15)  # a table: this many lines standing together (fewest, most)
+_TABLE_WIDTH = 160  # ... each of at most this many characters
+_SPACED = 0.3  # share of lines followed by a blank line in a text that parts paragraphs so
 
 
 def _numbered(line: str) -> re.Match[str] | None:
@@ -58,18 +68,55 @@ def _breaks_bullets(lines: list[str]) -> bool:
     return False
 
 
+def _plain(line: str) -> bool:
+    """A line that is neither numbered, a bullet, a page number nor a table of contents' line."""
+    return not (_numbered(line) or _BULLET.match(line) or _PARAGRAPH_SIGN.match(line) or _DOT_LEADER.search(line)
+                or _PAGE_NUMBER.match(line))
+
+
+def _tables(lines: list[str]) -> dict[int, int]:
+    """Where the text has tables (see the module docstring): first line -> last line (0-based)."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    spaced = sum(1 for i in filled if i + 1 < len(lines) and not lines[i + 1].strip())
+    if not filled or spaced / len(filled) < _SPACED:
+        return {}
+    found: dict[int, int] = {}
+    start = 0
+    while start < len(lines):
+        if not lines[start].strip():
+            start += 1
+            continue
+        end = start
+        while end + 1 < len(lines) and lines[end + 1].strip():
+            end += 1
+        run = [line.strip() for line in lines[start:end + 1]]
+        if (
+            _TABLE_LINES[0] <= len(run) <= _TABLE_LINES[1]
+            and looks_like_title(run[0])
+            and all(len(line) <= _TABLE_WIDTH and _plain(line) and not line[:1].islower() for line in run)
+        ):
+            found[start] = end
+        start = end + 1
+    return found
+
+
 def text_blocks(text: str) -> tuple[list[Block], list[tuple[int, str, str]]]:
     """Blocks of a plain-text guideline, and the lines left out (with why)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     broken = _breaks_bullets(lines)
+    tables = _tables(lines)
+    table_end = -1  # the last line of the table being read (1-based), or -1
+    label = ""  # "Eksempel" standing alone: the start of the next block
     blocks: list[Block] = []
     left_out: list[tuple[int, str, str]] = []
     parts: list[list[str]] = []  # the lines of each block, parallel to `blocks`
     blank_run = 2  # the start counts as after a blank line
 
     def start(kind: str, text: str, number: str = "", marker: str = "", line: int = 0) -> None:
+        nonlocal label
         blocks.append(Block(kind, "", number, marker, line, blank_run))
-        parts.append([text])
+        parts.append([label, text] if label else [text])
+        label = ""
 
     def run_on(text: str) -> None:
         parts[-1].append(text)
@@ -88,7 +135,15 @@ def text_blocks(text: str) -> tuple[list[Block], list[tuple[int, str, str]]]:
         ) and not _ends_sentence(previous_text):
             bullet = None  # "– helst innen en arbeidsdag" running on, not a dash bullet
         nxt = next((x.strip() for x in lines[number:] if x.strip()), "")
-        if _DOT_LEADER.search(line):
+        if number - 1 in tables:
+            table_end = tables[number - 1] + 1
+            start("table", line, line=number)
+        elif number <= table_end:
+            run_on(line)
+        elif line.rstrip(":").casefold() in _LABELS and blank_run > 0 and nxt:
+            label = line
+            continue  # the blank lines before it count for the block it starts
+        elif _DOT_LEADER.search(line):
             left_out.append((number, line, "innholdsfortegnelse"))
         elif _PAGE_NUMBER.match(line):
             left_out.append((number, line, "sidetall"))
@@ -118,7 +173,7 @@ def text_blocks(text: str) -> tuple[list[Block], list[tuple[int, str, str]]]:
         ):
             run_on(line)  # a sentence broken over a page or a blank line
         elif (
-            looks_like_title(line) and len(line.split()) <= 10
+            looks_like_title(line) and len(line.split()) <= 10 and not label
             and (
                 blank_run > 0 or previous is None or _ends_sentence(previous_text) or previous.kind == "heading?"
                 # an unnumbered sub-heading right under a numbered heading: "3. Rettar" / "Innsyn"
