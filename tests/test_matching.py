@@ -278,6 +278,17 @@ def test_a_phrasing_an_editor_adds_is_answered_and_one_two_entries_share_is_not_
     after = index_with({"fotografen": question}).match(question)
     assert (after.outcome, after.best.entry.id) == ("answered", "fotografen")
     assert "word for word" in after.reasons[-1]
+    # Its score is the editor's mapping (1.0), not the ranking's share of belief in it.
+    assert after.best.score == 1.0
+    # An entry written for employees answers its phrasing for employees and anyone unnamed; a
+    # politician asking it word for word is not forced onto it (the models weigh the audience).
+    employees = index_with({"opprette-profil": question})
+    for audience in ("ansatte", "alle"):
+        assert employees.match(question, audience).best.entry.id == "opprette-profil"
+        assert "word for word" in employees.match(question, audience).reasons[-1]
+    assert not any("word for word" in reason for reason in employees.match(question, "politikere").reasons)
+    held = [c.entry.id for c in employees.rank(employees.candidates(question, "politikere")[0])][:5]
+    assert "opprette-profil" in held  # among the five the rule reads: only the audience stops it
     # The rule reads the candidates either retriever found: a holder ranked sixth or lower is not
     # answered on it, and neither is one of the first five when a lower one holds it too.
     worded = bot.knowledge.entries[0].questions[0]

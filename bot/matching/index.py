@@ -352,11 +352,13 @@ class Index:
         if not found:
             return Match(question, "referred", [], words.terms)
         candidates = self.rank(found)
-        # An editor wrote this very question for one entry (or one uncovered topic): that is
-        # what it is about, whatever the models make of it.
-        worded = worded_as(question, candidates)
+        # An editor wrote this very question for one entry (or one uncovered topic) meant for
+        # the asker: that is what it is about, whatever the models make of it. Its score says
+        # so (1.0: the editor's mapping, not the ranking's share of belief).
+        worded = worded_as(question, candidates, role_of(question, audience)[0])
         if worded is not None:
-            candidates = [worded, *(c for c in candidates if c is not worded)]
+            worded = dataclasses.replace(worded, score=1.0)
+            candidates = [worded, *(c for c in candidates if c.entry.id != worded.entry.id)]
         english = english_share(question)
         features, decision, probability, answer, clarify = self._decide(candidates, words, english)
         gap = candidates[0].entry if candidates[0].entry.id in self.gap_ids else None
@@ -444,16 +446,21 @@ class Index:
         }
 
 
-def worded_as(question: str, candidates: Sequence[Candidate], among: int = 5) -> Candidate | None:
+def worded_as(question: str, candidates: Sequence[Candidate], asker: str = "alle", among: int = 5) -> Candidate | None:
     """The candidate, among the first `among`, that has `question` word for word among its
-    phrasings (compared as `tokens` gives them: case, punctuation and Slack markup aside); None
-    when no candidate has it, or more than one does (an entry holding the same phrasing is alike
-    in meaning to the question, so the semantic retriever has it among the candidates)."""
+    phrasings (compared as `tokens` gives them: case, punctuation and Slack markup aside) and is
+    meant for the `asker`'s audience; None when no candidate has it, more than one does (an entry
+    holding the same phrasing is alike in meaning to the question, so the semantic retriever has
+    it among the candidates), or the one that has it is written for another audience (a
+    politician asking an employees' entry's phrasing: the models weigh the audience)."""
     words = tuple(tokens(question))
     if not words:
         return None
     holders = [i for i, c in enumerate(candidates) if any(_wording(p) == words for p in c.entry.questions)]
-    return candidates[holders[0]] if len(holders) == 1 and holders[0] < among else None
+    if len(holders) != 1 or holders[0] >= among:
+        return None
+    found = candidates[holders[0]]
+    return found if _audience_factor(found.entry.audience, asker) == 1.0 else None
 
 
 @lru_cache(maxsize=65536)
