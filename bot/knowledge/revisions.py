@@ -109,7 +109,7 @@ def revise(old: dict, new: Guideline, revised: date | None = None) -> tuple[dict
         unquoted = [s for s in split_sentences(draft.quote) if not any(normalise_for_compare(s) in q for q in quoted)]
         if not unquoted:
             continue
-        quote = draft.quote if draft.kind == "item" else " ".join(unquoted)
+        quote = draft.quote if draft.kind in ("item", "table") else " ".join(unquoted)
         count = 1
         while f"{document.get('id')}-{slug(draft.section, 24)}-ny-{count:02d}" in ids:
             count += 1
