@@ -15,8 +15,10 @@ questions (the team's sets and the spent blind sets in tests/eval/spent/):
 3. fit two decision models (`bot.matching.decide`) on the best candidate's features, the
    label being "the best entry is a right answer", out-of-scope questions (near-misses
    included) as negatives: one for a best entry with phrasings, one for a best entry found
-   through its quote alone; each both as a logistic regression and as boosted trees (small
-   trees fitted one after another on what the earlier ones got wrong), keeping the one that
+   through its quote alone; each as a logistic regression, as boosted trees (small trees
+   fitted one after another on what the earlier ones got wrong) and as two sets of trees
+   multiplied ("factored": the guideline covers the question, fitted on every question, times
+   the best entry is the right one, fitted on in-scope questions only), keeping the one that
    answers more right questions cross-validated within the same limits; thresholds are chosen
    on out-of-fold probabilities: the answer
    threshold keeps answered-wrong and out-of-scope answered low (a wrong answer is worse than
@@ -57,6 +59,7 @@ TRAINING = [
     "spent/2026-11-24-batsfjord-h.yaml", "spent/2026-11-24-batsfjord-i.yaml",
     "spent/2026-11-24-batsfjord-j.yaml", "spent/2026-11-24-batsfjord-k.yaml",
     "spent/2026-11-24-batsfjord-l.yaml", "spent/2026-11-24-batsfjord-m.yaml", "spent/2026-11-24-batsfjord-n.yaml",
+    "spent/2026-11-24-batsfjord-o.yaml", "spent/2026-11-24-batsfjord-p.yaml",
 ]
 # Other guidelines, imported with no hand work, and their spent blind sets.
 IMPORTED = [
@@ -67,16 +70,19 @@ IMPORTED = [
     ("fartt-ikt-retningslinjer", "spent/2026-11-24-fartt-ikt-retningslinjer.yaml"),
     ("sandefjord-personvernerklaering", "spent/2026-11-24-sandefjord-personvernerklaering.yaml"),
     ("lindesnes-varsling", "spent/2026-11-24-lindesnes-varsling.yaml"),
+    ("drammen-klarsprak", "spent/2026-11-24-drammen-klarsprak.yaml"),
 ]
 RANKING = {
     "semantic": list(rank.CANDIDATE_FEATURES),
     "lexical": [f for f in rank.CANDIDATE_FEATURES if f not in rank.SEMANTIC],
 }
+MARGINS = ["lexical_margin", "coverage_margin", "bm25_margin", "phrasing_margin"]
 DECISION = {
     "semantic": ["rank_score", "rank_share", "rank_margin", "semantic", "semantic_z", "semantic_margin", "vote",
-                 "coverage", "phrasing", "bm25", "matched", "unknown", "missing", "agree", "english", "english_rank"],
+                 "coverage", "phrasing", "bm25", "matched", "unknown", "missing", "agree", "english", "english_rank",
+                 *MARGINS],
     "lexical": ["rank_score", "rank_share", "rank_margin", "lexical", "coverage", "phrasing", "bm25", "matched",
-                "unknown", "missing", "english", "english_rank"],
+                "unknown", "missing", "english", "english_rank", *MARGINS],
 }
 # Limits on the cross-validated figures when choosing the answer threshold.
 MAX_WRONG, MAX_OUT_OF_SCOPE = 0.015, 0.03
@@ -341,13 +347,16 @@ def trees_log_odds(base: float, trees: list[dict], x: np.ndarray) -> np.ndarray:
 
 
 def out_of_fold(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 7, kind: str = "logistic",
-                monotone: list[int] | None = None) -> np.ndarray:
+                monotone: list[int] | None = None, fit_on: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold probabilities; `fit_on` (a mask) limits the rows each fold is fitted on."""
     order = list(range(len(y)))
     random.Random(seed).shuffle(order)
     probabilities = np.zeros(len(y))
     for fold in range(folds):
         test = np.array(order[fold::folds])
         train = np.setdiff1d(np.arange(len(y)), test)
+        if fit_on is not None:
+            train = train[fit_on[train]]
         if kind == "trees":
             base, trees = fit_trees(x[train], y[train], **TREES, monotone=monotone)
             log_odds = trees_log_odds(base, trees, x[test])
@@ -406,13 +415,26 @@ def fit_part(name: str, data: list[Sample], names: list[str], verbose: bool, pen
     monotone = [MONOTONE.get(n, 0) for n in names]
     oof_trees = out_of_fold(x, y, kind="trees", monotone=monotone)
     answer_trees, clarify_trees = choose_thresholds(data, oof_trees, penalty)
-    logistic_correct = figures(data, oof, answer, clarify)["answered_correct"]
-    trees_correct = figures(data, oof_trees, answer_trees, clarify_trees)["answered_correct"]
-    kind = "trees" if trees_correct >= logistic_correct + TREES_MARGIN else "logistic"
-    print(f"\n{name}: cross-validated answered-correct, logistic {logistic_correct:.3f}, boosted trees "
-          f"{trees_correct:.3f}: {kind} kept")
+    # Factored: does the guideline cover it (every question), times is the best entry the right
+    # one if it does (fitted on in-scope questions only): two targets, each learnt cleanly.
+    in_scope = np.array([s.in_scope for s in data])
+    oof_factored = (out_of_fold(x, in_scope.astype(float), kind="trees", monotone=monotone)
+                    * out_of_fold(x, y, kind="trees", monotone=monotone, fit_on=in_scope))
+    answer_factored, clarify_factored = choose_thresholds(data, oof_factored, penalty)
+    correct = {
+        "logistic": figures(data, oof, answer, clarify)["answered_correct"],
+        "trees": figures(data, oof_trees, answer_trees, clarify_trees)["answered_correct"],
+        "factored": figures(data, oof_factored, answer_factored, clarify_factored)["answered_correct"],
+    }
+    kind = "trees" if correct["trees"] >= correct["logistic"] + TREES_MARGIN else "logistic"
+    if correct["factored"] >= correct[kind] + TREES_MARGIN:
+        kind = "factored"
+    print(f"\n{name}: cross-validated answered-correct, logistic {correct['logistic']:.3f}, boosted trees "
+          f"{correct['trees']:.3f}, factored trees {correct['factored']:.3f}: {kind} kept")
     if kind == "trees":
         oof, answer, clarify = oof_trees, answer_trees, clarify_trees
+    elif kind == "factored":
+        oof, answer, clarify = oof_factored, answer_factored, clarify_factored
     top1 = np.mean([s.right for s in data if s.in_scope])
     thin_right = np.mean([s.right and s.thin for s in data if s.in_scope])
     print(f"  in-scope questions whose right best entry is too thin to answer on: {thin_right:.3f}")
@@ -439,20 +461,29 @@ def fit_part(name: str, data: list[Sample], names: list[str], verbose: bool, pen
         "means": [round(float(m), 6) for m in means],
         "scales": [round(float(s), 6) for s in scales],
     }
-    if kind == "trees":
-        # Fitted on the standardised features: `means` and `scales` apply to both kinds.
-        base, trees = fit_trees(x, y, **TREES, monotone=monotone)
-        model["base"] = round(base, 6)
-        model["trees"] = [
-            {**tree, "threshold": [round(t, 6) for t in tree["threshold"]], "value": [round(v, 6) for v in tree["value"]]}
-            for tree in trees
-        ]
+    if kind in ("trees", "factored"):
+        # Fitted on the standardised features: `means` and `scales` apply to every kind.
+        rows = in_scope if kind == "factored" else np.ones(len(y), dtype=bool)
+        model.update(trees_entry(*fit_trees(x[rows], y[rows], **TREES, monotone=monotone)))
+    if kind == "factored":
+        model["in_scope"] = trees_entry(*fit_trees(x, in_scope.astype(float), **TREES, monotone=monotone))
     return {
         **model,
         "answer": answer,
         "clarify": clarify,
         "fitted_on": TRAINING + [path for _, path in IMPORTED],
         "cross_validated": cross_validated,
+    }
+
+
+def trees_entry(base: float, trees: list[dict]) -> dict:
+    """Boosted trees as decision.json keeps them (six decimals)."""
+    return {
+        "base": round(base, 6),
+        "trees": [
+            {**tree, "threshold": [round(t, 6) for t in tree["threshold"]], "value": [round(v, 6) for v in tree["value"]]}
+            for tree in trees
+        ],
     }
 
 
@@ -469,15 +500,22 @@ def imported_index(name: str, folder: Path, embedder) -> Index:
 
 def dumps(models: dict) -> str:
     """decision.json's text: readable, with each boosted tree on one line."""
-    lines = []
-    for mode, model in models.items():
-        trees = model.get("trees")
-        text = json.dumps({k: v for k, v in model.items() if k != "trees"}, indent=1, ensure_ascii=False)
-        if trees:
-            rows = ",\n".join("  " + json.dumps(tree, separators=(",", ":")) for tree in trees)
-            text = text[: text.rindex("}")].rstrip() + ',\n "trees": [\n' + rows + "\n ]\n}"
-        lines.append(f"{json.dumps(mode)}: " + text.replace("\n", "\n "))
-    return "{\n " + ",\n ".join(lines) + "\n}\n"
+    return "{\n " + ",\n ".join(f"{json.dumps(mode)}: " + _dumped(model).replace("\n", "\n ")
+                                  for mode, model in models.items()) + "\n}\n"
+
+
+def _dumped(model: dict) -> str:
+    plain = {k: v for k, v in model.items() if k not in ("trees", "in_scope")}
+    extra = []
+    if "in_scope" in model:
+        extra.append('"in_scope": ' + _dumped(model["in_scope"]).replace("\n", "\n "))
+    if model.get("trees"):
+        rows = ",\n".join("  " + json.dumps(tree, separators=(",", ":")) for tree in model["trees"])
+        extra.append('"trees": [\n' + rows + "\n ]")
+    if not extra:
+        return json.dumps(plain, indent=1, ensure_ascii=False)
+    head = json.dumps(plain, indent=1, ensure_ascii=False)[:-1].rstrip() + ",\n " if plain else "{\n "
+    return head + ",\n ".join(extra) + "\n}"
 
 
 def main() -> None:

@@ -664,8 +664,8 @@ def test_decision_coefficients_are_complete_and_fitted():
         model = decide.DecisionModel.load(mode)
         assert len(model.weights) == len(model.features) == len(model.means) == len(model.scales)
         assert any(w != 0 for w in model.weights) and 0 < model.clarify <= model.answer < 1
-        assert data[mode]["kind"] == ("trees" if model.trees else "logistic")
-        for tree in model.trees:
+        assert data[mode]["kind"] == ("factored" if model.in_scope else "trees" if model.trees else "logistic")
+        for tree in model.trees + (model.in_scope.trees if model.in_scope else ()):
             assert len(tree.feature) == len(tree.threshold) == len(tree.left) == len(tree.right) == len(tree.value)
             assert all(f < len(model.features) for f in tree.feature)
         assert set(model.features) <= set(decide.FEATURE_NAMES)
@@ -720,6 +720,38 @@ def test_boosted_trees_learn_a_rule_no_straight_line_can():
     assert model.contributions(outside)["rank_score"] < 0 < model.probability(inside) - model.probability(outside)
     lines = decide.explain(model, inside, model.probability(inside), "answered", 0.8, 0.3)
     assert "boosted trees" in lines[0] and "rank_score" in lines[1]
+
+
+def test_a_factored_decision_multiplies_covered_by_right_entry_as_written_to_decision_json():
+    # Two targets: is the question covered at all (feature 0 says), and is the best entry the right
+    # one if so (feature 1 says, learnt on covered questions only). decision.json keeps both; the
+    # decision multiplies them and explains each.
+    module = fitting_script()
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(1500, 2))
+    covered = (x[:, 0] > 0).astype(float)
+    right = covered * (x[:, 1] > -0.5)
+    inside = covered > 0
+    names = ["rank_share", "semantic"]
+    model_entry = {"features": names, "means": [0.0, 0.0], "scales": [1.0, 1.0], "answer": 0.8, "clarify": 0.3,
+                   "weights": [0.0, 0.0], "bias": 0.0,
+                   **module.trees_entry(*module.fit_trees(x[inside], right[inside], rounds=60, rate=0.2, depth=2,
+                                                          min_leaf=20)),
+                   "in_scope": module.trees_entry(*module.fit_trees(x, covered, rounds=60, rate=0.2, depth=2,
+                                                                    min_leaf=20))}
+    model = decide.DecisionModel._from("semantic", json.loads(module.dumps({"semantic": model_entry}))["semantic"])
+    assert model.in_scope is not None and "factored" in model.kind
+    for row in rng.normal(size=(30, 2)):
+        values = dict(zip(names, row, strict=True))
+        assert model.probability(values) == pytest.approx(
+            model.in_scope.own_probability(values) * model.own_probability(values), abs=1e-12)
+    assert model.probability({"rank_share": 1.5, "semantic": 1.0}) > 0.8  # covered, right
+    assert model.probability({"rank_share": -1.5, "semantic": 1.0}) < 0.2  # not covered
+    assert model.probability({"rank_share": 1.5, "semantic": -1.5}) < 0.2  # covered, another entry
+    lines = decide.explain(model, {"rank_share": -1.5, "semantic": 1.0}, 0.1, "referred", 0.8, 0.3)
+    covered_line = next(line for line in lines if "covers the question" in line)
+    assert float(covered_line.rsplit(":", 1)[1]) < 0.2
+    assert any("the best entry is the right one" in line for line in lines)
 
 
 def test_boosted_trees_can_be_held_to_one_direction():

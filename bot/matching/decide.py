@@ -2,7 +2,10 @@
 
 The model gives the probability that the best-ranked entry (`bot.matching.rank`) is a right
 answer: a logistic regression, or boosted trees (a few hundred small trees whose values add up
-to the log-odds) where those answered more right questions cross-validated. It was fitted on
+to the log-odds) where those answered more right questions cross-validated, or two such tree
+models multiplied ("factored"): the probability that the guideline covers the question at all,
+times the probability that the best entry is the right one if it does (fitted on in-scope
+questions only), where that did better still. It was fitted on
 labelled development questions, out-of-scope near-misses included as negatives,
 by ``scripts/fit_decision.py`` and is stored in ``decision.json`` beside this module: one model
 for the full engine (meaning and words) and one for lexical-only matching, each with a second
@@ -59,6 +62,10 @@ FEATURE_NAMES = {
     "missing": "words: the weightiest question word the best entry never uses (1: a word no entry knows)",
     "english": "share of the question's words that mark it as English",
     "english_rank": "English share times the best entry's ranking score",
+    "lexical_margin": "words: lead of the best entry's lexical score over the best unrelated entry",
+    "coverage_margin": "words: lead in coverage over the best unrelated entry",
+    "bm25_margin": "words: lead in BM25F over the best unrelated entry",
+    "phrasing_margin": "words: lead in likeness to the closest phrasing over the best unrelated entry",
 }
 
 
@@ -95,26 +102,36 @@ class DecisionModel:
     clarify: float
     trees: tuple[Tree, ...] = ()
     base: float = 0.0
+    # Factored: the probability that the guideline covers the question (this model, over the
+    # same features), by which this model's own probability (the best entry is the right one,
+    # if it does) is multiplied.
+    in_scope: DecisionModel | None = None
 
     @classmethod
     def load(cls, mode: str, path: Path = COEFFICIENTS) -> DecisionModel:
-        data = coefficients(path)[mode]
+        return cls._from(mode, coefficients(path)[mode])
+
+    @classmethod
+    def _from(cls, mode: str, data: Mapping, shared: Mapping | None = None) -> DecisionModel:
+        shared = shared or data  # a factored model's part shares its features and scaling
         return cls(
             mode,
-            tuple(data["features"]),
-            tuple(data["weights"]),
-            float(data["bias"]),
-            tuple(data["means"]),
-            tuple(data["scales"]),
-            float(data["answer"]),
-            float(data["clarify"]),
+            tuple(shared["features"]),
+            tuple(data.get("weights", ())),
+            float(data.get("bias", 0.0)),
+            tuple(shared["means"]),
+            tuple(shared["scales"]),
+            float(shared["answer"]),
+            float(shared["clarify"]),
             tuple(Tree.from_dict(tree) for tree in data.get("trees", ())),
             float(data.get("base", 0.0)),
+            cls._from(f"{mode} (in scope)", data["in_scope"], shared) if "in_scope" in data else None,
         )
 
     @property
     def kind(self) -> str:
-        return "boosted trees" if self.trees else "logistic regression"
+        own = "boosted trees" if self.trees else "logistic regression"
+        return f"factored {own}: covered x right entry" if self.in_scope else own
 
     def contributions(self, values: Mapping[str, float]) -> dict[str, float]:
         """Each feature's push on the log-odds: positive speaks for answering. For trees, each
@@ -138,6 +155,12 @@ class DecisionModel:
         return self.base + sum(tree.value[0] for tree in self.trees) if self.trees else self.bias
 
     def probability(self, values: Mapping[str, float]) -> float:
+        covered = self.in_scope.probability(values) if self.in_scope else 1.0
+        return covered * self.own_probability(values)
+
+    def own_probability(self, values: Mapping[str, float]) -> float:
+        """This model's probability alone (a factored model's: the best entry is the right one,
+        if the guideline covers the question)."""
         z = self._start + sum(self.contributions(values).values())
         return 1 / (1 + math.exp(-max(-40.0, min(40.0, z))))
 
@@ -162,11 +185,17 @@ def explain(model: DecisionModel, values: Mapping[str, float], probability: floa
             answer: float, clarify: float) -> list[str]:
     """Human-readable lines: features, their pull, the probability and the thresholds."""
     lines = [f"decision model: {model.mode} (fitted {model.kind}, decision.json)"]
-    contributions = model.contributions(values)
-    for name in sorted(contributions, key=lambda n: -abs(contributions[n])):
-        lines.append(
-            f"  {name:<16} {values[name]:7.3f}  pull {contributions[name]:+6.2f}  {FEATURE_NAMES.get(name, '')}"
-        )
+    parts = [(model.in_scope, "the guideline covers the question"), (model, "the best entry is the right one, if so")]
+    for part, says in parts if model.in_scope else [(model, "")]:
+        if part is None:
+            continue
+        if says:
+            lines.append(f" {says}: {part.own_probability(values):.3f}")
+        contributions = part.contributions(values)
+        for name in sorted(contributions, key=lambda n: -abs(contributions[n])):
+            lines.append(
+                f"  {name:<16} {values[name]:7.3f}  pull {contributions[name]:+6.2f}  {FEATURE_NAMES.get(name, '')}"
+            )
     capped = too_thin(values) and outcome == "clarify"
     verdict = {
         "answered": f"p >= answer threshold {answer:.2f}: answered",

@@ -22,7 +22,7 @@ import heapq
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -387,7 +387,7 @@ class Index:
             # A topic the guideline does not cover is nearly as likely: ask, do not answer.
             outcome = "clarify"
             reasons.append(f"  a topic the guideline does not cover is close ({close_gap.entry.id}): ask back")
-        if worded is not None and outcome != "answered":
+        if worded is not None:
             outcome = "answered"
             reasons.append(f"  the question is word for word one of {worded.entry.id}'s phrasings: answered")
         return Match(question, outcome, rules[:5], words.terms, features, probability, reasons)
@@ -417,6 +417,11 @@ class Index:
         rival = rivals[0] if rivals else None
         f = best.features
         lexical_first = max(candidates, key=lambda c: (c.lexical, c.entry.id))
+
+        def lead(value: Callable[[Candidate], float]) -> float:
+            """How far the best stands above the best unrelated candidate (0 with no rival)."""
+            return value(best) - max((value(c) for c in rivals), default=value(best))
+
         return {
             "rank_score": best.rank_score,
             "rank_share": sum(c.score for c in candidates if self._position[c.entry.id] in related),
@@ -443,6 +448,11 @@ class Index:
             # lean on meaning more for them.
             "english": english,
             "english_rank": english * best.rank_score,
+            # Words' own say on how far the best leads (meaning's is semantic_margin).
+            "lexical_margin": lead(lambda c: c.lexical),
+            "coverage_margin": lead(lambda c: c.coverage),
+            "bm25_margin": lead(lambda c: c.bm25),
+            "phrasing_margin": lead(lambda c: c.phrasing),
         }
 
 
