@@ -185,10 +185,11 @@ def explain(model: DecisionModel, values: Mapping[str, float], probability: floa
             answer: float, clarify: float) -> list[str]:
     """Human-readable lines: features, their pull, the probability and the thresholds."""
     lines = [f"decision model: {model.mode} (fitted {model.kind}, decision.json)"]
-    parts = [(model.in_scope, "the guideline covers the question"), (model, "the best entry is the right one, if so")]
-    for part, says in parts if model.in_scope else [(model, "")]:
-        if part is None:
-            continue
+    parts = [(model, "")]
+    if model.in_scope is not None:
+        parts = [(model.in_scope, "the guideline covers the question"),
+                 (model, "the best entry is the right one, if so")]
+    for part, says in parts:
         if says:
             lines.append(f" {says}: {part.own_probability(values):.3f}")
         contributions = part.contributions(values)
