@@ -451,8 +451,8 @@ def fit_part(name: str, data: list[Sample], names: list[str], verbose: bool, pen
         shown = [i for i in np.argsort(-oof) if not data[i].right][:40]
         for i in shown:
             if not data[i].right:
-                kind = "in-scope, best wrong" if data[i].in_scope else "out of scope"
-                print(f"    p={oof[i]:.2f} {kind}: {data[i].text}")
+                what = "in-scope, best wrong" if data[i].in_scope else "out of scope"
+                print(f"    p={oof[i]:.2f} {what}: {data[i].text}")
     model = {
         "kind": kind,
         "features": names,

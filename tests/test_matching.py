@@ -752,6 +752,10 @@ def test_a_factored_decision_multiplies_covered_by_right_entry_as_written_to_dec
     covered_line = next(line for line in lines if "covers the question" in line)
     assert float(covered_line.rsplit(":", 1)[1]) < 0.2
     assert any("the best entry is the right one" in line for line in lines)
+    # A part with neither trees nor a weight per feature is refused when decision.json is read.
+    broken = {**model_entry, "in_scope": {"base": 0.0}}
+    with pytest.raises(ValueError, match="neither trees nor a weight"):
+        decide.DecisionModel._from("semantic", broken)
 
 
 def test_boosted_trees_can_be_held_to_one_direction():

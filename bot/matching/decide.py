@@ -114,6 +114,8 @@ class DecisionModel:
     @classmethod
     def _from(cls, mode: str, data: Mapping, shared: Mapping | None = None) -> DecisionModel:
         shared = shared or data  # a factored model's part shares its features and scaling
+        if not data.get("trees") and len(data.get("weights", ())) != len(shared["features"]):
+            raise ValueError(f"decision.json: model {mode!r} has neither trees nor a weight for each feature")
         return cls(
             mode,
             tuple(shared["features"]),

@@ -353,12 +353,10 @@ class Index:
             return Match(question, "referred", [], words.terms)
         candidates = self.rank(found)
         # An editor wrote this very question for one entry (or one uncovered topic) meant for
-        # the asker: that is what it is about, whatever the models make of it. Its score says
-        # so (1.0: the editor's mapping, not the ranking's share of belief).
+        # the asker: that is what it is about, whatever the models make of it.
         worded = worded_as(question, candidates, role_of(question, audience)[0])
         if worded is not None:
-            worded = dataclasses.replace(worded, score=1.0)
-            candidates = [worded, *(c for c in candidates if c.entry.id != worded.entry.id)]
+            candidates = [worded, *(c for c in candidates if c is not worded)]
         english = english_share(question)
         features, decision, probability, answer, clarify = self._decide(candidates, words, english)
         gap = candidates[0].entry if candidates[0].entry.id in self.gap_ids else None
@@ -390,6 +388,9 @@ class Index:
         if worded is not None:
             outcome = "answered"
             reasons.append(f"  the question is word for word one of {worded.entry.id}'s phrasings: answered")
+            # Its score says so (1.0: the editor's mapping, not the ranking's share of belief);
+            # set after the decision read the features, which were fitted on the shares.
+            rules = [dataclasses.replace(c, score=1.0) if c is worded else c for c in rules]
         return Match(question, outcome, rules[:5], words.terms, features, probability, reasons)
 
     def _decide(

@@ -13,13 +13,15 @@ section and what is a list, and makes the entry drafts:
   list items, except a short one standing alone whose number is the very next one ("5. Skriv
   kort. Bruk punktum." after the headings 1 to 4);
 - a numbered title that repeats one already taken for a heading (a web page's summary of its
-  principles, then a page for each) is that heading again: its text goes on in that section, and
-  a sentence it repeats there is quoted once;
+  principles, then a page for each) is that heading again: its text goes on in that section
+  (unless a part numbered from 1 again stands between); a sentence a section repeats is quoted
+  once and listed as left out;
 - in a text that parts paragraphs with blank lines, short lines standing together (a table, a
   list of names) are quoted whole (the text reader's "table");
 - unnumbered headings are sections named by their title; under a numbered heading they nest:
   "5 › Mobiltelefon i bil" (the number from the heading above, the sub-heading as the title),
-  up to an unnumbered heading with sub-headings of its own (a part: "Sjekk teksten din"); two
+  up to an unnumbered heading with sub-headings of its own after a page break (two blank lines:
+  a part, "Sjekk teksten din"); two
   unnumbered sections of one title are named by the part each stands in ("For leiarar › Tilgang");
 - a paragraph gives one entry per sentence (a sentence of one or two words, such as "HUSK!",
   stays with its neighbour); a list item gives one entry with all its sentences, so an item's
@@ -66,6 +68,7 @@ class Block:
     marker: str = ""  # the list marker as in the source: "•", "1.", "a)"
     line: int = 0  # line in the source text
     blank_before: int = 0
+    resumes: bool = False  # a numbered heading repeated further on: its section goes on
 
 
 @dataclass
@@ -207,18 +210,21 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
         if block.kind == "heading" and block.number[:1].isdigit():
             current = block.number
             taken.add((block.number, _title_key(block.text)))
+        after = blocks[index + 1] if index + 1 < len(blocks) else None
+        if (block.kind in ("heading", "heading?") and not block.number and after is not None
+                and after.kind == "numbered" and after.number == "1"):
+            taken.clear()  # a part of its own numbered from 1 again: its headings are new ones
         if block.kind != "numbered":
             out.append(block)
             continue
         if (block.number, _title_key(block.text)) in taken:
             current = block.number
-            out.append(Block("heading", block.text, block.number, "", block.line, block.blank_before))
+            out.append(Block("heading", block.text, block.number, "", block.line, block.blank_before, resumes=True))
             continue
         before = out[-1] if out else None
         if (before is not None and before.kind == "paragraph" and before.blank_before == 0
                 and len(out) > 1 and out[-2].kind == "item"):
             before = out[-2]  # an item's rule on the line below its title belongs to the item
-        after = blocks[index + 1] if index + 1 < len(blocks) else None
         number = block.number
         is_item = (
             not number[:1].isdigit()
@@ -327,8 +333,11 @@ def outline(blocks: list[Block]) -> Outline:
         result.sections.append(new)
         return new
 
+    opened: dict[tuple[str, str], OutlineSection] = {}  # numbered headings' sections, to take up again
+
     def add(draft: Draft, line: int) -> None:
-        """Quote `draft` in its section, once: a section taken up again may repeat a sentence."""
+        """Quote `draft` in its section once: a sentence a section repeats (taken up again, or a
+        line said twice) is listed as left out."""
         assert section is not None
         if any(d.quote == draft.quote for d in section.drafts):
             result.left_out.append((line, draft.quote, "står allerede i punktet"))
@@ -351,11 +360,19 @@ def outline(blocks: list[Block]) -> Outline:
             following = blocks[index + 1] if index + 1 < len(blocks) else None
             if block.number:
                 numbered_parent = block.number
-            elif following is not None and following.kind in ("heading", "heading?") and not following.number:
-                numbered_parent = ""  # a part with sub-headings of its own ("Sjekk teksten din") ends it
+            elif (following is not None and following.kind in ("heading", "heading?") and not following.number
+                  and block.blank_before >= 2):
+                # A part with sub-headings of its own after a page break ("Sjekk teksten din"
+                # after two blank lines) ends the nesting under the numbered heading above.
+                numbered_parent = ""
             number = block.number or (f"{numbered_parent}{SUBSECTION_MARK}{title}" if numbered_parent else title)
-            again = [s for s in result.sections if block.number and s.number == number and s.title == title]
-            section = again[0] if again else open_section(number, title, block.line)
+            key = (block.number, _title_key(title))
+            if block.resumes and key in opened:
+                section = opened[key]
+            else:
+                section = open_section(number, title, block.line)
+                if block.number:
+                    opened[key] = section
             if not block.number and following is not None and following.kind in ("heading", "heading?"):
                 part = title
             elif part:

@@ -13,8 +13,9 @@ a blank line ends a bullet, so a paragraph after a list is never glued to its la
 In a text that parts its paragraphs with blank lines, a few short lines standing together with
 no blank line between them, the first shaped like a title and none starting in lower case, are
 a table or a list of names ("Ikke skriv Skriv heller" over its rows, names of projects): one
-block, quoted whole, never a run of headings. A label standing alone above an example
-("Eksempel") belongs to the example, not a section of its own.
+block, quoted whole, never a run of headings (unless most of them end a sentence: a title over
+its paragraph, one sentence a line). A label standing alone above an example ("Eksempel")
+belongs to the example below it when that is text or a table, not a section of its own.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ _PARAGRAPH_SIGN = re.compile(r"^\s*((?:§|kapittel|kap\.)\s*\d+[a-z]?)[.:]?(?:\s
 _DOT_LEADER = re.compile(r"\.{5,}\s*\d+\s*$")
 _PAGE_NUMBER = re.compile(r"^\s*(?:side\s+)?\d+(?:\s*(?:av|/)\s*\d+)?\s*$", re.IGNORECASE)
 _LABELS = {"eksempel", "eksempler", "døme", "example", "examples"}  # a label above an example
-_TABLE_LINES = (3, 15)  # a table: this many lines standing together (fewest, most)
-_TABLE_WIDTH = 160  # ... each of at most this many characters
+_TABLE_LINES = (3, 15)  # a table: this many lines standing together (fewest, most), at most half of
+# them (the first aside) ending a sentence
+_TABLE_WIDTH = 120  # ... each of at most this many characters
 _SPACED = 0.3  # share of lines followed by a blank line in a text that parts paragraphs so
 
 
@@ -77,7 +79,8 @@ def _plain(line: str) -> bool:
 def _tables(lines: list[str]) -> dict[int, int]:
     """Where the text has tables (see the module docstring): first line -> last line (0-based)."""
     filled = [i for i, line in enumerate(lines) if line.strip()]
-    spaced = sum(1 for i in filled if i + 1 < len(lines) and not lines[i + 1].strip())
+    # Blank lines between two filled lines (not the text's trailing ones) part its paragraphs.
+    spaced = sum(1 for i, j in zip(filled, filled[1:], strict=False) if j > i + 1)
     if not filled or spaced / len(filled) < _SPACED:
         return {}
     found: dict[int, int] = {}
@@ -94,10 +97,19 @@ def _tables(lines: list[str]) -> dict[int, int]:
             _TABLE_LINES[0] <= len(run) <= _TABLE_LINES[1]
             and looks_like_title(run[0])
             and all(len(line) <= _TABLE_WIDTH and _plain(line) and not line[:1].islower() for line in run)
+            # A title over sentences on lines of their own is a heading and its paragraph.
+            and sum(_ends_sentence(line) for line in run[1:]) * 2 <= len(run) - 1
         ):
             found[start] = end
         start = end + 1
     return found
+
+
+def _starts_text(lines: list[str], after: int, tables: dict[int, int]) -> bool:
+    """Is the next filled line after line `after` (1-based) a table or plain text (not a heading,
+    a bullet or a numbered line): what a label such as "Eksempel" may stand before."""
+    following = next((i for i in range(after, len(lines)) if lines[i].strip()), None)
+    return following is not None and (following in tables or _plain(lines[following]))
 
 
 def text_blocks(text: str) -> tuple[list[Block], list[tuple[int, str, str]]]:
@@ -140,7 +152,7 @@ def text_blocks(text: str) -> tuple[list[Block], list[tuple[int, str, str]]]:
             start("table", line, line=number)
         elif number <= table_end:
             run_on(line)
-        elif line.rstrip(":").casefold() in _LABELS and blank_run > 0 and nxt:
+        elif line.rstrip(":").casefold() in _LABELS and blank_run > 0 and _starts_text(lines, number, tables):
             label = line
             continue  # the blank lines before it count for the block it starts
         elif _DOT_LEADER.search(line):
