@@ -280,9 +280,7 @@ class Index:
                 pool.update(dict.fromkeys(int(p) for p in top if unphrased[p]))
             spread = float(semantic.std()) or 1.0
             mean, highest = float(semantic.mean()), float(semantic.max())
-            votes = np.bincount(meaning.nearest, minlength=self.count) / max(len(meaning.nearest), 1)
-            votes_centred = np.bincount(meaning.nearest_centred, minlength=self.count) / max(
-                len(meaning.nearest_centred), 1)
+            votes, votes_centred = _votes(meaning.nearest, self.count), _votes(meaning.nearest_centred, self.count)
         found = []
         for position in pool:
             entry = self.entries[position]
@@ -430,7 +428,7 @@ class Index:
             "semantic": f["sem_best"],
             "semantic_quote": f["sem_quote"],
             "semantic_z": f["sem_z"],
-            "semantic_margin": f["sem_best"] - max((c.features["sem_best"] for c in rivals), default=f["sem_best"]),
+            "semantic_margin": lead(lambda c: c.features["sem_best"]),
             "vote": sum(c.features["vote"] for c in candidates if self._position[c.entry.id] in related),
             "lexical": best.lexical,
             "coverage": best.coverage,
@@ -455,6 +453,11 @@ class Index:
             "bm25_margin": lead(lambda c: c.bm25),
             "phrasing_margin": lead(lambda c: c.phrasing),
         }
+
+
+def _votes(nearest: np.ndarray, count: int) -> np.ndarray:
+    """Per entry, its share of the closest phrasings' owners (`nearest`)."""
+    return np.bincount(nearest, minlength=count) / max(len(nearest), 1)
 
 
 def worded_as(question: str, candidates: Sequence[Candidate], asker: str = "alle", among: int = 5) -> Candidate | None:

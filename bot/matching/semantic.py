@@ -509,6 +509,12 @@ class SemanticIndex:
             (self.answer_vectors, self.answer_owners, self._answer_runs),
         )
 
+    def _nearest_owners(self, likeness: np.ndarray) -> np.ndarray:
+        """The owners of the NEAREST phrasings most like the question, closest first."""
+        k = min(NEAREST, len(likeness))
+        top = np.argpartition(-likeness, k - 1)[:k]
+        return self.owners[top[np.argsort(-likeness[top])]]
+
     def scores(self, question: str) -> SemanticScores:
         vector = self.embedder.embed([question], "query")[0]
         # The question less what all questions share, and its length (phrasings and quotes use both).
@@ -521,15 +527,12 @@ class SemanticIndex:
         if len(self.owners):
             likeness = self.phrasing_vectors @ vector
             phrasing = _best_per_owner(likeness, self.owners, self._phrasing_runs, self.count)
-            k = min(NEAREST, len(likeness))
-            top = np.argpartition(-likeness, k - 1)[:k]
-            nearest = self.owners[top[np.argsort(-likeness[top])]]
+            nearest = self._nearest_owners(likeness)
             # (p - m).(q - m) = p.q - p.m - m.(q - m)
             likeness_centred = ((likeness - self.phrasing_mean_dot - float(self.question_mean @ offset))
                                 / (length * self.phrasing_centred_norm)).astype(np.float32)
             phrasing_centred = _best_per_owner(likeness_centred, self.owners, self._phrasing_runs, self.count)
-            top = np.argpartition(-likeness_centred, k - 1)[:k]
-            nearest_centred = self.owners[top[np.argsort(-likeness_centred[top])]]
+            nearest_centred = self._nearest_owners(likeness_centred)
         answer = np.full(self.count, -1.0, dtype=np.float32)
         if len(self.answer_owners):
             answer = _best_per_owner(self.answer_vectors @ vector, self.answer_owners, self._answer_runs, self.count)

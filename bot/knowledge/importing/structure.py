@@ -188,14 +188,15 @@ def _stands_alone(block: Block, before: Block | None, after: Block | None, follo
     return following is None or _moves_on(block.number, following.number)
 
 
+def _restarts_at_one(before: Block, after: Block | None) -> bool:
+    """An unnumbered heading with a line numbered "1" right under it: numbering starts again."""
+    return (before.kind in ("heading", "heading?") and not before.number
+            and after is not None and after.kind == "numbered" and after.number == "1")
+
+
 def _decide_numbered(blocks: list[Block]) -> list[Block]:
     """Turn each "numbered" block into a "heading" or an "item" (see the module docstring)."""
-    restarts = sum(
-        1
-        for before, after in zip(blocks, blocks[1:], strict=False)
-        if before.kind in ("heading", "heading?") and not before.number
-        and after.kind == "numbered" and after.number == "1"
-    )
+    restarts = sum(1 for before, after in zip(blocks, blocks[1:], strict=False) if _restarts_at_one(before, after))
     following: list[Block | None] = []  # per block, the next numbered line shaped like a title
     upcoming: Block | None = None
     for block in reversed(blocks):
@@ -211,8 +212,7 @@ def _decide_numbered(blocks: list[Block]) -> list[Block]:
             current = block.number
             taken.add((block.number, _title_key(block.text)))
         after = blocks[index + 1] if index + 1 < len(blocks) else None
-        if (block.kind in ("heading", "heading?") and not block.number and after is not None
-                and after.kind == "numbered" and after.number == "1"):
+        if _restarts_at_one(block, after):
             taken.clear()  # a part of its own numbered from 1 again: its headings are new ones
         if block.kind != "numbered":
             out.append(block)
