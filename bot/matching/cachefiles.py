@@ -31,7 +31,7 @@ def build_digest(texts: Iterable[str]) -> str:
     """Names one build by all its texts in order: their lengths first, so no text can pass for
     two others joined, then the texts."""
     texts = list(texts)
-    digest = hashlib.sha256(" ".join(str(len(text)) for text in texts).encode())
+    digest = hashlib.sha256(" ".join(map(str, map(len, texts))).encode())
     digest.update("".join(texts).encode())
     return digest.hexdigest()[:24]
 
