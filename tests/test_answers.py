@@ -90,12 +90,12 @@ def test_english_question_gets_english_frame_and_norwegian_quote(bot):
 
 
 def test_vague_question_asks_back_with_options(bot):
-    answer = bot.ask("bilder?")
+    answer = bot.ask("kommentarer?")
     assert answer.outcome == "clarify"
-    # Belief spread thin over many rules about pictures: more than three are offered, at most five.
+    # Belief spread thin over many rules about comments: more than three are offered, at most five.
     assert 3 < len(answer.candidates) <= 5
-    assert [e.id for e, _ in answer.candidates] == [c.entry.id for c in bot.index.match("bilder?").choices]
-    picked = bot.pick(answer.candidates[0][0].id, "bilder?")
+    assert [e.id for e, _ in answer.candidates] == [c.entry.id for c in bot.index.match("kommentarer?").choices]
+    picked = bot.pick(answer.candidates[0][0].id, "kommentarer?")
     assert picked.outcome == "answered" and picked.entry.id == answer.candidates[0][0].id
 
 

@@ -296,7 +296,7 @@ def test_answer_quotes_verbatim_with_document_section_and_revision(chat, bot):
 
 
 def test_ask_back_then_choose_answers_and_records_the_choice(chat, bot):
-    reply = chat.ask("sigrid", "rykte?")
+    reply = chat.ask("sigrid", "roller?")
     assert len(reply.choices) >= 2 and reply.none_of_these is not None and not reply.quote
     answer = chat.choose("sigrid", reply, 0)
     (chosen,) = rows(chat, "SELECT entry FROM choices")
@@ -305,7 +305,7 @@ def test_ask_back_then_choose_answers_and_records_the_choice(chat, bot):
 
 
 def test_none_of_these_refers_to_the_leader_and_it(chat):
-    reply = chat.ask("sigrid", "rykte?")
+    reply = chat.ask("sigrid", "roller?")
     referral = chat.none_of_these("sigrid", reply)
     assert "svarer ikke sikkert" in referral.text and "Kari Nordvik" in referral.text and "#it-hjelp" in referral.text
 

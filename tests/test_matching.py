@@ -636,7 +636,7 @@ def test_offered_stops_at_three_once_the_belief_is_covered_and_never_passes_five
 
 
 def test_spread_belief_offers_more_than_concentrated_belief(bot):
-    assert len(bot.index.match("bilder?").choices) > 3
+    assert len(bot.index.match("kommentarer?").choices) > 3
     sure = bot.index.match("kan jeg legge ut et bilde av kollegaen min?")
     assert sure.best.score >= BELIEF_OFFERED and len(sure.choices) == 3
 

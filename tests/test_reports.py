@@ -461,7 +461,7 @@ def test_cli_unanswered_yaml(tmp_path):
 def test_cli_chat_logs_questions_and_picks_only_with_log(tmp_path):
     db = tmp_path / "chat.sqlite3"
     env = {**plain_env(), "GUIDEBOT_DB": str(db), "GUIDEBOT_LOG_KEY": TEST_LOG_KEY}
-    chat = "rykte?\n1\navslutt\n"
+    chat = "roller?\n1\navslutt\n"
     plain = subprocess.run([sys.executable, "-m", "bot", "chat"], input=chat, capture_output=True, text=True,
                            cwd=ROOT, env=env, timeout=60)
     assert "Ingenting du skriver her blir lagret" in plain.stdout and not db.exists()
@@ -472,4 +472,4 @@ def test_cli_chat_logs_questions_and_picks_only_with_log(tmp_path):
     (question,) = store.read("SELECT id, outcome, surface FROM questions")
     assert (question["outcome"], question["surface"]) == ("clarify", "terminal")
     (choice,) = store.read("SELECT question_id, entry FROM choices")
-    assert choice["question_id"] == question["id"] and choice["entry"] == "omdomme-tillit"
+    assert choice["question_id"] == question["id"] and choice["entry"] == "etisk-refleksjon"

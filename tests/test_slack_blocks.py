@@ -88,7 +88,7 @@ def test_home_view_stays_under_the_view_limit(bot):
 
 
 def test_clarify_message_offers_each_candidate(bot):
-    answer = bot.ask("rykte?", Asker())
+    answer = bot.ask("roller?", Asker())
     assert answer.outcome == "clarify"
     message = blocks.clarify_message(answer, 7)
     picks = [b["accessory"] for b in message["blocks"] if "accessory" in b]

@@ -366,7 +366,7 @@ def test_forged_or_foreign_button_values_change_nothing_and_are_refused_politely
 
 
 def test_none_of_these_posts_only_where_it_was_issued(slack, fake):
-    slack.send_event(dm("rykte?"))  # engine v2 answers "hva med kommunens rykte" outright
+    slack.send_event(dm("roller?"))  # a vague question: asked back
     (clarify,) = fake.wait_for("chat.postMessage")
     none = buttons(clarify)[blocks.NONE_OF_THESE]
     message = {"ts": "1700000000.1", "blocks": clarify["blocks"]}

@@ -210,7 +210,7 @@ def test_politician_is_sent_to_the_political_contact_even_with_a_manager_in_grap
 
 def test_clarify_offers_choices_and_a_pick_answers_and_replaces_the_card(teams, fake):
     thread = f"{CHANNEL};messageid=1700000000002"
-    teams.send(teams.message("rykte?", conversation=thread, mention=True))
+    teams.send(teams.message("roller?", conversation=thread, mention=True))
     (asked,) = fake.posted()
     content = card_of(asked)
     picks = [a for a in actions_of(content) if a["verb"] == cards.PICK]
@@ -229,7 +229,7 @@ def test_clarify_offers_choices_and_a_pick_answers_and_replaces_the_card(teams, 
 
 
 def test_none_of_these_refers_and_replaces_the_card(teams, fake):
-    teams.send(teams.message("rykte?"))
+    teams.send(teams.message("roller?"))
     none = actions_of(card_of(fake.posted()[0]))[-1]
     status, body = teams.click(none)
     assert texts(invoke_card(body)) == ["Du valgte «Ingen av disse»."]
@@ -238,7 +238,7 @@ def test_none_of_these_refers_and_replaces_the_card(teams, fake):
 
 
 def test_submit_from_an_older_client_updates_the_card_in_place(teams, fake):
-    teams.send(teams.message("rykte?"))
+    teams.send(teams.message("roller?"))
     pick = actions_of(card_of(fake.posted()[0]))[0]
     submitted = teams.activity("message", value=pick["fallback"]["data"], replyToId="bot-msg-7")
     assert teams.send(submitted)[0] == 200
@@ -248,7 +248,7 @@ def test_submit_from_an_older_client_updates_the_card_in_place(teams, fake):
 
 
 def test_card_data_the_bot_did_not_issue_here_is_refused(teams, fake):
-    teams.send(teams.message("rykte?"))
+    teams.send(teams.message("roller?"))
     pick = actions_of(card_of(fake.posted()[0]))[0]
     payload, mac = pick["data"]["guidebot"].split(".")
     forged_fields = json.dumps({"v": "pick", "q": 999, "e": "bilder-av-kollegaer", "l": "nb", "t": "x"})
