@@ -24,6 +24,9 @@ def start_bot(api_url: str, secret: str, db: Path, port: int, **env: str) -> sub
     """Start the bot and wait until /healthz answers; stderr is kept in a file beside the db."""
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GUIDEBOT_"))},
+        # The session's embedding cache (conftest): embedding the knowledge cold takes longer
+        # than the start-up wait on a fresh machine.
+        "GUIDEBOT_CACHE_DIR": os.environ["GUIDEBOT_CACHE_DIR"],
         "SLACK_BOT_TOKEN": "xoxb-process", "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": api_url,
         "GUIDEBOT_DB": str(db), "GUIDEBOT_HEARTBEAT": str(db.with_suffix(".heartbeat")), **env,
     }

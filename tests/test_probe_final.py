@@ -44,7 +44,8 @@ def test_csv_cells_starting_with_tab_cannot_run_as_formulas(tmp_path):
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GUIDEBOT_"))}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "report", "--since", "3w", "--format", "csv"],
-        env={**environment, "GUIDEBOT_DB": str(db)}, cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**environment, "GUIDEBOT_DB": str(db), "GUIDEBOT_CACHE_DIR": os.environ["GUIDEBOT_CACHE_DIR"]},
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
     cells = [cell for row in csv.reader(io.StringIO(result.stdout.lstrip("\ufeff")), delimiter=";") for cell in row]
