@@ -163,7 +163,11 @@ class DecisionModel:
     def own_probability(self, values: Mapping[str, float]) -> float:
         """This model's probability alone (a factored model's: the best entry is the right one,
         if the guideline covers the question)."""
-        z = self._start + sum(self.contributions(values).values())
+        return self._from_pulls(self.contributions(values))
+
+    def _from_pulls(self, pulls: Mapping[str, float]) -> float:
+        """The probability from the features' pulls (`contributions`)."""
+        z = self._start + sum(pulls.values())
         return 1 / (1 + math.exp(-max(-40.0, min(40.0, z))))
 
     def outcome(self, values: Mapping[str, float], probability: float, answer: float, clarify: float) -> str:
@@ -192,9 +196,9 @@ def explain(model: DecisionModel, values: Mapping[str, float], probability: floa
         parts = [(model.in_scope, "the guideline covers the question"),
                  (model, "the best entry is the right one, if so")]
     for part, says in parts:
-        if says:
-            lines.append(f" {says}: {part.own_probability(values):.3f}")
         contributions = part.contributions(values)
+        if says:
+            lines.append(f" {says}: {part._from_pulls(contributions):.3f}")
         for name in sorted(contributions, key=lambda n: -abs(contributions[n])):
             lines.append(
                 f"  {name:<16} {values[name]:7.3f}  pull {contributions[name]:+6.2f}  {FEATURE_NAMES.get(name, '')}"
