@@ -3,6 +3,7 @@ waiting for any guidebot server process to answer /healthz (the Teams process us
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import subprocess
@@ -20,13 +21,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def bot_environment() -> dict[str, str]:
+    """This process's environment without Slack or guidebot settings, but with the embedding
+    cache named in GUIDEBOT_CACHE_DIR (the test session's, conftest), the knowledge embedded in
+    it first: embedding it cold takes longer than a bot process's start-up wait on a fresh
+    machine, whichever test starts one first."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GUIDEBOT_"))}
+    cache = os.environ.get("GUIDEBOT_CACHE_DIR")
+    if cache:
+        _embed_knowledge(cache)
+        environment["GUIDEBOT_CACHE_DIR"] = cache
+    return environment
+
+
+@functools.cache
+def _embed_knowledge(cache: str) -> None:
+    from bot.knowledge import load_knowledge
+    from bot.matching.index import Index
+
+    Index.from_knowledge(load_knowledge(ROOT / "knowledge"))
+
+
 def start_bot(api_url: str, secret: str, db: Path, port: int, **env: str) -> subprocess.Popen:
     """Start the bot and wait until /healthz answers; stderr is kept in a file beside the db."""
     environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GUIDEBOT_"))},
-        # The session's embedding cache (conftest): embedding the knowledge cold takes longer
-        # than the start-up wait on a fresh machine.
-        "GUIDEBOT_CACHE_DIR": os.environ["GUIDEBOT_CACHE_DIR"],
+        **bot_environment(),
         "SLACK_BOT_TOKEN": "xoxb-process", "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": api_url,
         "GUIDEBOT_DB": str(db), "GUIDEBOT_HEARTBEAT": str(db.with_suffix(".heartbeat")), **env,
     }

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ import pytest
 
 from bot.log.privacy import Masker
 from bot.log.store import LoggedQuestion, Store
+from tests.bot_process import bot_environment
 from tests.conftest import ROOT
 
 
@@ -41,11 +41,9 @@ def test_csv_cells_starting_with_tab_cannot_run_as_formulas(tmp_path):
     for asker in ("U1", "U2"):
         store.log_question(LoggedQuestion("slack", "dm", "referred", "\t=1+1"), asker)
     store.close()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GUIDEBOT_"))}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "report", "--since", "3w", "--format", "csv"],
-        env={**environment, "GUIDEBOT_DB": str(db), "GUIDEBOT_CACHE_DIR": os.environ["GUIDEBOT_CACHE_DIR"]},
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**bot_environment(), "GUIDEBOT_DB": str(db)}, cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
     cells = [cell for row in csv.reader(io.StringIO(result.stdout.lstrip("\ufeff")), delimiter=";") for cell in row]
