@@ -297,6 +297,13 @@ def test_a_phrasing_an_editor_adds_is_answered_and_one_two_entries_share_is_not_
     holding = dataclasses.replace(ranked[6], entry=dataclasses.replace(ranked[6].entry, questions=(worded,)))
     assert worded_as(worded, [*ranked[:6], holding]) is None
     assert worded_as(worded, [*ranked[1:6], ranked[6], holding]) is None
+    # Uncovered topics ranked above do not count: the holder sixth behind one gap is fifth of
+    # the rules, and answered on it.
+    gap = dataclasses.replace(ranked[1], entry=dataclasses.replace(ranked[1].entry, id="ikke-noe", questions=()))
+    behind_gap = [gap, *ranked[1:5], ranked[0]]
+    assert worded_as(worded, behind_gap) is None
+    assert worded_as(worded, behind_gap, gaps={"ikke-noe"}) is ranked[0]
+    assert worded_as(worded, [gap, *ranked[1:6], ranked[0]], gaps={"ikke-noe"}) is None
     # Two entries with the same phrasing: the models decide, as for any other question.
     shared = index_with({"fotografen": question, "samtykke-bilder": question})
     assert worded_as(question, shared.rank(shared.candidates(question)[0])) is None

@@ -22,7 +22,7 @@ import heapq
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -352,7 +352,7 @@ class Index:
         candidates = self.rank(found)
         # An editor wrote this very question for one entry (or one uncovered topic) meant for
         # the asker: that is what it is about, whatever the models make of it.
-        worded = worded_as(question, candidates, role_of(question, audience)[0])
+        worded = worded_as(question, candidates, role_of(question, audience)[0], gaps=self.gap_ids)
         if worded is not None:
             candidates = [worded, *(c for c in candidates if c is not worded)]
         english = english_share(question)
@@ -460,20 +460,28 @@ def _votes(nearest: np.ndarray, count: int) -> np.ndarray:
     return np.bincount(nearest, minlength=count) / max(len(nearest), 1)
 
 
-def worded_as(question: str, candidates: Sequence[Candidate], asker: str = "alle", among: int = 5) -> Candidate | None:
-    """The candidate, among the first `among`, that has `question` word for word among its
-    phrasings (compared as `tokens` gives them: case, punctuation and Slack markup aside) and is
-    meant for the `asker`'s audience; None when no candidate has it, more than one does (an entry
+def worded_as(question: str, candidates: Sequence[Candidate], asker: str = "alle", among: int = 5,
+              gaps: Collection[str] = ()) -> Candidate | None:
+    """The candidate, among the first `among` (uncovered topics in `gaps` not counted unless they
+    hold it: a gap ranked above says nothing about which rule an editor meant), that has
+    `question` word for word among its phrasings (compared as `tokens` gives them: case,
+    punctuation and Slack markup aside) and is meant for the `asker`'s audience; None when no candidate has it, more than one does (an entry
     holding the same phrasing is alike in meaning to the question, so the semantic retriever has
     it among the candidates), or the one that has it is written for another audience (a
     politician asking an employees' entry's phrasing: the models weigh the audience)."""
     words = tuple(tokens(question))
     if not words:
         return None
-    holders = [i for i, c in enumerate(candidates) if any(_wording(p) == words for p in c.entry.questions)]
-    if len(holders) != 1 or holders[0] >= among:
+    holders, place = [], 0
+    for c in candidates:
+        if any(_wording(p) == words for p in c.entry.questions):
+            holders.append((place, c))
+        elif c.entry.id in gaps:
+            continue
+        place += 1
+    if len(holders) != 1 or holders[0][0] >= among:
         return None
-    found = candidates[holders[0]]
+    found = holders[0][1]
     return found if _audience_factor(found.entry.audience, asker) == 1.0 else None
 
 
