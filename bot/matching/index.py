@@ -465,10 +465,11 @@ def worded_as(question: str, candidates: Sequence[Candidate], asker: str = "alle
     """The candidate, among the first `among` (uncovered topics in `gaps` not counted unless they
     hold it: a gap ranked above says nothing about which rule an editor meant), that has
     `question` word for word among its phrasings (compared as `tokens` gives them: case,
-    punctuation and Slack markup aside) and is meant for the `asker`'s audience; None when no candidate has it, more than one does (an entry
-    holding the same phrasing is alike in meaning to the question, so the semantic retriever has
-    it among the candidates), or the one that has it is written for another audience (a
-    politician asking an employees' entry's phrasing: the models weigh the audience)."""
+    punctuation and Slack markup aside) and is meant for the `asker`'s audience; None when no
+    candidate has it, more than one does (an entry holding the same phrasing is alike in meaning
+    to the question, so the semantic retriever has it among the candidates), or the one that has
+    it is written for another audience (a politician asking an employees' entry's phrasing: the
+    models weigh the audience)."""
     words = tuple(tokens(question))
     if not words:
         return None
