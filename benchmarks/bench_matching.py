@@ -177,11 +177,11 @@ def main() -> None:
           "| p99 ms |")
     print("|---|---|---|---|---|---|---|---|---|")
     titles = knowledge.section_titles
-    scales = [(1, True, "1x"), (args.copies, True, f"{args.copies}x, copies phrased"),
-              (args.copies, False, f"{args.copies}x, copies quotes only")]
+    scales = [(1, True, "1x")]
+    if not args.imported_copies_only:
+        scales.append((args.copies, True, f"{args.copies}x, copies phrased"))
+    scales.append((args.copies, False, f"{args.copies}x, copies quotes only"))
     for copies, phrased, label in scales:
-        if phrased and copies > 1 and args.imported_copies_only:
-            continue
         scaled = synthetic_entries(knowledge.entries, copies, phrased=phrased)
         folder = cache_root / f"{copies}x-{'phrased' if phrased else 'quotes'}-scale"
 

@@ -20,13 +20,17 @@ REQUIRED = {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "TEAMS
             "TEAMS_TENANT_ID"}
 
 
-def dockerfile_instructions() -> dict[str, str]:
+def dockerfile_lines() -> list[str]:
+    """The Dockerfile's instructions in order, continued lines joined, comments left out."""
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def dockerfile_instructions() -> dict[str, str]:
     found: dict[str, str] = {}
-    for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            word, _, rest = line.strip().partition(" ")
-            found[word.upper()] = (found.get(word.upper(), "") + " " + rest).strip()
+    for line in dockerfile_lines():
+        word, _, rest = line.partition(" ")
+        found[word.upper()] = (found.get(word.upper(), "") + " " + rest).strip()
     return found
 
 
@@ -52,8 +56,7 @@ def test_the_image_embeds_its_knowledge_when_it_is_built(tmp_path, monkeypatch):
     # Embedding the knowledge takes about 90 s on two cores, past the health check's 60 s start
     # period: the image does it when built, as the bot's user, into the cache's path in /data
     # before VOLUME (Docker copies that into a new named volume; later steps' writes are lost).
-    text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    lines = dockerfile_lines()
     warm = next(line for line in lines if line.startswith("RUN ") and "guidebot ask" in line)
     volume = next(i for i, line in enumerate(lines) if line.startswith("VOLUME"))
     assert lines.index("USER guidebot") < lines.index(warm) < volume
